@@ -1,0 +1,125 @@
+#include "cli/emulator_command.h"
+
+#include "core/exit_code.h"
+#include "core/url.h"
+#include "runner/signals.h"
+
+#include <fmt/format.h>
+
+#include <condition_variable>
+#include <cstdio>
+#include <mutex>
+#include <string>
+
+namespace cli {
+
+namespace {
+
+// The receiver port of the Optexity docs' local callback example.
+constexpr const char* k_default_callback_url = "http://127.0.0.1:4000/receive_callback";
+
+// A usage error at parse time beats a bind-time error: CLI11 names the flag for us.
+const CLI::Validator k_http_url(
+    [](std::string& text) {
+      return core::parse_url(text) ? std::string() : "not an http(s) URL: " + text;
+    },
+    "URL");
+
+std::string base_url(const std::string& host, int port) {
+  return host.find(':') != std::string::npos ? fmt::format("http://[{}]:{}", host, port)
+                                             : fmt::format("http://{}:{}", host, port);
+}
+
+} // namespace
+
+CLI::App* register_emulator_command(CLI::App& app, net::EmulatorOptions& opts) {
+  auto* cmd = app.add_subcommand(
+      "emulator",
+      "Run a fake Optexity service that accepts inference requests and POSTs callbacks");
+  // Set here rather than in EmulatorOptions: an embedded emulator (tests) has no default target.
+  if (opts.callback_url.empty()) {
+    opts.callback_url = k_default_callback_url;
+  }
+
+  cmd->add_option("--host", opts.host, "Address to listen on")->capture_default_str();
+  cmd->add_option("--port", opts.port, "Port to listen on; 0 picks a free one (printed on stdout)")
+      ->check(CLI::Range(0, 65535))
+      ->capture_default_str();
+  cmd->add_option("--callback-url",
+                  opts.callback_url,
+                  "Where callbacks are POSTed unless a request names its own task_callback_url")
+      ->check(k_http_url)
+      ->capture_default_str();
+  cmd->add_option("--api-key", opts.api_key, "Require this x-api-key on submits (else 401)");
+  cmd->add_option("--endpoints",
+                  opts.endpoints,
+                  "Known endpoint names (repeatable or comma-separated); others get 404")
+      ->delimiter(',');
+  cmd->add_option("--delay-ms", opts.delay_ms, "Milliseconds from submit to callback")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  cmd->add_option("--jitter-ms", opts.jitter_ms, "Uniform +- jitter added to --delay-ms")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  cmd->add_option("--fail-rate", opts.fail_rate, "Share of tasks (0..1) whose callback is failed")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
+  cmd->add_option("--drop-callback-rate",
+                  opts.drop_callback_rate,
+                  "Share of tasks (0..1) that never call back")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
+  cmd->add_option(
+         "--duplicate-callbacks", opts.duplicate_callbacks, "Send each callback K extra times")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  cmd->add_flag("--early-callback",
+                opts.early_callback,
+                "Deliver each callback before answering its submit with 202");
+  cmd->add_option("--transient-503",
+                  opts.transient_503,
+                  "Answer the first K submits of each distinct input with 503")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  cmd->add_option("--seed", opts.seed, "Random seed for reproducible runs; 0 picks one")
+      ->capture_default_str();
+  cmd->add_flag("-q,--quiet", opts.quiet, "No per-submit and per-callback lines on stderr");
+  return cmd;
+}
+
+int run_emulator_command(const net::EmulatorOptions& opts) {
+  // Declared before the watcher, so they outlive its thread.
+  std::mutex mutex;
+  std::condition_variable cv;
+  int signal_number = 0;
+  // main() blocked SIGINT/SIGTERM in every thread; the watcher is the one place they arrive.
+  runner::SignalWatcher watcher([&](int signo) {
+    {
+      std::lock_guard lock(mutex);
+      signal_number = signo;
+    }
+    cv.notify_all();
+  });
+
+  net::Emulator emulator(opts);
+  emulator.start(); // a bind failure throws core::Error, which main() reports
+
+  // stdout carries only the URL, so a script can read it even when --port 0 chose the port.
+  std::string url = base_url(opts.host, emulator.port());
+  if (std::fprintf(stdout, "%s\n", url.c_str()) < 0 || std::fflush(stdout) != 0) {
+    return core::to_int(core::ExitCode::stdout_closed);
+  }
+  fmt::print(stderr,
+             "optexity-chain emulator: listening on {}, callbacks to {}\n",
+             url,
+             opts.callback_url.empty() ? "(none)" : opts.callback_url);
+
+  {
+    std::unique_lock lock(mutex);
+    cv.wait(lock, [&] { return signal_number != 0; });
+  }
+  emulator.stop();
+  return core::to_int(core::ExitCode::ok);
+}
+
+} // namespace cli

@@ -1,0 +1,27 @@
+#pragma once
+
+#include "runner/run.h"
+
+#include <CLI/CLI.hpp>
+
+#include <string>
+
+namespace cli {
+
+// What the `run` subcommand collects before it becomes runner::RunOptions.
+struct RunCommandOptions {
+  runner::RunOptions run;
+  std::string api_key_file;
+  std::string listen = "127.0.0.1:4000";
+  bool quiet = false;
+  bool verbose = false;
+  CLI::Option* listen_option = nullptr; // to tell an explicit --listen from the default
+};
+
+// `optexity-chain run`: registers the subcommand and its options (filling `opts`).
+CLI::App* register_run_command(CLI::App& app, RunCommandOptions& opts);
+
+// Resolves the key and the listen address, then runs. Returns the exit code.
+int run_run_command(RunCommandOptions& opts);
+
+} // namespace cli

@@ -1,0 +1,52 @@
+#pragma once
+
+#include "core/json.h"
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace core {
+
+// What every inference request of a run shares.
+struct RequestOptions {
+  std::string endpoint;
+  std::vector<std::string> unique; // unique_parameter_names
+  std::optional<int> priority;
+  std::optional<int> max_timeout_minutes;
+};
+
+// The body of `POST .../inference` for one input's parameters.
+Json build_inference_request(const RequestOptions& opts, const Json& params);
+
+// The service's words from an error body: `detail` (string, or FastAPI's list of {loc, msg}),
+// `message` or `error`; else the raw body, shortened. Never throws.
+std::string error_text(int status, std::string_view body);
+
+// A submit answer: `task_id` is set on success (a 2xx whose JSON names one).
+struct SubmitReply {
+  std::optional<std::string> task_id;
+  std::string error; // when there is no task_id
+};
+
+// Reads a 2xx answer; a 2xx without a string `task_id` is an error.
+SubmitReply parse_submit_reply(int status, std::string_view body);
+
+// `success`, `failed`, `killed` and `cancelled` end a task; anything else is progress.
+bool is_terminal_status(std::string_view status);
+
+// The statuses the tool itself gives an input that has no callback.
+namespace status {
+inline constexpr const char* success = "success";
+inline constexpr const char* submit_failed = "submit_failed";
+inline constexpr const char* timeout = "timeout";
+inline constexpr const char* invalid_input = "invalid_input";
+inline constexpr const char* interrupted = "interrupted";
+} // namespace status
+
+// The validation the real service applies to an inference request (FastAPI's 422 rules): an
+// empty list when the body is acceptable, else FastAPI-shaped `detail` items. Used by the emulator.
+Json validate_inference_request(const Json& body);
+
+} // namespace core

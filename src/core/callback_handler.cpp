@@ -1,0 +1,54 @@
+#include "core/callback_handler.h"
+
+#include <fmt/format.h>
+
+namespace core {
+
+namespace {
+
+CallbackAnswer answer(int status, std::string_view message, std::string log) {
+  return {status, dump_line(Json{{"ok", status < 300}, {"message", message}}), std::move(log)};
+}
+
+} // namespace
+
+CallbackAnswer handle_callback(Tracker& tracker, std::string_view body) {
+  Json payload = Json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (payload.is_discarded()) {
+    return answer(400, "malformed JSON", "callback rejected: malformed JSON");
+  }
+  if (!payload.is_object()) {
+    return answer(400, "body must be a JSON object", "callback rejected: not a JSON object");
+  }
+  auto id = payload.find("task_id");
+  auto status = payload.find("status");
+  if (id == payload.end() || !id->is_string() || id->get_ref<const std::string&>().empty()) {
+    return answer(400, "missing task_id", "callback rejected: no string task_id");
+  }
+  if (status == payload.end() || !status->is_string()) {
+    return answer(400, "missing status", "callback rejected: no string status");
+  }
+  std::string task_id = id->get<std::string>();
+  std::string status_text = status->get<std::string>();
+  switch (tracker.deliver(task_id, std::move(payload), body.size())) {
+  case Delivery::delivered:
+    return answer(200, "delivered", fmt::format("callback for {}: {}", task_id, status_text));
+  case Delivery::duplicate:
+    return answer(200, "duplicate ignored", fmt::format("duplicate callback for {} ignored", task_id));
+  case Delivery::progress:
+    return answer(200,
+                  "progress noted",
+                  fmt::format("progress callback for {}: {}", task_id, status_text));
+  case Delivery::buffered:
+    return answer(200,
+                  "accepted",
+                  fmt::format("callback for {} not (yet) submitted by this run: kept", task_id));
+  case Delivery::buffer_full:
+    return answer(503,
+                  "busy, retry later",
+                  fmt::format("callback for {} refused: early-callback buffer full", task_id));
+  }
+  return answer(500, "internal error", "unreachable");
+}
+
+} // namespace core

@@ -1,0 +1,28 @@
+#pragma once
+
+namespace core {
+
+// The process exit codes: the one place they are defined (documented in --help and the man page).
+enum class ExitCode : int {
+  ok = 0,            // every task succeeded
+  task_failed = 1,   // at least one input did not end in `success`
+  usage = 2,         // usage, configuration, input file or listen address error
+  refused = 3,       // the service refused the run (bad key, unknown endpoint)
+  interrupted = 130, // SIGINT
+  stdout_closed = 141,
+  terminated = 143, // SIGTERM
+};
+
+inline int to_int(ExitCode code) { return static_cast<int>(code); }
+
+// One line per exit code, for --help.
+inline constexpr const char* k_exit_code_help =
+    "Exit codes:\n"
+    "  0    every task succeeded\n"
+    "  1    at least one input did not succeed (failed, killed, timeout, submit_failed, ...)\n"
+    "  2    usage, configuration, input file or listen address error\n"
+    "  3    the service refused the run (bad API key, unknown endpoint)\n"
+    "  130  interrupted by SIGINT        143  terminated by SIGTERM\n"
+    "  141  stdout was closed (e.g. | head -1)\n";
+
+} // namespace core

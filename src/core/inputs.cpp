@@ -1,0 +1,236 @@
+#include "core/inputs.h"
+
+#include "core/error.h"
+
+#include <fmt/format.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <poll.h>
+#include <unistd.h>
+
+namespace core {
+
+namespace {
+
+bool is_space(unsigned char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v'; }
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && is_space(static_cast<unsigned char>(s.front()))) {
+    s.remove_prefix(1);
+  }
+  while (!s.empty() && is_space(static_cast<unsigned char>(s.back()))) {
+    s.remove_suffix(1);
+  }
+  return s;
+}
+
+// Quotes a value for an error message, escaping what would garble a terminal.
+std::string quoted(std::string_view s) {
+  std::string out = "\"";
+  for (unsigned char c : s) {
+    if (c < 0x20 || c == 0x7f) {
+      out += fmt::format("\\x{:02x}", c);
+    } else if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out + "\"";
+}
+
+} // namespace
+
+bool is_valid_utf8(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    auto c = static_cast<unsigned char>(s[i]);
+    size_t len = 0;
+    uint32_t cp = 0;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    } else if ((c & 0xe0) == 0xc0) {
+      len = 2;
+      cp = c & 0x1f;
+    } else if ((c & 0xf0) == 0xe0) {
+      len = 3;
+      cp = c & 0x0f;
+    } else if ((c & 0xf8) == 0xf0) {
+      len = 4;
+      cp = c & 0x07;
+    } else {
+      return false;
+    }
+    if (i + len > s.size()) {
+      return false;
+    }
+    for (size_t k = 1; k < len; ++k) {
+      auto cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc & 0xc0) != 0x80) {
+        return false;
+      }
+      cp = (cp << 6) | (cc & 0x3f);
+    }
+    // Overlong forms, surrogates and values past U+10FFFF are not UTF-8.
+    if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+        cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
+      return false;
+    }
+    i += len;
+  }
+  return true;
+}
+
+EmailLine parse_email_line(std::string_view raw) {
+  std::string_view line = trim(raw);
+  if (line.empty() || line.front() == '#') {
+    return {EmailLine::Kind::skip, {}};
+  }
+  if (!is_valid_utf8(line)) {
+    return {EmailLine::Kind::bad, "not valid UTF-8"};
+  }
+  for (unsigned char c : line) {
+    if (is_space(c)) {
+      return {EmailLine::Kind::bad, fmt::format("white space inside {}", quoted(line))};
+    }
+    if (c < 0x20 || c == 0x7f) {
+      return {EmailLine::Kind::bad, fmt::format("control character inside {}", quoted(line))};
+    }
+  }
+  auto at = line.find('@');
+  if (at == std::string_view::npos) {
+    return {EmailLine::Kind::bad, fmt::format("no '@' in {}", quoted(line))};
+  }
+  if (at == 0 || at + 1 == line.size()) {
+    return {EmailLine::Kind::bad, fmt::format("nothing before or after '@' in {}", quoted(line))};
+  }
+  return {EmailLine::Kind::email, std::string(line)};
+}
+
+Json email_params(const std::string& email) {
+  return Json{{"email", Json::array({email})}};
+}
+
+std::vector<Input> read_email_file(std::istream& in, const std::string& name) {
+  std::vector<Input> inputs;
+  std::string problems;
+  std::string raw;
+  size_t line_no = 0;
+  while (std::getline(in, raw)) {
+    ++line_no;
+    EmailLine parsed = parse_email_line(raw);
+    if (parsed.kind == EmailLine::Kind::bad) {
+      if (!problems.empty()) {
+        problems += '\n';
+      }
+      problems += fmt::format("{}:{}: {}", name, line_no, parsed.text);
+    } else if (parsed.kind == EmailLine::Kind::email) {
+      inputs.push_back(Input{email_params(parsed.text), fmt::format("{}:{}", name, line_no), {}});
+    }
+  }
+  if (in.bad()) {
+    throw Error(fmt::format("{}: read error: {}", name, std::strerror(errno)));
+  }
+  if (!problems.empty()) {
+    throw Error(problems);
+  }
+  return inputs;
+}
+
+std::vector<Input> load_email_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    throw Error(fmt::format("cannot open {}: {}", path, std::strerror(errno)));
+  }
+  return read_email_file(in, path);
+}
+
+std::optional<Input> VectorSource::next(std::stop_token) {
+  std::lock_guard lock(m_mutex);
+  if (m_next >= m_inputs.size()) {
+    return std::nullopt;
+  }
+  return std::move(m_inputs[m_next++]);
+}
+
+std::optional<std::string> IstreamLineReader::next_line(std::stop_token stop) {
+  std::string line;
+  if (stop.stop_requested() || !std::getline(m_in, line)) {
+    return std::nullopt;
+  }
+  return line;
+}
+
+std::optional<std::string> FdLineReader::next_line(std::stop_token stop) {
+  for (;;) {
+    auto nl = m_buffer.find('\n', m_pos);
+    if (nl != std::string::npos) {
+      std::string line = m_buffer.substr(m_pos, nl - m_pos);
+      m_pos = nl + 1;
+      if (m_pos > 65536) {
+        m_buffer.erase(0, m_pos);
+        m_pos = 0;
+      }
+      return line;
+    }
+    if (m_eof) {
+      if (m_pos < m_buffer.size()) {
+        std::string line = m_buffer.substr(m_pos); // a last line without a newline
+        m_pos = m_buffer.size();
+        return line;
+      }
+      return std::nullopt;
+    }
+    if (stop.stop_requested()) {
+      return std::nullopt;
+    }
+    pollfd pfd{m_fd, POLLIN, 0};
+    int ready = ::poll(&pfd, 1, 100);
+    if (ready < 0 && errno != EINTR) {
+      throw Error(fmt::format("cannot read stdin: {}", std::strerror(errno)));
+    }
+    if (ready <= 0) {
+      continue;
+    }
+    char chunk[65536];
+    ssize_t n = ::read(m_fd, chunk, sizeof chunk);
+    if (n < 0) {
+      if (errno == EINTR || errno == EAGAIN) {
+        continue;
+      }
+      throw Error(fmt::format("cannot read stdin: {}", std::strerror(errno)));
+    }
+    if (n == 0) {
+      m_eof = true;
+    } else {
+      m_buffer.append(chunk, static_cast<size_t>(n));
+    }
+  }
+}
+
+std::optional<Input> EmailStreamSource::next(std::stop_token stop) {
+  std::lock_guard lock(m_mutex);
+  while (auto line = m_reader->next_line(stop)) {
+    const std::string& raw = *line;
+    ++m_line;
+    EmailLine parsed = parse_email_line(raw);
+    std::string where = fmt::format("{}:{}", m_name, m_line);
+    if (parsed.kind == EmailLine::Kind::email) {
+      return Input{email_params(parsed.text), where, {}};
+    }
+    if (parsed.kind == EmailLine::Kind::bad) {
+      // On a stream the run goes on: the bad line becomes that input's `invalid_input` line.
+      Input bad;
+      bad.where = where;
+      bad.error = fmt::format("{}: {}", where, parsed.text);
+      return bad;
+    }
+  }
+  return std::nullopt;
+}
+
+} // namespace core

@@ -1,0 +1,39 @@
+#pragma once
+
+#include "core/json.h"
+
+#include <optional>
+#include <string>
+
+namespace core {
+
+// The line of an input that ended without a callback: `status` (submit_failed, timeout,
+// invalid_input, interrupted), `error`, `input`, and `task_id` when known.
+Json failure_line(const std::string& status,
+                  const std::string& error,
+                  const Json& input,
+                  const std::optional<std::string>& task_id = std::nullopt);
+
+// The line of a completed task: the callback payload as received, plus `input` (the submitted
+// input_parameters).
+Json result_line(Json payload, const Json& input);
+
+// The status of a line ("" when it has none).
+std::string line_status(const Json& line);
+
+// Thrown when stdout is closed (EPIPE): the run stops quietly with exit 141.
+struct StdoutClosed {};
+
+// Writes whole lines to a file descriptor with write(2), retrying short writes, so every line
+// is flushed at once and a closed pipe is noticed. Not thread-safe: one writer.
+class LineWriter {
+public:
+  explicit LineWriter(int fd = 1) : m_fd(fd) {}
+  // Writes `text` and a newline; throws StdoutClosed on EPIPE, core::Error on other errors.
+  void write_line(const std::string& text);
+
+private:
+  int m_fd;
+};
+
+} // namespace core

@@ -1,0 +1,48 @@
+#include "core/retry.h"
+
+#include <algorithm>
+#include <charconv>
+
+namespace core {
+
+RetryDecision decide_retry(const AttemptOutcome& outcome,
+                           int attempt,
+                           const RetryPolicy& policy,
+                           std::mt19937_64& rng) {
+  bool safe = outcome.kind == AttemptOutcome::Kind::not_sent ||
+              (outcome.kind == AttemptOutcome::Kind::answered &&
+               (outcome.status == 429 || outcome.status == 503));
+  if (!safe || attempt >= policy.retries) {
+    return {};
+  }
+  // Exponential backoff from `base`, capped; full jitter spreads many clients apart.
+  auto ceiling = policy.base.count() << std::min(attempt, 20);
+  ceiling = std::min<long long>(ceiling, policy.cap.count());
+  std::uniform_int_distribution<long long> dist(ceiling / 2, std::max<long long>(ceiling, 1));
+  std::chrono::milliseconds delay{dist(rng)};
+  if (outcome.retry_after) {
+    delay = std::max(delay, std::min(*outcome.retry_after, policy.cap));
+  }
+  return {true, delay};
+}
+
+std::optional<std::chrono::milliseconds> parse_retry_after(const std::string& value) {
+  size_t b = value.find_first_not_of(" \t");
+  size_t e = value.find_last_not_of(" \t");
+  if (b == std::string::npos) {
+    return std::nullopt;
+  }
+  long long seconds = 0;
+  const char* first = value.data() + b;
+  const char* last = value.data() + e + 1;
+  auto [ptr, ec] = std::from_chars(first, last, seconds);
+  if (ec != std::errc() || ptr != last || seconds < 0) {
+    return std::nullopt;
+  }
+  seconds = std::min<long long>(seconds, 24 * 3600);
+  return std::chrono::milliseconds(seconds * 1000);
+}
+
+bool is_run_refusal(int status) { return status == 401 || status == 403 || status == 404; }
+
+} // namespace core

@@ -1,0 +1,102 @@
+#pragma once
+
+#include "core/json.h"
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <stop_token>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+
+namespace core {
+
+using Clock = std::chrono::steady_clock;
+
+// One input's slot: it receives exactly one final result (a terminal callback, or a local
+// failure line) and wakes whoever waits on it. A waiter is a slot and a condition variable,
+// not a thread, so ten thousand tasks in flight cost little memory.
+class Waiter {
+public:
+  // Called (outside the waiter's lock) when the waiter completes; used for completion queues.
+  using Hook = std::function<void()>;
+
+  Waiter() = default;
+  explicit Waiter(Hook on_complete) : m_on_complete(std::move(on_complete)) {}
+
+  // Stores `result` unless the waiter already has one; returns whether it was stored.
+  bool complete(Json result);
+  // Waits until the waiter has a result, `deadline` passes or `stop` is requested.
+  // Returns true when it has a result.
+  bool wait_until(Clock::time_point deadline, std::stop_token stop = {});
+  // Sets (or moves) the deadline that wait() honours, waking waiters to see it.
+  void set_deadline(Clock::time_point deadline);
+  // Waits until the waiter has a result, its deadline (once one is set) passes, or `stop` is
+  // requested. Returns true when it has a result.
+  bool wait(std::stop_token stop = {});
+  bool done() const;
+  // Moves the result out (call once, after done()).
+  Json take();
+
+private:
+  mutable std::mutex m_mutex;
+  std::condition_variable_any m_cv;
+  std::optional<Json> m_result;
+  std::optional<Clock::time_point> m_deadline;
+  unsigned m_deadline_generation = 0;
+  Hook m_on_complete;
+};
+
+// What became of a delivered callback.
+enum class Delivery {
+  delivered, // completed its waiter
+  duplicate, // its task already has a result: ignored
+  progress,  // a non-terminal status: ignored
+  buffered,  // no waiter yet: kept until one is bound (early callback or unknown task)
+  buffer_full, // no waiter and no room: the sender should redeliver later (503)
+};
+
+struct TrackerLimits {
+  size_t max_buffer_bytes = size_t{256} << 20;
+  std::chrono::seconds max_age{600};
+};
+
+// Maps task ids to waiters. A callback can reach the listener before the submitting side has
+// read its task id (the service may call back at once): such callbacks are buffered, bounded by
+// bytes and age, and delivered when the waiter is bound.
+class Tracker {
+public:
+  explicit Tracker(TrackerLimits limits = {}) : m_limits(limits) {}
+
+  // Binds `task_id` to `waiter`; a callback already buffered for it completes the waiter now.
+  void bind(const std::string& task_id, std::shared_ptr<Waiter> waiter);
+  // Hands a callback payload over. `bytes` is its size on the wire, for the buffer bound.
+  Delivery deliver(const std::string& task_id, Json payload, size_t bytes);
+  // Forgets a printed task's waiter; later callbacks for it are duplicates.
+  void retire(const std::string& task_id);
+
+  size_t buffered_count() const;
+
+private:
+  struct Buffered {
+    Json payload;
+    size_t bytes;
+    Clock::time_point at;
+  };
+  void expire_buffer_locked(Clock::time_point now);
+
+  TrackerLimits m_limits;
+  mutable std::mutex m_mutex;
+  std::unordered_map<std::string, std::shared_ptr<Waiter>> m_waiters;
+  std::unordered_set<std::string> m_retired;
+  std::unordered_map<std::string, Buffered> m_buffer;
+  std::deque<std::pair<Clock::time_point, std::string>> m_buffer_order;
+  size_t m_buffer_bytes = 0;
+};
+
+} // namespace core

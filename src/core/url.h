@@ -1,0 +1,33 @@
+#pragma once
+
+#include <optional>
+#include <string>
+
+namespace core {
+
+// An http(s) URL split into what cpp-httplib wants: "scheme://host:port" and a path.
+struct Url {
+  std::string scheme; // http or https
+  std::string host;
+  int port = 0;
+  std::string path; // starts with '/', "" means "/"
+  std::string origin() const; // scheme://host[:port]
+};
+
+// Parses an http or https URL; nothing for anything else.
+std::optional<Url> parse_url(const std::string& text);
+
+// Where a run sends requests. `--api-url` is a base (the tool appends /api/v1/inference) or a
+// full URL ending in /inference, used as is (a local worker). The status API lives at the base.
+struct ApiEndpoints {
+  Url inference;
+  std::optional<Url> status_base; // none for a full /inference URL
+  bool is_cloud = false;          // the default Optexity cloud host
+};
+
+// Throws core::Error (exit 2) naming the URL when it is not an http(s) URL.
+ApiEndpoints resolve_api_url(const std::string& api_url);
+
+inline constexpr const char* k_default_api_url = "https://api.optexity.com";
+
+} // namespace core

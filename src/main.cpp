@@ -1,0 +1,68 @@
+// optexity-chain: chain Optexity browser automations with callbacks instead of polling.
+// main only wires subcommands to code; each subcommand lives in src/cli/.
+#include "cli/emulator_command.h"
+#include "cli/run_command.h"
+#include "core/error.h"
+#include "core/exit_code.h"
+#include "core/log.h"
+#include "runner/signals.h"
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <sstream>
+#include <string>
+
+namespace {
+
+int real_main(int argc, char** argv) {
+  CLI::App app{"optexity-chain: submit Optexity automations and wait for their callbacks, one "
+               "JSON line per input"};
+  app.set_version_flag("--version", "optexity-chain " OPTEXITY_VERSION);
+  app.require_subcommand(1);
+  app.footer(core::k_exit_code_help);
+
+  cli::RunCommandOptions run_opts;
+  CLI::App* run_cmd = cli::register_run_command(app, run_opts);
+  run_cmd->footer(core::k_exit_code_help);
+  net::EmulatorOptions emulator_opts;
+  CLI::App* emulator_cmd = cli::register_emulator_command(app, emulator_opts);
+
+  // Parse first, so the one catch below sees only usage errors.
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    // --help and --version exit 0; every parse error is our usage code, not CLI11's 100+.
+    return code == 0 ? 0 : core::to_int(core::ExitCode::usage);
+  }
+
+  try {
+    if (run_cmd->parsed()) {
+      return cli::run_run_command(run_opts);
+    }
+    if (emulator_cmd->parsed()) {
+      return cli::run_emulator_command(emulator_opts);
+    }
+  } catch (const core::Error& e) {
+    std::istringstream lines(e.what());
+    for (std::string line; std::getline(lines, line);) {
+      core::log_error(line);
+    }
+    return core::to_int(e.code());
+  }
+  return core::to_int(core::ExitCode::usage);
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  // Before any thread starts: only the signal watcher thread ever sees SIGINT/SIGTERM.
+  runner::block_signals();
+  try {
+    return real_main(argc, argv);
+  } catch (const std::exception& e) {
+    core::log_error(fmt::format("internal error: {}", e.what()));
+    return core::to_int(core::ExitCode::usage);
+  }
+}

@@ -1,0 +1,160 @@
+#include "net/client.h"
+
+#include "core/api.h"
+
+#include <fmt/format.h>
+#include <httplib.h>
+
+#include <condition_variable>
+#include <mutex>
+#include <random>
+#include <set>
+
+namespace net {
+
+using core::AttemptOutcome;
+
+struct Client::Impl {
+  ClientOptions opts;
+  std::mutex mutex;
+  std::set<httplib::Client*> in_use; // requests in progress, for cancel_all
+  std::mt19937_64 rng;
+  bool cancelled = false;
+
+  explicit Impl(ClientOptions o) : opts(std::move(o)) {
+    rng.seed(opts.seed ? opts.seed : std::random_device{}());
+  }
+
+  void log(const std::string& line) {
+    if (opts.log) {
+      opts.log(line);
+    }
+  }
+
+  std::unique_ptr<httplib::Client> make_http(const core::Url& url) {
+    auto http = std::make_unique<httplib::Client>(url.origin());
+    http->set_connection_timeout(opts.connect_timeout);
+    http->set_read_timeout(opts.read_timeout);
+    http->set_write_timeout(opts.read_timeout);
+    // A fresh connection per submit: on a reused keep-alive socket a failure could not tell
+    // "never sent" (safe to retry) from "sent, answer lost" (must not resubmit).
+    http->set_keep_alive(false);
+    http->set_follow_location(false);
+    if (!opts.api_key.empty()) {
+      http->set_default_headers({{"x-api-key", opts.api_key}});
+    }
+    return http;
+  }
+};
+
+Client::Client(ClientOptions options) : m_impl(std::make_unique<Impl>(std::move(options))) {}
+Client::~Client() = default;
+
+namespace {
+
+// httplib's errors before the request left this machine; anything else may have reached it.
+bool never_sent(httplib::Error e) {
+  return e == httplib::Error::Connection || e == httplib::Error::BindIPAddress ||
+         e == httplib::Error::SSLConnection || e == httplib::Error::SSLLoadingCerts ||
+         e == httplib::Error::SSLServerVerification || e == httplib::Error::ConnectionTimeout;
+}
+
+} // namespace
+
+SubmitResult Client::submit(const core::Json& request, std::stop_token stop) {
+  Impl& d = *m_impl;
+  const core::Url& url = d.opts.api.inference;
+  std::string body = core::dump_line(request);
+  std::string last_error;
+  for (int attempt = 0;; ++attempt) {
+    auto http = d.make_http(url);
+    {
+      std::lock_guard lock(d.mutex);
+      if (d.cancelled || stop.stop_requested()) {
+        return {SubmitResult::Kind::failed, {}, "interrupted before submitting", 0};
+      }
+      d.in_use.insert(http.get());
+    }
+    auto res = http->Post(url.path.empty() ? "/" : url.path, body, "application/json");
+    {
+      std::lock_guard lock(d.mutex);
+      d.in_use.erase(http.get());
+    }
+
+    AttemptOutcome outcome;
+    SubmitResult result;
+    if (!res) {
+      httplib::Error err = res.error();
+      std::string what = httplib::to_string(err);
+      if (never_sent(err)) {
+        outcome.kind = AttemptOutcome::Kind::not_sent;
+        last_error = fmt::format("cannot connect to {}: {}", url.origin(), what);
+        result = {SubmitResult::Kind::failed, {}, last_error, 0};
+      } else {
+        outcome.kind = AttemptOutcome::Kind::unknown;
+        result = {SubmitResult::Kind::failed,
+                  {},
+                  fmt::format("outcome unknown ({} from {} after the request was sent): the task "
+                              "may exist; resubmitting may run it twice",
+                              what,
+                              url.origin()),
+                  0};
+      }
+      d.log(fmt::format("POST {}{}: {}", url.origin(), url.path, what));
+    } else {
+      int status = res->status;
+      outcome.status = status;
+      if (auto ra = res->get_header_value("Retry-After"); !ra.empty()) {
+        outcome.retry_after = core::parse_retry_after(ra);
+      }
+      d.log(fmt::format("POST {}{}: HTTP {} ({} bytes)", url.origin(), url.path, status,
+                        res->body.size()));
+      if (status >= 200 && status < 300) {
+        core::SubmitReply reply = core::parse_submit_reply(status, res->body);
+        if (reply.task_id) {
+          return {SubmitResult::Kind::accepted, *reply.task_id, {}, status};
+        }
+        return {SubmitResult::Kind::failed, {}, reply.error, status};
+      }
+      std::string text = core::error_text(status, res->body);
+      if (status == 500 || status == 502 || status == 504) {
+        text += "; outcome unknown: the task may exist, resubmitting may run it twice";
+      }
+      result = {core::is_run_refusal(status) ? SubmitResult::Kind::refused
+                                             : SubmitResult::Kind::failed,
+                {},
+                text,
+                status};
+    }
+
+    core::RetryDecision decision;
+    {
+      std::lock_guard lock(d.mutex);
+      decision = core::decide_retry(outcome, attempt, d.opts.retry, d.rng);
+    }
+    if (!decision.retry) {
+      if (attempt > 0) {
+        result.error += fmt::format(" (after {} attempts)", attempt + 1);
+      }
+      return result;
+    }
+    d.log(fmt::format("retrying in {} ms", decision.delay.count()));
+    // Sleep, but wake at once on stop.
+    std::mutex m;
+    std::condition_variable_any cv;
+    std::unique_lock lock(m);
+    if (cv.wait_for(lock, stop, decision.delay, [] { return false; }) || stop.stop_requested()) {
+      return {SubmitResult::Kind::failed, {}, "interrupted before submitting: " + result.error, 0};
+    }
+  }
+}
+
+void Client::cancel_all() {
+  std::lock_guard lock(m_impl->mutex);
+  m_impl->cancelled = true;
+  for (auto* http : m_impl->in_use) {
+    http->stop();
+  }
+}
+
+} // namespace net

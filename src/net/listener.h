@@ -1,0 +1,43 @@
+#pragma once
+
+#include "core/callback_handler.h"
+
+#include <functional>
+#include <memory>
+#include <string>
+
+namespace net {
+
+struct ListenerOptions {
+  std::string host = "127.0.0.1";
+  int port = 4000; // 0 picks a free port
+  std::string callback_path = "/receive_callback";
+  size_t max_body_bytes = size_t{64} << 20;
+  int threads = 64; // for concurrent connections, not tasks: callbacks are short requests
+  std::function<void(const std::string&)> log; // debug lines
+};
+
+// The callback server: accepts POSTs on the callback path and hands each body to
+// core::handle_callback, answering at once. Runs on background threads.
+class Listener {
+public:
+  Listener(ListenerOptions options, core::Tracker& tracker);
+  ~Listener(); // stops
+  Listener(const Listener&) = delete;
+  Listener& operator=(const Listener&) = delete;
+
+  // Binds on the calling thread (a port in use is a core::Error naming the address, exit 2),
+  // then serves on a background thread; returns once the server runs.
+  void start();
+  int port() const;
+  // "http://host:port" + callback path: the URL the emulator (or a local worker) calls back.
+  std::string callback_url() const;
+  // Stops serving and joins; idempotent.
+  void stop();
+
+private:
+  struct Impl;
+  std::unique_ptr<Impl> m_impl;
+};
+
+} // namespace net
