@@ -29,6 +29,10 @@ CLI::App* register_run_command(CLI::App& app, RunCommandOptions& opts) {
       ->required()
       ->group(inputs);
 
+  cmd->add_option("--unique", r.request.unique,
+                  "A unique_parameter_names entry (repeatable; default for --emails: email)")
+      ->group(inputs);
+
   auto* service = "Service";
   cmd->add_option("--api-url", r.api_url,
                   "Base URL (the tool appends /api/v1/inference) or a full URL ending in "
