@@ -2,6 +2,7 @@
 // main only wires subcommands to code; each subcommand lives in src/cli/.
 #include "cli/emulator_command.h"
 #include "cli/run_command.h"
+#include "cli/status_command.h"
 #include "core/error.h"
 #include "core/exit_code.h"
 #include "core/log.h"
@@ -27,6 +28,10 @@ int real_main(int argc, char** argv) {
   run_cmd->footer(core::k_exit_code_help);
   net::EmulatorOptions emulator_opts;
   CLI::App* emulator_cmd = cli::register_emulator_command(app, emulator_opts);
+  cli::StatusCommandOptions status_opts;
+  CLI::App* status_cmd = cli::register_status_command(app, status_opts);
+  cli::StatusCommandOptions result_opts;
+  CLI::App* result_cmd = cli::register_result_command(app, result_opts);
 
   // Parse first, so the one catch below sees only usage errors.
   try {
@@ -43,6 +48,12 @@ int real_main(int argc, char** argv) {
     }
     if (emulator_cmd->parsed()) {
       return cli::run_emulator_command(emulator_opts);
+    }
+    if (status_cmd->parsed()) {
+      return cli::run_status_command(status_opts, /*want_result=*/false);
+    }
+    if (result_cmd->parsed()) {
+      return cli::run_status_command(result_opts, /*want_result=*/true);
     }
   } catch (const core::Error& e) {
     std::istringstream lines(e.what());

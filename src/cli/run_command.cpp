@@ -1,5 +1,6 @@
 #include "cli/run_command.h"
 
+#include "cli/key_file.h"
 #include "core/error.h"
 #include "core/log.h"
 
@@ -23,24 +24,57 @@ CLI::App* register_run_command(CLI::App& app, RunCommandOptions& opts) {
   cmd->add_option("--endpoint", r.request.endpoint, "Automation (endpoint_name) to run")
       ->required()
       ->group(inputs);
-  cmd->add_option("--emails", r.emails_path,
-                  "File with one email per line ('-' reads stdin as it streams); each becomes "
-                  "{\"email\": [value]}")
-      ->required()
+  auto* emails = cmd->add_option("--emails",
+                                 r.emails_path,
+                                 "File with one email per line ('-' reads stdin as it streams); "
+                                 "each becomes {\"email\": [value]}")
+                     ->group(inputs);
+  auto* input = cmd->add_option("--input",
+                                r.input_path,
+                                "Inputs file ('-' reads stdin): NDJSON (one object of parameters "
+                                "a line), CSV with a header row, or lines (see --format)")
+                    ->group(inputs);
+  emails->excludes(input);
+  input->excludes(emails);
+  cmd->add_option("--format",
+                  r.format,
+                  "Format of --input: lines, csv or ndjson (default: by extension; stdin and "
+                  "unknown extensions are ndjson)")
+      ->check(CLI::IsMember({"lines", "csv", "ndjson"}))
+      ->group(inputs);
+  cmd->add_option("--param-name", r.param_name, "Parameter each line becomes with --format lines")
+      ->capture_default_str()
+      ->group(inputs);
+  cmd->add_option(
+         "--set", opts.set, "NAME=VALUE: a constant parameter added to every input (repeatable)")
+      ->group(inputs);
+  cmd->add_option("--secure-parameters",
+                  r.secure_parameters_path,
+                  "JSON file of secure_parameters (1Password, AWS Secrets Manager or TOTP "
+                  "references) added to every request")
+      ->check(CLI::ExistingFile)
+      ->group(inputs);
+  cmd->add_flag("--dry-run",
+                r.dry_run,
+                "Print the requests that would be sent (key redacted), one JSON line each; "
+                "submit nothing")
       ->group(inputs);
 
-  cmd->add_option("--unique", r.request.unique,
+  cmd->add_option("--unique",
+                  r.request.unique,
                   "A unique_parameter_names entry (repeatable; default for --emails: email)")
       ->group(inputs);
 
   auto* service = "Service";
-  cmd->add_option("--api-url", r.api_url,
+  cmd->add_option("--api-url",
+                  r.api_url,
                   "Base URL (the tool appends /api/v1/inference) or a full URL ending in "
                   "/inference, used as is")
       ->envname("OPTEXITY_API_URL")
       ->capture_default_str()
       ->group(service);
-  cmd->add_option("--api-key", r.api_key,
+  cmd->add_option("--api-key",
+                  r.api_key,
                   "API key, sent as x-api-key (visible in ps: prefer --api-key-file or "
                   "OPTEXITY_API_KEY)")
       ->group(service);
@@ -49,11 +83,13 @@ CLI::App* register_run_command(CLI::App& app, RunCommandOptions& opts) {
       ->group(service);
   cmd->add_option("--priority", r.request.priority, "Request priority (lower runs first)")
       ->group(service);
-  cmd->add_option("--max-timeout-minutes", r.request.max_timeout_minutes,
+  cmd->add_option("--max-timeout-minutes",
+                  r.request.max_timeout_minutes,
                   "Per-attempt limit the service applies (max_timeout_in_minutes)")
       ->check(CLI::PositiveNumber)
       ->group(service);
-  cmd->add_option("--retries", r.retry.retries,
+  cmd->add_option("--retries",
+                  r.retry.retries,
                   "Extra submit attempts, only where the service cannot have created the task")
       ->check(CLI::Range(0, 100))
       ->capture_default_str()
@@ -66,19 +102,32 @@ CLI::App* register_run_command(CLI::App& app, RunCommandOptions& opts) {
       ->check(CLI::PositiveNumber)
       ->capture_default_str()
       ->group(service);
-  cmd->add_flag("--emulate", r.emulate,
+  cmd->add_option("--status-url",
+                  r.status_url,
+                  "Base URL of the status API when --api-url is a full /inference URL")
+      ->group(service);
+  cmd->add_flag("--emulate",
+                r.emulate,
                 "Run against the embedded emulator (no network, no key); listens on a free port")
       ->group(service);
 
   auto* waiting = "Callbacks and waiting";
-  opts.listen_option = cmd->add_option("--listen", opts.listen,
-                  "HOST:PORT of the callback listener (port 0 picks a free one)")
-      ->capture_default_str()
-      ->group(waiting);
+  opts.listen_option =
+      cmd->add_option("--listen",
+                      opts.listen,
+                      "HOST:PORT of the callback listener (port 0 picks a free one)")
+          ->capture_default_str()
+          ->group(waiting);
   cmd->add_option("--callback-path", r.callback_path, "Path that accepts callbacks")
       ->capture_default_str()
       ->group(waiting);
-  cmd->add_option("--timeout", r.timeout_seconds,
+  cmd->add_option("--public-url",
+                  r.public_url,
+                  "The listener's address as Optexity sees it (tunnel, reverse proxy): each "
+                  "request then names its own secret callback URL")
+      ->group(waiting);
+  cmd->add_option("--timeout",
+                  r.timeout_seconds,
                   "Seconds to wait for each task's callback (default: the attempt limit + 5 "
                   "minutes of delivery retries)")
       ->check(CLI::PositiveNumber)
@@ -87,6 +136,9 @@ CLI::App* register_run_command(CLI::App& app, RunCommandOptions& opts) {
       ->check(CLI::Range(1, 100000))
       ->capture_default_str()
       ->group(waiting);
+  cmd->add_flag(
+         "--unordered", r.unordered, "Print each line the moment its task ends, not in input order")
+      ->group(waiting);
 
   cmd->add_flag("-q,--quiet", opts.quiet, "Only errors on stderr");
   cmd->add_flag("-v,--verbose", opts.verbose, "Debug lines on stderr (the key is never shown)");
@@ -94,29 +146,6 @@ CLI::App* register_run_command(CLI::App& app, RunCommandOptions& opts) {
 }
 
 namespace {
-
-std::string read_key_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    throw core::Error(fmt::format("--api-key-file: cannot open {}: {}", path, std::strerror(errno)));
-  }
-  std::stringstream ss;
-  ss << in.rdbuf();
-  std::string key = ss.str();
-  while (!key.empty() && std::isspace(static_cast<unsigned char>(key.back()))) {
-    key.pop_back();
-  }
-  while (!key.empty() && std::isspace(static_cast<unsigned char>(key.front()))) {
-    key.erase(0, 1);
-  }
-  if (key.empty()) {
-    throw core::Error(fmt::format("--api-key-file: {} is empty", path));
-  }
-  if (key.find_first_of("\r\n") != std::string::npos) {
-    throw core::Error(fmt::format("--api-key-file: {} holds more than one line", path));
-  }
-  return key;
-}
 
 // "HOST:PORT" or "[v6]:PORT" -> host and port.
 void parse_listen(const std::string& text, std::string& host, int& port) {
@@ -145,16 +174,19 @@ int run_run_command(RunCommandOptions& opts) {
   core::set_verbosity(opts.quiet     ? core::Verbosity::quiet
                       : opts.verbose ? core::Verbosity::verbose
                                      : core::Verbosity::normal);
-  if (r.api_key.empty() && !opts.api_key_file.empty()) {
-    r.api_key = read_key_file(opts.api_key_file);
+  r.api_key = resolve_api_key(r.api_key, opts.api_key_file);
+  if (r.emails_path.empty() && r.input_path.empty()) {
+    throw core::Error("run: give the inputs with --emails FILE or --input FILE ('-' for stdin)");
   }
-  if (r.api_key.empty()) {
-    if (const char* env = std::getenv("OPTEXITY_API_KEY"); env && *env) {
-      r.api_key = env;
-    }
-  }
-  if (r.request.unique.empty()) {
+  if (r.request.unique.empty() && !r.emails_path.empty()) {
     r.request.unique = {"email"}; // --emails: one task per email at a time, as the service intends
+  }
+  for (const std::string& item : opts.set) {
+    auto eq = item.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      throw core::Error(fmt::format("--set: expected NAME=VALUE, got \"{}\"", item));
+    }
+    r.set_params[item.substr(0, eq)] = core::Json::array({item.substr(eq + 1)});
   }
   parse_listen(opts.listen, r.listen_host, r.listen_port);
   r.listen_given = opts.listen_option && opts.listen_option->count() > 0;

@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 
 #include <string>
+#include <vector>
 
 namespace cli {
 
@@ -13,6 +14,7 @@ struct RunCommandOptions {
   runner::RunOptions run;
   std::string api_key_file;
   std::string listen = "127.0.0.1:4000";
+  std::vector<std::string> set; // --set NAME=VALUE
   bool quiet = false;
   bool verbose = false;
   CLI::Option* listen_option = nullptr; // to tell an explicit --listen from the default

@@ -4,8 +4,6 @@
 
 namespace core {
 
-
-
 Json build_inference_request(const RequestOptions& opts, const Json& params) {
   Json req = {
       {"endpoint_name", opts.endpoint},
@@ -153,8 +151,8 @@ Json validate_inference_request(const Json& body) {
     } else {
       for (const auto& u : *unique) {
         if (!u.is_string()) {
-          problem({"body", "unique_parameter_names"}, "Input should be a valid string",
-                  "string_type");
+          problem(
+              {"body", "unique_parameter_names"}, "Input should be a valid string", "string_type");
         } else if (params != body.end() && params->is_object() &&
                    !params->contains(u.get<std::string>())) {
           problem({"body"},

@@ -1,5 +1,8 @@
 #include "core/callback_handler.h"
 
+#include "core/callback_route.h"
+#include "core/keys.h"
+
 #include <fmt/format.h>
 
 namespace core {
@@ -10,9 +13,8 @@ CallbackAnswer answer(int status, std::string_view message, std::string log) {
   return {status, dump_line(Json{{"ok", status < 300}, {"message", message}}), std::move(log)};
 }
 
-} // namespace
-
-CallbackAnswer handle_callback(Tracker& tracker, std::string_view body) {
+CallbackAnswer
+handle_callback_body(Tracker& tracker, const std::string& route_key, std::string_view body) {
   Json payload = Json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (payload.is_discarded()) {
     return answer(400, "malformed JSON", "callback rejected: malformed JSON");
@@ -30,25 +32,58 @@ CallbackAnswer handle_callback(Tracker& tracker, std::string_view body) {
   }
   std::string task_id = id->get<std::string>();
   std::string status_text = status->get<std::string>();
-  switch (tracker.deliver(task_id, std::move(payload), body.size())) {
+  const std::string& key = route_key.empty() ? task_id : route_key;
+  switch (tracker.deliver(key, std::move(payload), body.size())) {
   case Delivery::delivered:
     return answer(200, "delivered", fmt::format("callback for {}: {}", task_id, status_text));
   case Delivery::duplicate:
-    return answer(200, "duplicate ignored", fmt::format("duplicate callback for {} ignored", task_id));
+    return answer(
+        200, "duplicate ignored", fmt::format("duplicate callback for {} ignored", task_id));
   case Delivery::progress:
-    return answer(200,
-                  "progress noted",
-                  fmt::format("progress callback for {}: {}", task_id, status_text));
+    return answer(
+        200, "progress noted", fmt::format("progress callback for {}: {}", task_id, status_text));
   case Delivery::buffered:
     return answer(200,
                   "accepted",
                   fmt::format("callback for {} not (yet) submitted by this run: kept", task_id));
+  case Delivery::mismatch:
+    return answer(409,
+                  "task_id does not match this URL",
+                  fmt::format("callback refused: {} is not the task of input {}", task_id, key));
   case Delivery::buffer_full:
     return answer(503,
                   "busy, retry later",
                   fmt::format("callback for {} refused: early-callback buffer full", task_id));
   }
   return answer(500, "internal error", "unreachable");
+}
+
+} // namespace
+
+CallbackAnswer handle_callback(Tracker& tracker,
+                               const CallbackConfig& config,
+                               std::string_view path,
+                               std::string_view body) {
+  CallbackRoute route = match_callback_path(path, config.callback_path);
+  std::string key;
+  if (config.token.empty()) {
+    if (route.kind != CallbackRoute::Kind::plain) {
+      return answer(404, "not found", "callback refused: unknown path");
+    }
+  } else {
+    if (route.kind != CallbackRoute::Kind::tokened) {
+      return answer(404, "not found", "callback refused: not this run's callback URL");
+    }
+    if (!constant_time_equal(route.token, config.token)) {
+      return answer(404, "not found", "callback refused: wrong token");
+    }
+    key = route.id;
+  }
+  return handle_callback_body(tracker, key, body);
+}
+
+CallbackAnswer handle_callback(Tracker& tracker, std::string_view body) {
+  return handle_callback_body(tracker, {}, body);
 }
 
 } // namespace core

@@ -13,7 +13,9 @@ enum class ExitCode : int {
   terminated = 143, // SIGTERM
 };
 
-inline int to_int(ExitCode code) { return static_cast<int>(code); }
+inline int to_int(ExitCode code) {
+  return static_cast<int>(code);
+}
 
 // One line per exit code, for --help.
 inline constexpr const char* k_exit_code_help =

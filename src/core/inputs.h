@@ -19,6 +19,7 @@ struct Input {
   Json params = Json::object();
   std::string where;
   std::string error;
+  Json secure = nullptr; // secure_parameters of this input (NDJSON), when given
 };
 
 // What one line of an --emails file holds.

@@ -19,10 +19,16 @@ void emit(const char* prefix, const std::string& message) {
 
 } // namespace
 
-void set_verbosity(Verbosity v) { g_verbosity.store(v); }
-Verbosity verbosity() { return g_verbosity.load(); }
+void set_verbosity(Verbosity v) {
+  g_verbosity.store(v);
+}
+Verbosity verbosity() {
+  return g_verbosity.load();
+}
 
-void log_error(const std::string& message) { emit("error: ", message); }
+void log_error(const std::string& message) {
+  emit("error: ", message);
+}
 
 void log_warning(const std::string& message) {
   if (verbosity() != Verbosity::quiet) {

@@ -43,6 +43,8 @@ std::optional<std::chrono::milliseconds> parse_retry_after(const std::string& va
   return std::chrono::milliseconds(seconds * 1000);
 }
 
-bool is_run_refusal(int status) { return status == 401 || status == 403 || status == 404; }
+bool is_run_refusal(int status) {
+  return status == 401 || status == 403 || status == 404;
+}
 
 } // namespace core

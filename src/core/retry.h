@@ -10,12 +10,12 @@ namespace core {
 // How one submit attempt ended, as far as retrying is concerned.
 struct AttemptOutcome {
   enum class Kind {
-    answered,    // an HTTP answer arrived (see `status`)
-    not_sent,    // the connection failed before the request was sent
-    unknown,     // reset, read timeout, write error: the service may have created the task
+    answered, // an HTTP answer arrived (see `status`)
+    not_sent, // the connection failed before the request was sent
+    unknown,  // reset, read timeout, write error: the service may have created the task
   };
   Kind kind = Kind::answered;
-  int status = 0;                               // when answered
+  int status = 0;                                       // when answered
   std::optional<std::chrono::milliseconds> retry_after; // a parsed Retry-After header
 };
 

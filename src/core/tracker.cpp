@@ -65,13 +65,26 @@ Json Waiter::take() {
   return out;
 }
 
-void Tracker::bind(const std::string& task_id, std::shared_ptr<Waiter> waiter) {
+namespace {
+
+bool names_task(const Json& payload, const std::string& task_id) {
+  auto it = payload.find("task_id");
+  return it != payload.end() && it->is_string() && it->get_ref<const std::string&>() == task_id;
+}
+
+} // namespace
+
+void Tracker::bind(const std::string& key,
+                   std::shared_ptr<Waiter> waiter,
+                   const std::string& expected_task_id) {
   std::optional<Json> early;
   {
     std::lock_guard lock(m_mutex);
-    m_waiters[task_id] = waiter;
-    if (auto it = m_buffer.find(task_id); it != m_buffer.end()) {
-      early = std::move(it->second.payload);
+    m_waiters[key] = Bound{waiter, expected_task_id};
+    if (auto it = m_buffer.find(key); it != m_buffer.end()) {
+      if (expected_task_id.empty() || names_task(it->second.payload, expected_task_id)) {
+        early = std::move(it->second.payload);
+      }
       m_buffer_bytes -= it->second.bytes;
       m_buffer.erase(it);
     }
@@ -81,34 +94,39 @@ void Tracker::bind(const std::string& task_id, std::shared_ptr<Waiter> waiter) {
   }
 }
 
-Delivery Tracker::deliver(const std::string& task_id, Json payload, size_t bytes) {
-  const auto* status = payload.is_object() && payload.contains("status") &&
-                               payload["status"].is_string()
-                           ? &payload["status"].get_ref<const std::string&>()
-                           : nullptr;
+Delivery Tracker::deliver(const std::string& key, Json payload, size_t bytes) {
+  const auto* status =
+      payload.is_object() && payload.contains("status") && payload["status"].is_string()
+          ? &payload["status"].get_ref<const std::string&>()
+          : nullptr;
   bool terminal = status && is_terminal_status(*status);
   std::shared_ptr<Waiter> waiter;
   {
     std::lock_guard lock(m_mutex);
-    if (m_retired.count(task_id)) {
+    if (m_retired.count(key)) {
       return Delivery::duplicate;
+    }
+    auto it = m_waiters.find(key);
+    if (it != m_waiters.end() && !it->second.expected_task_id.empty() &&
+        !names_task(payload, it->second.expected_task_id)) {
+      return Delivery::mismatch;
     }
     if (!terminal) {
       return Delivery::progress;
     }
-    if (auto it = m_waiters.find(task_id); it != m_waiters.end()) {
-      waiter = it->second;
+    if (it != m_waiters.end()) {
+      waiter = it->second.waiter;
     } else {
       auto now = Clock::now();
       expire_buffer_locked(now);
-      if (m_buffer.count(task_id)) {
+      if (m_buffer.count(key)) {
         return Delivery::duplicate;
       }
       if (m_buffer_bytes + bytes > m_limits.max_buffer_bytes) {
         return Delivery::buffer_full;
       }
-      m_buffer.emplace(task_id, Buffered{std::move(payload), bytes, now});
-      m_buffer_order.emplace_back(now, task_id);
+      m_buffer.emplace(key, Buffered{std::move(payload), bytes, now});
+      m_buffer_order.emplace_back(now, key);
       m_buffer_bytes += bytes;
       return Delivery::buffered;
     }
@@ -116,10 +134,22 @@ Delivery Tracker::deliver(const std::string& task_id, Json payload, size_t bytes
   return waiter->complete(std::move(payload)) ? Delivery::delivered : Delivery::duplicate;
 }
 
-void Tracker::retire(const std::string& task_id) {
+std::optional<Json> Tracker::take_buffered(const std::string& key) {
   std::lock_guard lock(m_mutex);
-  m_waiters.erase(task_id);
-  m_retired.insert(task_id);
+  auto it = m_buffer.find(key);
+  if (it == m_buffer.end()) {
+    return std::nullopt;
+  }
+  Json payload = std::move(it->second.payload);
+  m_buffer_bytes -= it->second.bytes;
+  m_buffer.erase(it);
+  return payload;
+}
+
+void Tracker::retire(const std::string& key) {
+  std::lock_guard lock(m_mutex);
+  m_waiters.erase(key);
+  m_retired.insert(key);
 }
 
 size_t Tracker::buffered_count() const {

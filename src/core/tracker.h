@@ -54,11 +54,12 @@ private:
 
 // What became of a delivered callback.
 enum class Delivery {
-  delivered, // completed its waiter
-  duplicate, // its task already has a result: ignored
-  progress,  // a non-terminal status: ignored
-  buffered,  // no waiter yet: kept until one is bound (early callback or unknown task)
+  delivered,   // completed its waiter
+  duplicate,   // its task already has a result: ignored
+  progress,    // a non-terminal status: ignored
+  buffered,    // no waiter yet: kept until one is bound (early callback or unknown task)
   buffer_full, // no waiter and no room: the sender should redeliver later (503)
+  mismatch,    // the body names another task than the one its URL's input was submitted as
 };
 
 struct TrackerLimits {
@@ -66,19 +67,27 @@ struct TrackerLimits {
   std::chrono::seconds max_age{600};
 };
 
-// Maps task ids to waiters. A callback can reach the listener before the submitting side has
-// read its task id (the service may call back at once): such callbacks are buffered, bounded by
-// bytes and age, and delivered when the waiter is bound.
+// Maps keys to waiters: a task id (callbacks to the plain callback path), or an input's key
+// (per-run callback URLs name the input). A callback can reach the listener before the
+// submitting side has read its task id (the service may call back at once): such callbacks are
+// buffered, bounded by bytes and age, and delivered when the waiter is bound.
 class Tracker {
 public:
   explicit Tracker(TrackerLimits limits = {}) : m_limits(limits) {}
 
-  // Binds `task_id` to `waiter`; a callback already buffered for it completes the waiter now.
-  void bind(const std::string& task_id, std::shared_ptr<Waiter> waiter);
+  // Binds `key` to `waiter`; a callback already buffered for it completes the waiter now. With
+  // `expected_task_id`, only callbacks whose body names that task are accepted (a buffered one
+  // that names another is dropped).
+  void bind(const std::string& key,
+            std::shared_ptr<Waiter> waiter,
+            const std::string& expected_task_id = {});
   // Hands a callback payload over. `bytes` is its size on the wire, for the buffer bound.
-  Delivery deliver(const std::string& task_id, Json payload, size_t bytes);
-  // Forgets a printed task's waiter; later callbacks for it are duplicates.
-  void retire(const std::string& task_id);
+  Delivery deliver(const std::string& key, Json payload, size_t bytes);
+  // Removes and returns a terminal callback buffered for `key`, if any (a result that arrived
+  // although the submit's answer was lost).
+  std::optional<Json> take_buffered(const std::string& key);
+  // Forgets a printed input's waiter; later callbacks for it are duplicates.
+  void retire(const std::string& key);
 
   size_t buffered_count() const;
 
@@ -92,7 +101,11 @@ private:
 
   TrackerLimits m_limits;
   mutable std::mutex m_mutex;
-  std::unordered_map<std::string, std::shared_ptr<Waiter>> m_waiters;
+  struct Bound {
+    std::shared_ptr<Waiter> waiter;
+    std::string expected_task_id;
+  };
+  std::unordered_map<std::string, Bound> m_waiters;
   std::unordered_set<std::string> m_retired;
   std::unordered_map<std::string, Buffered> m_buffer;
   std::deque<std::pair<Clock::time_point, std::string>> m_buffer_order;

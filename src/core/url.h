@@ -10,7 +10,7 @@ struct Url {
   std::string scheme; // http or https
   std::string host;
   int port = 0;
-  std::string path; // starts with '/', "" means "/"
+  std::string path;           // starts with '/', "" means "/"
   std::string origin() const; // scheme://host[:port]
 };
 

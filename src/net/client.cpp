@@ -107,8 +107,8 @@ SubmitResult Client::submit(const core::Json& request, std::stop_token stop) {
       if (auto ra = res->get_header_value("Retry-After"); !ra.empty()) {
         outcome.retry_after = core::parse_retry_after(ra);
       }
-      d.log(fmt::format("POST {}{}: HTTP {} ({} bytes)", url.origin(), url.path, status,
-                        res->body.size()));
+      d.log(fmt::format(
+          "POST {}{}: HTTP {} ({} bytes)", url.origin(), url.path, status, res->body.size()));
       if (status >= 200 && status < 300) {
         core::SubmitReply reply = core::parse_submit_reply(status, res->body);
         if (reply.task_id) {
@@ -147,6 +147,65 @@ SubmitResult Client::submit(const core::Json& request, std::stop_token stop) {
       return {SubmitResult::Kind::failed, {}, "interrupted before submitting: " + result.error, 0};
     }
   }
+}
+
+namespace {
+
+// Reads a status API answer: JSON means the API exists (even for an error status).
+StatusReply read_status_reply(const httplib::Result& res, const std::string& what) {
+  StatusReply reply;
+  if (!res) {
+    reply.error = fmt::format("{}: {}", what, httplib::to_string(res.error()));
+    return reply;
+  }
+  reply.http_status = res->status;
+  core::Json body = core::Json::parse(res->body, nullptr, /*allow_exceptions=*/false);
+  if (body.is_discarded() || !body.is_object()) {
+    reply.error =
+        fmt::format("{}: HTTP {} without a JSON answer: no status API there", what, res->status);
+    return reply;
+  }
+  reply.available = true;
+  reply.body = std::move(body);
+  if (res->status < 200 || res->status >= 300) {
+    reply.error = core::error_text(res->status, res->body);
+  }
+  return reply;
+}
+
+} // namespace
+
+StatusReply Client::task_status(const std::string& task_id) {
+  Impl& d = *m_impl;
+  if (!d.opts.api.status_base) {
+    return {false, 0, nullptr, "no status API for a full /inference URL (give --status-url)"};
+  }
+  auto http = d.make_http(*d.opts.api.status_base);
+  std::string path = d.opts.api.status_base->path + "/api/v1/task_status";
+  auto res = http->Get(path, httplib::Params{{"task_id", task_id}}, httplib::Headers{});
+  d.log(fmt::format("GET {}{}?task_id={}: {}",
+                    d.opts.api.status_base->origin(),
+                    path,
+                    task_id,
+                    res ? std::to_string(res->status) : httplib::to_string(res.error())));
+  return read_status_reply(res, "task_status");
+}
+
+StatusReply Client::callback_data(const std::string& task_id, const std::string& endpoint) {
+  Impl& d = *m_impl;
+  if (!d.opts.api.status_base) {
+    return {false, 0, nullptr, "no status API for a full /inference URL (give --status-url)"};
+  }
+  auto http = d.make_http(*d.opts.api.status_base);
+  std::string path = d.opts.api.status_base->path + "/api/v1/get_callback_data";
+  core::Json body = {{"task_id", task_id}, {"endpoint_name", endpoint}};
+  auto res = http->Post(path, core::dump_line(body), "application/json");
+  d.log(fmt::format("POST {}{} ({}): {}",
+                    d.opts.api.status_base->origin(),
+                    path,
+                    task_id,
+                    res ? std::to_string(res->status) : httplib::to_string(res.error())));
+  return read_status_reply(res, "get_callback_data");
 }
 
 void Client::cancel_all() {

@@ -19,8 +19,8 @@ struct ClientOptions {
   std::chrono::milliseconds connect_timeout{10000};
   std::chrono::milliseconds read_timeout{60000};
   core::RetryPolicy retry;
-  uint64_t seed = 0;                            // jitter; 0: random
-  std::function<void(const std::string&)> log;  // debug lines (stderr with -v)
+  uint64_t seed = 0;                           // jitter; 0: random
+  std::function<void(const std::string&)> log; // debug lines (stderr with -v)
 };
 
 // How one submit ended.
@@ -36,6 +36,14 @@ struct SubmitResult {
   int http_status = 0;
 };
 
+// One answer of the status API (task_status, get_callback_data).
+struct StatusReply {
+  bool available = false; // false: no status API there (no base URL, a non-JSON answer)
+  int http_status = 0;
+  core::Json body;   // the answer's JSON (when available)
+  std::string error; // what went wrong, when it did
+};
+
 // Submits inference requests over HTTP(S) with the retry policy of core::decide_retry.
 // Thread-safe: each call borrows its own connection. Returns a value, never throws for an
 // ordinary failure.
@@ -49,6 +57,11 @@ public:
   // POSTs one request; a requested stop cuts backoff sleeps short (the input then fails with
   // "interrupted").
   SubmitResult submit(const core::Json& request, std::stop_token stop = {});
+
+  // GET /api/v1/task_status?task_id=... at the status base URL.
+  StatusReply task_status(const std::string& task_id);
+  // POST /api/v1/get_callback_data {task_id, endpoint_name}: the payload a callback carries.
+  StatusReply callback_data(const std::string& task_id, const std::string& endpoint);
 
   // Aborts every request in progress (their sockets are shut down); used on interrupt.
   void cancel_all();

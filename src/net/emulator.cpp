@@ -88,6 +88,9 @@ struct ClientCache {
     }
     auto client = std::make_unique<httplib::Client>(origin);
     client->set_keep_alive(true);
+    // httplib writes headers and body separately: without this, Nagle plus delayed ACK can
+    // stall each callback by 40 ms.
+    client->set_tcp_nodelay(true);
     client->set_connection_timeout(5, 0);
     client->set_read_timeout(30, 0);
     client->set_write_timeout(30, 0);
@@ -125,7 +128,7 @@ Outcome deliver_once(ClientCache& cache, const Delivery& d) {
   auto& client = cache.get(d.url.origin());
   auto res = client.Post(request_target(d.url), headers, *d.body, "application/json");
   if (!res) {
-    return {false, httplib::to_string(res.error())};
+    return {false, httplib::to_string(res.error()) + " error"};
   }
   return {res->status >= 200 && res->status < 300, std::to_string(res->status)};
 }
@@ -200,6 +203,7 @@ struct Emulator::Impl {
   httplib::Server m_server;
   std::thread m_listen_thread;
   std::atomic<bool> m_listen_done{false};
+  socket_t m_listen_fd = -1; // seen by the socket options callback during bind
 
   // RNG and per-input submit counts, shared by all handler threads.
   std::mutex m_state_mutex;
@@ -217,7 +221,13 @@ struct Emulator::Impl {
 
   std::thread m_scheduler;
   std::vector<std::thread> m_senders;
+  std::atomic<int> m_live_senders{0};
+
+  // Client caches, each used by one thread at a time; stop() reaches them all to abort.
+  std::mutex m_clients_mutex;
   std::vector<std::unique_ptr<ClientCache>> m_sender_clients;
+  std::vector<std::unique_ptr<ClientCache>> m_early_clients; // lent to submit handlers
+  std::vector<ClientCache*> m_early_free;
 
   std::mutex m_stop_mutex;
   bool m_started = false;
@@ -313,17 +323,18 @@ struct Emulator::Impl {
 
   // --- scheduling and sending ---------------------------------------------------------------
 
-  void schedule(Delivery d, Clock::time_point due) {
+  // Queues a delivery; false once stopping.
+  bool schedule(Delivery d, Clock::time_point due) {
     std::unique_lock lock(m_queue_mutex);
     if (m_stopping) {
-      return;
+      return false;
     }
     // Due work skips the scheduler: with delay 0 the callback leaves one hand-off sooner.
     if (due <= Clock::now()) {
       m_ready.push_back(std::move(d));
       lock.unlock();
       m_ready_cv.notify_one();
-      return;
+      return true;
     }
     m_timers.push_back({due, m_seq++, std::move(d)});
     std::push_heap(m_timers.begin(), m_timers.end(), later);
@@ -332,6 +343,7 @@ struct Emulator::Impl {
     if (earliest) {
       m_timer_cv.notify_one();
     }
+    return true;
   }
 
   // One thread sleeps until the earliest due time and moves due work to the ready queue;
@@ -399,16 +411,19 @@ struct Emulator::Impl {
       return;
     }
     auto backoff = std::min(k_max_backoff, k_first_backoff * (1 << (d.attempt - 1)));
-    log("callback {} {}{} -> {} (attempt {} of {}), retry in {} ms",
-        d.task_id,
-        d.status,
-        copy,
-        out.what,
-        d.attempt,
-        k_max_attempts,
-        backoff.count());
+    std::string line = fmt::format("callback {} {}{} -> {} (attempt {} of {})",
+                                   d.task_id,
+                                   d.status,
+                                   copy,
+                                   out.what,
+                                   d.attempt,
+                                   k_max_attempts);
     ++d.attempt;
-    schedule(std::move(d), Clock::now() + backoff);
+    if (schedule(std::move(d), Clock::now() + backoff)) {
+      log("{}, retry in {} ms", line, backoff.count());
+    } else {
+      log("{}, not retried: stopping", line);
+    }
   }
 
   // --- HTTP handlers ------------------------------------------------------------------------
@@ -525,9 +540,27 @@ struct Emulator::Impl {
   // the 202 is written, so the client sees the callback before it can know the task_id.
   // Retries go through the scheduler like any other.
   void send_early(Delivery d) {
-    // A cache per handler thread: the server's pool threads live until the server stops.
-    thread_local ClientCache cache;
-    send(cache, std::move(d));
+    // Borrow a client cache, so keep-alive works here too and stop() can abort a POST that
+    // hangs (a thread_local cache would be out of its reach).
+    {
+      std::lock_guard lock(m_queue_mutex);
+      if (m_stopping) {
+        return;
+      }
+    }
+    ClientCache* cache = nullptr;
+    {
+      std::lock_guard lock(m_clients_mutex);
+      if (m_early_free.empty()) {
+        m_early_clients.push_back(std::make_unique<ClientCache>());
+        m_early_free.push_back(m_early_clients.back().get());
+      }
+      cache = m_early_free.back();
+      m_early_free.pop_back();
+    }
+    send(*cache, std::move(d));
+    std::lock_guard lock(m_clients_mutex);
+    m_early_free.push_back(cache);
   }
 
   void handle_exception(httplib::Response& res, std::exception_ptr ep) {
@@ -548,11 +581,13 @@ struct Emulator::Impl {
     m_server.new_task_queue = [] { return new httplib::ThreadPool(64); };
     // The default options set SO_REUSEPORT: a second emulator could then share the port and
     // the kernel would split submits between the two. SO_REUSEADDR alone makes that an error.
-    m_server.set_socket_options([](socket_t sock) {
+    m_server.set_socket_options([this](socket_t sock) {
       int yes = 1;
       setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+      m_listen_fd = sock; // the last socket tried is the one that binds
     });
     m_server.set_payload_max_length(k_payload_limit);
+    m_server.set_tcp_nodelay(true); // see the client's: no Nagle stall on the 202
     m_server.set_read_timeout(5, 0);
     m_server.set_write_timeout(5, 0);
     m_server.set_keep_alive_timeout(5);
@@ -612,14 +647,29 @@ struct Emulator::Impl {
                         core::ExitCode::usage);
     }
 
+    // httplib 0.11.4 listens with a backlog of 5, so a burst of clients connecting at once can
+    // overflow it; listen() again on the bound socket raises the backlog (Linux, BSD).
+    if (m_listen_fd >= 0) {
+      ::listen(m_listen_fd, SOMAXCONN);
+    }
+
     {
       std::lock_guard lock(m_stop_mutex);
       m_started = true;
     }
     m_scheduler = std::thread([this] { run_scheduler(); });
     for (int i = 0; i < k_sender_threads; ++i) {
-      m_sender_clients.push_back(std::make_unique<ClientCache>());
-      m_senders.emplace_back([this, cache = m_sender_clients.back().get()] { run_sender(*cache); });
+      ClientCache* cache = nullptr;
+      {
+        std::lock_guard lock(m_clients_mutex);
+        m_sender_clients.push_back(std::make_unique<ClientCache>());
+        cache = m_sender_clients.back().get();
+      }
+      m_senders.emplace_back([this, cache] {
+        run_sender(*cache);
+        --m_live_senders;
+      });
+      ++m_live_senders; // a sender cannot exit before stop(), which start() never overlaps
     }
     m_listen_thread = std::thread([this] {
       m_server.listen_after_bind();
@@ -646,19 +696,7 @@ struct Emulator::Impl {
     }
     m_stopped = true;
 
-    // The server first, so no handler schedules new work while the senders wind down. Calling
-    // httplib's stop() before is_running() would be lost, and calling it twice trips its
-    // assert, hence the wait and the single call.
-    if (m_listen_thread.joinable()) {
-      while (!m_server.is_running() && !m_listen_done) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(1));
-      }
-      if (!m_listen_done) {
-        m_server.stop();
-      }
-      m_listen_thread.join();
-    }
-
+    // Stop the queues first: from here on, new callbacks and retries are dropped.
     {
       std::lock_guard lock(m_queue_mutex);
       m_stopping = true;
@@ -667,17 +705,41 @@ struct Emulator::Impl {
     }
     m_timer_cv.notify_all();
     m_ready_cv.notify_all();
-    // A sender may be blocked in a POST to a receiver that does not answer; cut it short.
-    for (auto& cache : m_sender_clients) {
-      cache->abort_all();
+
+    // httplib's stop() is lost if called before is_running(), and a second call trips its
+    // assert: wait, then call it once. A handler may still be blocked in an early callback to
+    // a receiver that does not answer, so keep aborting those until the listen thread is done.
+    if (m_listen_thread.joinable()) {
+      while (!m_server.is_running() && !m_listen_done) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
+      if (!m_listen_done) {
+        m_server.stop();
+      }
+      while (!m_listen_done) {
+        abort_clients(m_early_clients);
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      }
+      m_listen_thread.join();
     }
+
+    // Same for senders: one may be blocked in a POST, or just about to start one.
     if (m_scheduler.joinable()) {
       m_scheduler.join();
     }
+    while (m_live_senders > 0) {
+      abort_clients(m_sender_clients);
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
     for (auto& t : m_senders) {
-      if (t.joinable()) {
-        t.join();
-      }
+      t.join();
+    }
+  }
+
+  void abort_clients(std::vector<std::unique_ptr<ClientCache>>& caches) {
+    std::lock_guard lock(m_clients_mutex);
+    for (auto& cache : caches) {
+      cache->abort_all();
     }
   }
 };

@@ -10,19 +10,19 @@ namespace net {
 // Settings of the embedded fake Optexity service (see shared/docs/optexity-api.md).
 struct EmulatorOptions {
   std::string host = "127.0.0.1";
-  int port = 0;                      // 0 picks a free port
-  std::string callback_url;          // where callbacks are POSTed (the dashboard URL)
-  std::string api_key;               // when set, `x-api-key` must match (else 401)
+  int port = 0;                       // 0 picks a free port
+  std::string callback_url;           // where callbacks are POSTed (the dashboard URL)
+  std::string api_key;                // when set, `x-api-key` must match (else 401)
   std::vector<std::string> endpoints; // when set, other endpoint names get 404
-  int delay_ms = 100;                // submit -> callback delay
-  int jitter_ms = 0;                 // +- uniformly random
-  double fail_rate = 0;              // share of tasks whose callback says `failed`
-  double drop_callback_rate = 0;     // share of tasks that never call back
-  int duplicate_callbacks = 0;       // extra copies of each callback
-  bool early_callback = false;       // callback sent before the 202 answer
-  int transient_503 = 0;             // the first K submits of each distinct input get 503
-  uint64_t seed = 0;                 // 0: random
-  bool quiet = false;                // no per-request log lines on stderr
+  int delay_ms = 100;                 // submit -> callback delay
+  int jitter_ms = 0;                  // +- uniformly random
+  double fail_rate = 0;               // share of tasks whose callback says `failed`
+  double drop_callback_rate = 0;      // share of tasks that never call back
+  int duplicate_callbacks = 0;        // extra copies of each callback
+  bool early_callback = false;        // callback sent before the 202 answer
+  int transient_503 = 0;              // the first K submits of each distinct input get 503
+  uint64_t seed = 0;                  // 0: random
+  bool quiet = false;                 // no per-request log lines on stderr
 };
 
 // The fake service: `POST /api/v1/inference` and `POST /inference` validate the body like the

@@ -33,7 +33,9 @@ struct Listener::Impl {
 Listener::Listener(ListenerOptions options, core::Tracker& tracker)
     : m_impl(std::make_unique<Impl>(std::move(options), tracker)) {}
 
-Listener::~Listener() { stop(); }
+Listener::~Listener() {
+  stop();
+}
 
 void Listener::start() {
   Impl& d = *m_impl;
@@ -53,8 +55,10 @@ void Listener::start() {
   server.set_keep_alive_max_count(1000);
   server.set_tcp_nodelay(true);
 
-  server.Post(d.opts.callback_path, [&d](const httplib::Request& req, httplib::Response& res) {
-    core::CallbackAnswer answer = core::handle_callback(d.tracker, req.body);
+  // Every POST path reaches the core handler, which decides from the path and the token.
+  server.Post(".*", [&d](const httplib::Request& req, httplib::Response& res) {
+    core::CallbackConfig config{d.opts.callback_path, d.opts.token};
+    core::CallbackAnswer answer = core::handle_callback(d.tracker, config, req.path, req.body);
     d.log(answer.log);
     res.status = answer.status;
     res.set_content(answer.body, "application/json");
@@ -96,7 +100,9 @@ void Listener::start() {
   }
 }
 
-int Listener::port() const { return m_impl->port; }
+int Listener::port() const {
+  return m_impl->port;
+}
 
 std::string Listener::callback_url() const {
   std::string host = m_impl->opts.host;

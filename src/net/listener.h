@@ -12,6 +12,7 @@ struct ListenerOptions {
   std::string host = "127.0.0.1";
   int port = 4000; // 0 picks a free port
   std::string callback_path = "/receive_callback";
+  std::string token; // set: only per-run URLs <callback path>/<token>/<input key> are accepted
   size_t max_body_bytes = size_t{64} << 20;
   int threads = 64; // for concurrent connections, not tasks: callbacks are short requests
   std::function<void(const std::string&)> log; // debug lines

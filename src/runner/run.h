@@ -1,6 +1,7 @@
 #pragma once
 
 #include "core/api.h"
+#include "core/json.h"
 #include "core/retry.h"
 #include "net/emulator.h"
 
@@ -11,12 +12,19 @@ namespace runner {
 
 // Everything `optexity-chain run` needs, filled by cli/run_command.
 struct RunOptions {
-  // Inputs.
-  std::string emails_path; // "-" reads stdin, streaming
+  // Inputs: --emails FILE|- or --input FILE|- (with --format, --param-name).
+  std::string emails_path;
+  std::string input_path;
+  std::string format; // lines|csv|ndjson, "" chooses by extension
+  std::string param_name = "value";
   core::RequestOptions request;
+  core::Json set_params = core::Json::object(); // --set NAME=VALUE
+  std::string secure_parameters_path;           // --secure-parameters FILE
+  bool dry_run = false;
 
   // The service.
   std::string api_url = "https://api.optexity.com";
+  std::string status_url; // base URL of the status API, for a full /inference --api-url
   std::string api_key;
   bool emulate = false; // start the embedded emulator and send everything there
   net::EmulatorOptions emulator;
@@ -26,6 +34,7 @@ struct RunOptions {
   int listen_port = 4000;
   bool listen_given = false;
   std::string callback_path = "/receive_callback";
+  std::string public_url; // per-run callback URLs: the listener as Optexity sees it
 
   // Waiting and retrying.
   std::optional<double> timeout_seconds; // per task; default: attempt limit + 5 min
@@ -33,6 +42,7 @@ struct RunOptions {
   double read_timeout_seconds = 60;
   core::RetryPolicy retry;
   int parallel = 1;
+  bool unordered = false;
 };
 
 // Runs the main job: submits every input, waits for each callback, prints one JSON line per

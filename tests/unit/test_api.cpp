@@ -29,8 +29,11 @@ TEST_CASE("api::error_text reads every error shape") {
           "HTTP 401: Invalid or missing API key");
   }
   SUBCASE("detail list (FastAPI 422)") {
-    CHECK(core::error_text(422, R"({"detail":[{"loc":["body","input_parameters"],"msg":"Field required"},{"loc":["body"],"msg":"bad"}]})") ==
-          "HTTP 422: body.input_parameters: Field required; body: bad");
+    CHECK(
+        core::error_text(
+            422,
+            R"({"detail":[{"loc":["body","input_parameters"],"msg":"Field required"},{"loc":["body"],"msg":"bad"}]})") ==
+        "HTTP 422: body.input_parameters: Field required; body: bad");
   }
   SUBCASE("message") {
     CHECK(core::error_text(404, R"({"success":false,"message":"Endpoint not found"})") ==
@@ -40,9 +43,12 @@ TEST_CASE("api::error_text reads every error shape") {
     CHECK(core::error_text(500, R"({"success":false,"error":"boom"})") == "HTTP 500: boom");
   }
   SUBCASE("not JSON") {
-    CHECK(core::error_text(502, "<html>Bad gateway</html>") == "HTTP 502: <html>Bad gateway</html>");
+    CHECK(core::error_text(502, "<html>Bad gateway</html>") ==
+          "HTTP 502: <html>Bad gateway</html>");
   }
-  SUBCASE("empty") { CHECK(core::error_text(500, "") == "HTTP 500: empty body"); }
+  SUBCASE("empty") {
+    CHECK(core::error_text(500, "") == "HTTP 500: empty body");
+  }
   SUBCASE("long bodies are shortened, newlines flattened") {
     std::string text = core::error_text(500, std::string(5000, 'x') + "\n");
     CHECK(text.size() < 400);

@@ -126,9 +126,9 @@ TEST_CASE("inputs::FdLineReader returns on stop while the writer is silent") {
 TEST_CASE("inputs::is_valid_utf8") {
   CHECK(core::is_valid_utf8("plain"));
   CHECK(core::is_valid_utf8("\xe2\x82\xac"));
-  CHECK_FALSE(core::is_valid_utf8("\xc0\xaf"));         // overlong
-  CHECK_FALSE(core::is_valid_utf8("\xed\xa0\x80"));     // surrogate
-  CHECK_FALSE(core::is_valid_utf8("\xe2\x82"));         // cut short
+  CHECK_FALSE(core::is_valid_utf8("\xc0\xaf"));     // overlong
+  CHECK_FALSE(core::is_valid_utf8("\xed\xa0\x80")); // surrogate
+  CHECK_FALSE(core::is_valid_utf8("\xe2\x82"));     // cut short
 }
 
 TEST_SUITE_END();

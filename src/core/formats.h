@@ -1,0 +1,50 @@
+#pragma once
+
+#include "core/inputs.h"
+
+#include <istream>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace core {
+
+// How an inputs file is written: one value a line, CSV with a header, or one JSON object a line.
+enum class InputFormat { lines, csv, ndjson };
+
+// The word --format uses for `format`.
+const char* format_name(InputFormat format);
+
+// The format --format names; nothing for an empty word (no --format given). Another word is a
+// core::Error (exit 2) that suggests the closest name.
+std::optional<InputFormat> parse_format_name(const std::string& word);
+
+// The format of `path`: `format` when given, else by extension (case-insensitive): .csv is csv;
+// .ndjson, .jsonl and .json are ndjson; .txt, .lines and .list are lines; stdin ("-") and any
+// other extension are ndjson.
+InputFormat choose_format(const std::string& path, std::optional<InputFormat> format);
+
+// How to read one inputs file or stream.
+struct FormatOptions {
+  InputFormat format = InputFormat::ndjson;
+  std::string param_name = "value"; // the parameter a `lines` line becomes
+  std::string name;                 // file name for messages, "<stdin>" for stdin
+};
+
+// Reads a whole file or stream, checking every record before returning any. Throws core::Error
+// (exit 2) whose what() lists every problem, one a line, as `name:line: what is wrong`, where
+// line is the line a record starts on. A UTF-8 BOM before the first line is ignored.
+std::vector<Input> read_inputs(std::istream& in, const FormatOptions& opts);
+
+// Opens and reads a file with read_inputs; an unreadable file is a core::Error naming it. An
+// empty `opts.name` means the path.
+std::vector<Input> load_inputs_file(const std::string& path, const FormatOptions& opts);
+
+// A streaming source (stdin): each record is parsed when its last line arrives; a bad record
+// becomes an Input whose `error` is `name:line: what` and the stream goes on. With a bad CSV
+// header every data record is such an Input. Thread-safe: next() holds a mutex.
+std::unique_ptr<InputSource> make_stream_source(std::unique_ptr<LineReader> reader,
+                                                const FormatOptions& opts);
+
+} // namespace core

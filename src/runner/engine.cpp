@@ -1,0 +1,479 @@
+#include "runner/engine.h"
+
+#include "core/callback_route.h"
+#include "core/error.h"
+#include "core/log.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <csignal>
+#include <thread>
+#include <vector>
+
+namespace runner {
+
+using core::Clock;
+using core::Json;
+
+// One input on its way through the run.
+struct Engine::Slot {
+  size_t index = 0;
+  core::Input input;
+  std::string key; // content hash + occurrence: names the input in per-run callback URLs
+  std::shared_ptr<core::Waiter> waiter;
+  std::optional<std::string> task_id; // guarded by Engine::m_mutex
+  Clock::time_point started{};
+  bool printed = false;
+  std::optional<Deadlines::iterator> deadline; // unordered: its entry in m_deadlines
+};
+
+Engine::Engine(EngineConfig config,
+               core::InputSource& source,
+               core::Tracker& tracker,
+               net::Client& client)
+    : m_config(std::move(config)), m_source(source), m_tracker(tracker), m_client(client) {}
+
+Engine::~Engine() = default;
+
+Json Engine::build_request(const core::Input& input, const std::string& key) const {
+  Json params = input.params;
+  for (const auto& [name, value] : m_config.set_params.items()) {
+    params[name] = value;
+  }
+  Json request = core::build_inference_request(m_config.request, params);
+  Json secure = input.secure;
+  if (m_config.secure_params.is_object()) {
+    if (!secure.is_object()) {
+      secure = Json::object();
+    }
+    for (const auto& [name, value] : m_config.secure_params.items()) {
+      if (!secure.contains(name)) {
+        secure[name] = value;
+      }
+    }
+  }
+  if (secure.is_object() && !secure.empty()) {
+    request["secure_parameters"] = secure;
+  }
+  if (!m_config.token.empty()) {
+    request["task_callback_url"] =
+        m_config.callback_base + core::callback_suffix(m_config.callback_path, m_config.token, key);
+  }
+  return request;
+}
+
+void Engine::interrupt(int signo) {
+  int expected = 0;
+  if (!m_signal.compare_exchange_strong(expected, signo)) {
+    // A second signal: the user insists; leave now.
+    std::_Exit(signo == SIGTERM ? core::to_int(core::ExitCode::terminated)
+                                : core::to_int(core::ExitCode::interrupted));
+  }
+  m_stop.request_stop();
+  m_client.cancel_all();
+  m_cv.notify_all();
+}
+
+std::shared_ptr<Engine::Slot> Engine::pull_next_slot() {
+  std::lock_guard read_lock(m_read_mutex);
+  {
+    std::lock_guard lock(m_mutex);
+    // After a refusal, a stream stops being read; a file's inputs each still get their line.
+    if (m_input_done || m_stop.stop_requested() || (m_refusal && m_source.streaming())) {
+      m_input_done = true;
+      m_cv.notify_all();
+      return nullptr;
+    }
+  }
+  std::optional<core::Input> input = m_source.next(m_stop.get_token());
+  auto slot = std::make_shared<Slot>();
+  if (input) {
+    slot->input = std::move(*input);
+    if (slot->input.error.empty()) {
+      // The line shows what was submitted: the input's parameters with --set ones.
+      for (const auto& [name, value] : m_config.set_params.items()) {
+        slot->input.params[name] = value;
+      }
+      slot->key = m_keys.next(
+          core::content_hash(m_config.request.endpoint, slot->input.params, slot->input.secure));
+    }
+  }
+  std::lock_guard lock(m_mutex);
+  if (!input || m_stop.stop_requested()) {
+    m_input_done = true;
+    m_cv.notify_all();
+    if (!input) {
+      return nullptr;
+    }
+  }
+  slot->index = m_first_index + m_slots.size();
+  if (m_config.unordered) {
+    std::weak_ptr<Slot> weak = slot;
+    slot->waiter = std::make_shared<core::Waiter>([this, weak] {
+      if (auto s = weak.lock()) {
+        std::lock_guard inner(m_mutex);
+        m_finished.push_back(s);
+        m_cv.notify_all();
+      }
+    });
+  } else {
+    slot->waiter = std::make_shared<core::Waiter>();
+  }
+  m_slots.push_back(slot);
+  m_cv.notify_all();
+  return slot;
+}
+
+void Engine::submit_loop() {
+  const auto parallel = static_cast<size_t>(std::max(1, m_config.parallel));
+  for (;;) {
+    {
+      std::unique_lock lock(m_mutex);
+      m_cv.wait(lock, m_stop.get_token(), [&] { return m_input_done || m_in_flight < parallel; });
+      if (m_input_done || m_stop.stop_requested()) {
+        return;
+      }
+      ++m_in_flight;
+    }
+    std::shared_ptr<Slot> slot = pull_next_slot();
+    if (!slot) {
+      std::lock_guard lock(m_mutex);
+      --m_in_flight;
+      m_cv.notify_all();
+      return;
+    }
+    process(*slot);
+  }
+}
+
+void Engine::process(Slot& slot) {
+  slot.started = Clock::now();
+  if (!slot.input.error.empty()) {
+    slot.waiter->complete(
+        core::failure_line(core::status::invalid_input, slot.input.error, nullptr));
+    return;
+  }
+  {
+    std::lock_guard lock(m_mutex);
+    if (m_refusal) {
+      slot.waiter->complete(
+          core::failure_line(core::status::submit_failed, *m_refusal, slot.input.params));
+      return;
+    }
+  }
+  net::SubmitResult result =
+      m_client.submit(build_request(slot.input, slot.key), m_stop.get_token());
+  const bool key_mode = !m_config.token.empty();
+  if (result.kind == net::SubmitResult::Kind::accepted) {
+    {
+      std::lock_guard lock(m_mutex);
+      m_any_accepted = true;
+      slot.task_id = result.task_id;
+    }
+    core::log_debug(fmt::format("{}: submitted as task {}", slot.input.where, result.task_id));
+    Clock::time_point deadline = Clock::now() + m_config.timeout;
+    if (key_mode) {
+      m_tracker.bind(slot.key, slot.waiter, result.task_id);
+    } else {
+      m_tracker.bind(result.task_id, slot.waiter);
+    }
+    slot.waiter->set_deadline(deadline);
+    if (m_config.unordered) {
+      std::lock_guard lock(m_mutex);
+      if (!slot.printed) {
+        slot.deadline = m_deadlines.emplace(deadline, m_slots[slot.index - m_first_index]);
+      }
+      m_cv.notify_all();
+    }
+    return;
+  }
+  if (result.kind == net::SubmitResult::Kind::refused) {
+    std::unique_lock lock(m_mutex);
+    if (!m_any_accepted) {
+      lock.unlock();
+      on_refused(slot, result);
+      return;
+    }
+  }
+  if (key_mode) {
+    // The URL names the input: a result may have arrived although the answer was lost.
+    if (auto payload = m_tracker.take_buffered(slot.key)) {
+      slot.waiter->complete(std::move(*payload));
+      return;
+    }
+  }
+  std::string status = m_stop.stop_requested() && result.http_status == 0
+                           ? core::status::interrupted
+                           : core::status::submit_failed;
+  slot.waiter->complete(core::failure_line(status, result.error, slot.input.params));
+}
+
+void Engine::on_refused(Slot& slot, const net::SubmitResult& result) {
+  std::string refusal;
+  bool first = false;
+  {
+    std::lock_guard lock(m_mutex);
+    if (!m_refusal) {
+      m_refusal = "the service refused the run: " + result.error;
+      first = true;
+    }
+    refusal = *m_refusal;
+  }
+  if (first) {
+    // Every input would get the same answer: say it once, with what to do.
+    core::log_error(refusal + (result.http_status == 404
+                                   ? " (is the --endpoint name right?)"
+                                   : " (check --api-key, --api-key-file or OPTEXITY_API_KEY)"));
+  }
+  slot.waiter->complete(
+      core::failure_line(core::status::submit_failed, refusal, slot.input.params));
+}
+
+std::shared_ptr<Engine::Slot> Engine::wait_for_slot(size_t index) {
+  std::unique_lock lock(m_mutex);
+  m_cv.wait(lock, m_stop.get_token(), [&] {
+    return m_first_index + m_slots.size() > index || m_input_done;
+  });
+  if (m_stop.stop_requested() || m_first_index + m_slots.size() <= index) {
+    return nullptr;
+  }
+  return m_slots[index - m_first_index];
+}
+
+std::shared_ptr<Engine::Slot> Engine::wait_for_any() {
+  std::unique_lock lock(m_mutex);
+  for (;;) {
+    if (m_stop.stop_requested()) {
+      return nullptr;
+    }
+    if (!m_finished.empty()) {
+      auto slot = m_finished.front();
+      m_finished.pop_front();
+      return slot;
+    }
+    if (m_input_done && m_in_flight == 0) {
+      return nullptr;
+    }
+    if (!m_deadlines.empty() && m_deadlines.begin()->first <= Clock::now()) {
+      auto slot = m_deadlines.begin()->second;
+      m_deadlines.erase(m_deadlines.begin());
+      slot->deadline.reset();
+      lock.unlock();
+      expire(*slot); // completes the waiter, whose hook queues it
+      lock.lock();
+      continue;
+    }
+    auto wake = m_deadlines.empty() ? Clock::time_point::max() : m_deadlines.begin()->first;
+    m_cv.wait_until(lock, m_stop.get_token(), wake, [&] {
+      return !m_finished.empty() || (m_input_done && m_in_flight == 0) ||
+             (!m_deadlines.empty() && m_deadlines.begin()->first <= Clock::now());
+    });
+  }
+}
+
+Json Engine::await_in_order(Slot& slot) {
+  if (!slot.waiter->wait(m_stop.get_token()) && !m_stop.stop_requested()) {
+    expire(slot);
+  }
+  if (!slot.waiter->done()) {
+    return nullptr; // interrupted
+  }
+  return slot.waiter->take();
+}
+
+void Engine::expire(Slot& slot) {
+  if (slot.waiter->done()) {
+    return;
+  }
+  std::optional<std::string> task_id;
+  {
+    std::lock_guard lock(m_mutex);
+    task_id = slot.task_id;
+  }
+  // The callback may have been lost (the service gives up after 5 minutes; a worker crash sends
+  // none): ask the service once before calling it a timeout.
+  if (task_id) {
+    if (auto payload = reconcile(*task_id)) {
+      core::log_warning(fmt::format("{}: no callback for task {}, but the service says it ended: "
+                                    "result fetched",
+                                    slot.input.where,
+                                    *task_id));
+      slot.waiter->complete(std::move(*payload));
+      return;
+    }
+  }
+  auto seconds = std::chrono::duration<double>(m_config.timeout).count();
+  slot.waiter->complete(core::failure_line(core::status::timeout,
+                                           fmt::format("no callback within {:g} s", seconds),
+                                           slot.input.params,
+                                           task_id));
+}
+
+std::optional<Json> Engine::reconcile(const std::string& task_id) {
+  net::StatusReply status = m_client.task_status(task_id);
+  if (!status.available) {
+    core::log_debug(fmt::format("status check for {}: {}", task_id, status.error));
+    return std::nullopt;
+  }
+  const Json* task = status.body.contains("task") ? &status.body["task"] : &status.body;
+  std::string state = task->is_object() && task->contains("status") && (*task)["status"].is_string()
+                          ? (*task)["status"].get<std::string>()
+                          : std::string();
+  core::log_debug(
+      fmt::format("status check for {}: {}", task_id, state.empty() ? status.error : state));
+  if (!core::is_terminal_status(state)) {
+    return std::nullopt;
+  }
+  net::StatusReply data = m_client.callback_data(task_id, m_config.request.endpoint);
+  if (!data.available || !data.error.empty()) {
+    core::log_debug(fmt::format("get_callback_data for {}: {}", task_id, data.error));
+    return std::nullopt;
+  }
+  Json payload = data.body.contains("data") ? data.body["data"] : data.body;
+  if (!payload.is_object()) {
+    return std::nullopt;
+  }
+  return payload;
+}
+
+void Engine::print(Slot& slot, Json line) {
+  // A callback's line is its payload as received, plus the input_parameters we submitted.
+  line["input"] = slot.input.error.empty() ? slot.input.params : Json();
+  if (m_config.finish_line) {
+    m_config.finish_line(line);
+  }
+  m_out.write_line(core::dump_line(line));
+  std::string status = core::line_status(line);
+  ++m_printed;
+  if (status == core::status::success) {
+    ++m_succeeded;
+  }
+  std::string what = status;
+  if (status != core::status::success) {
+    if (auto it = line.find("error"); it != line.end() && it->is_string()) {
+      what += ": " + it->get<std::string>();
+    }
+  }
+  auto elapsed = std::chrono::duration<double>(Clock::now() - slot.started).count();
+  core::log_info(fmt::format("[{}] {} {} ({:.2f} s)", m_printed, slot.input.where, what, elapsed));
+}
+
+void Engine::release(Slot& slot) {
+  std::optional<std::string> task_id;
+  {
+    std::lock_guard lock(m_mutex);
+    task_id = slot.task_id;
+    slot.printed = true;
+    --m_in_flight;
+    m_slots[slot.index - m_first_index].reset();
+    while (!m_slots.empty() && !m_slots.front()) {
+      m_slots.pop_front();
+      ++m_first_index;
+    }
+    if (slot.deadline) {
+      m_deadlines.erase(*slot.deadline);
+      slot.deadline.reset();
+    }
+  }
+  m_cv.notify_all();
+  if (!m_config.token.empty() && !slot.key.empty()) {
+    m_tracker.retire(slot.key);
+  } else if (task_id) {
+    m_tracker.retire(*task_id);
+  }
+}
+
+void Engine::finish_interrupted() {
+  // Nothing already finished is lost: finished results are printed, the rest say `interrupted`.
+  std::lock_guard read_lock(m_read_mutex);
+  std::vector<std::shared_ptr<Slot>> rest;
+  {
+    std::lock_guard lock(m_mutex);
+    for (auto& slot : m_slots) {
+      if (slot) {
+        rest.push_back(slot);
+      }
+    }
+  }
+  if (!m_source.streaming()) {
+    // Every input of a file gets its line, even those never pulled.
+    while (auto input = m_source.next()) {
+      auto slot = std::make_shared<Slot>();
+      slot->input = std::move(*input);
+      slot->waiter = std::make_shared<core::Waiter>();
+      slot->started = Clock::now();
+      rest.push_back(slot);
+    }
+  }
+  const char* why = m_signal.load() == SIGTERM ? "terminated (SIGTERM) before the task finished"
+                                               : "interrupted (SIGINT) before the task finished";
+  for (auto& slot : rest) {
+    std::optional<std::string> task_id;
+    {
+      std::lock_guard lock(m_mutex);
+      task_id = slot->task_id;
+    }
+    Json line =
+        slot->input.error.empty()
+            ? core::failure_line(core::status::interrupted, why, slot->input.params, task_id)
+            : core::failure_line(core::status::invalid_input, slot->input.error, nullptr);
+    slot->waiter->complete(std::move(line));
+    print(*slot, slot->waiter->take());
+  }
+}
+
+int Engine::exit_code() const {
+  std::lock_guard lock(m_mutex);
+  if (m_refusal) {
+    return core::to_int(core::ExitCode::refused);
+  }
+  return m_succeeded == m_printed ? 0 : core::to_int(core::ExitCode::task_failed);
+}
+
+int Engine::execute() {
+  const size_t threads = std::min<size_t>(static_cast<size_t>(std::max(1, m_config.parallel)), 64);
+  std::vector<std::jthread> submitters;
+  for (size_t i = 0; i < threads; ++i) {
+    submitters.emplace_back([this] { submit_loop(); });
+  }
+  int code = 0;
+  try {
+    if (m_config.unordered) {
+      while (auto slot = wait_for_any()) {
+        print(*slot, slot->waiter->take());
+        release(*slot);
+      }
+    } else {
+      for (size_t index = 0;; ++index) {
+        std::shared_ptr<Slot> slot = wait_for_slot(index);
+        if (!slot) {
+          break;
+        }
+        Json line = await_in_order(*slot);
+        if (line.is_null()) {
+          break; // interrupted
+        }
+        print(*slot, std::move(line));
+        release(*slot);
+      }
+    }
+    if (int signo = m_signal.load(); signo != 0) {
+      finish_interrupted();
+      code =
+          core::to_int(signo == SIGTERM ? core::ExitCode::terminated : core::ExitCode::interrupted);
+    } else {
+      code = exit_code();
+    }
+  } catch (const core::StdoutClosed&) {
+    // `| head -1`: stop submitting and leave quietly.
+    code = core::to_int(core::ExitCode::stdout_closed);
+  }
+  m_stop.request_stop();
+  m_client.cancel_all();
+  m_cv.notify_all();
+  submitters.clear(); // joins
+  return code;
+}
+
+} // namespace runner
