@@ -140,6 +140,23 @@ CLI::App* register_run_command(CLI::App& app, RunCommandOptions& opts) {
          "--unordered", r.unordered, "Print each line the moment its task ends, not in input order")
       ->group(waiting);
 
+  auto* results = "Results";
+  auto* shots = cmd->add_option("--screenshots",
+                                r.results.screenshots_dir,
+                                "Write each final_screenshot to DIR/<task_id>.png and put the path "
+                                "in its place (DIR is created)")
+                    ->group(results);
+  auto* no_shots = cmd->add_flag("--no-screenshots",
+                                 r.results.no_screenshots,
+                                 "Remove final_screenshot from the lines")
+                       ->group(results);
+  shots->excludes(no_shots);
+  cmd->add_option("--downloads",
+                  r.results.downloads_dir,
+                  "Fetch each entry of downloads into DIR/<task_id>/<filename> at once (signed "
+                  "URLs expire) and add its local path")
+      ->group(results);
+
   cmd->add_flag("-q,--quiet", opts.quiet, "Only errors on stderr");
   cmd->add_flag("-v,--verbose", opts.verbose, "Debug lines on stderr (the key is never shown)");
   return cmd;

@@ -1,6 +1,7 @@
 #include "runner/run.h"
 
 #include "core/error.h"
+#include "core/files.h"
 #include "core/formats.h"
 #include "core/inputs.h"
 #include "core/keys.h"
@@ -102,6 +103,10 @@ EngineConfig engine_config(const RunOptions& opts, const Json& secure) {
                   ? seconds_to_ms(*opts.timeout_seconds)
                   : std::chrono::minutes(opts.request.max_timeout_minutes.value_or(10) + 5);
   c.callback_path = opts.callback_path;
+  if (changes_results(opts.results)) {
+    ResultOptions results = opts.results;
+    c.finish_line = [results](Json& line) { finish_result_line(line, results); };
+  }
   return c;
 }
 
@@ -179,6 +184,11 @@ int run(const RunOptions& opts) {
     }
   }
   Json secure = load_secure_parameters(opts.secure_parameters_path);
+  for (const std::string& dir : {opts.results.screenshots_dir, opts.results.downloads_dir}) {
+    if (!dir.empty()) {
+      core::make_directories(dir);
+    }
+  }
   std::unique_ptr<core::InputSource> source = load_inputs(opts);
   if (opts.dry_run) {
     return print_requests(opts, *source, secure, api);

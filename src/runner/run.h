@@ -4,6 +4,7 @@
 #include "core/json.h"
 #include "core/retry.h"
 #include "net/emulator.h"
+#include "runner/results.h"
 
 #include <optional>
 #include <string>
@@ -21,6 +22,9 @@ struct RunOptions {
   core::Json set_params = core::Json::object(); // --set NAME=VALUE
   std::string secure_parameters_path;           // --secure-parameters FILE
   bool dry_run = false;
+
+  // What becomes of screenshots and downloads.
+  ResultOptions results;
 
   // The service.
   std::string api_url = "https://api.optexity.com";

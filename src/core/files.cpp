@@ -1,0 +1,101 @@
+#include "core/files.h"
+
+#include "core/error.h"
+
+#include <fmt/format.h>
+#include <openssl/evp.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fcntl.h>
+#include <filesystem>
+#include <unistd.h>
+
+namespace core {
+
+std::string sanitize_file_name(std::string_view name) {
+  std::string out;
+  for (char c : name.substr(0, 200)) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '-' || c == '_';
+    out += ok ? c : '_';
+  }
+  if (out.empty() || out == "." || out == "..") {
+    out = "_" + out;
+  }
+  return out;
+}
+
+std::optional<std::string> base64_decode(std::string_view text) {
+  std::string clean;
+  clean.reserve(text.size() + 4);
+  for (char c : text) {
+    if (c != '\n' && c != '\r' && c != ' ' && c != '\t') {
+      clean += c;
+    }
+  }
+  while (clean.size() % 4 != 0) {
+    clean += '=';
+  }
+  if (clean.empty()) {
+    return std::string();
+  }
+  std::string out(clean.size() / 4 * 3, '\0');
+  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(clean.data()),
+                          static_cast<int>(clean.size()));
+  if (n < 0) {
+    return std::nullopt;
+  }
+  // EVP_DecodeBlock counts the padding as zero bytes: drop one per '='.
+  size_t pad = 0;
+  for (size_t i = clean.size(); i > 0 && clean[i - 1] == '='; --i) {
+    ++pad;
+  }
+  if (pad > 2) {
+    return std::nullopt;
+  }
+  out.resize(static_cast<size_t>(n) - pad);
+  return out;
+}
+
+void make_directories(const std::string& path) {
+  std::error_code ec;
+  std::filesystem::create_directories(path, ec);
+  if (ec || !std::filesystem::is_directory(path)) {
+    throw Error(
+        fmt::format("cannot create directory {}: {}", path, ec ? ec.message() : "not a directory"));
+  }
+}
+
+void write_file_atomic(const std::string& path, std::string_view data) {
+  std::string tmp = fmt::format("{}.tmp.{}", path, ::getpid());
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    throw Error(fmt::format("cannot write {}: {}", tmp, std::strerror(errno)));
+  }
+  const char* p = data.data();
+  size_t left = data.size();
+  while (left > 0) {
+    ssize_t n = ::write(fd, p, left);
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n < 0) {
+      int err = errno;
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      throw Error(fmt::format("cannot write {}: {}", tmp, std::strerror(err)));
+    }
+    p += n;
+    left -= static_cast<size_t>(n);
+  }
+  if (::close(fd) != 0 || ::rename(tmp.c_str(), path.c_str()) != 0) {
+    int err = errno;
+    ::unlink(tmp.c_str());
+    throw Error(fmt::format("cannot write {}: {}", path, std::strerror(err)));
+  }
+}
+
+} // namespace core

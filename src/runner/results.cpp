@@ -1,0 +1,90 @@
+#include "runner/results.h"
+
+#include "core/error.h"
+#include "core/files.h"
+#include "core/log.h"
+#include "net/downloader.h"
+
+#include <fmt/format.h>
+
+namespace runner {
+
+using core::Json;
+
+bool changes_results(const ResultOptions& opts) {
+  return opts.no_screenshots || !opts.screenshots_dir.empty() || !opts.downloads_dir.empty();
+}
+
+namespace {
+
+// The task id as a file name; network text never becomes a path unsanitised.
+std::string task_file_name(const Json& line) {
+  auto it = line.find("task_id");
+  std::string id = it != line.end() && it->is_string() ? it->get<std::string>() : "unknown-task";
+  return core::sanitize_file_name(id);
+}
+
+void save_screenshot(Json& line, const ResultOptions& opts) {
+  auto it = line.find("final_screenshot");
+  if (it == line.end() || !it->is_string()) {
+    return; // null or absent stays as it was
+  }
+  auto png = core::base64_decode(it->get_ref<const std::string&>());
+  if (!png) {
+    core::log_warning(
+        fmt::format("task {}: final_screenshot is not base64: kept inline", task_file_name(line)));
+    return;
+  }
+  std::string path = fmt::format("{}/{}.png", opts.screenshots_dir, task_file_name(line));
+  try {
+    core::write_file_atomic(path, *png);
+    *it = path;
+  } catch (const core::Error& e) {
+    core::log_warning(fmt::format("{}: screenshot kept inline", e.what()));
+  }
+}
+
+void fetch_downloads(Json& line, const ResultOptions& opts) {
+  auto it = line.find("downloads");
+  if (it == line.end() || !it->is_array() || it->empty()) {
+    return;
+  }
+  std::string dir = fmt::format("{}/{}", opts.downloads_dir, task_file_name(line));
+  for (auto& entry : *it) {
+    if (!entry.is_object() || !entry.contains("url") || !entry["url"].is_string()) {
+      continue;
+    }
+    std::string name = entry.contains("filename") && entry["filename"].is_string()
+                           ? entry["filename"].get<std::string>()
+                           : "download";
+    std::string path = fmt::format("{}/{}", dir, core::sanitize_file_name(name));
+    std::string error;
+    try {
+      core::make_directories(dir);
+      error = net::download_file(entry["url"].get<std::string>(), path, opts.download_timeout);
+    } catch (const core::Error& e) {
+      error = e.what();
+    }
+    if (error.empty()) {
+      entry["path"] = path;
+    } else {
+      entry["download_error"] = error;
+      core::log_warning(fmt::format("task {}: {}: {}", task_file_name(line), name, error));
+    }
+  }
+}
+
+} // namespace
+
+void finish_result_line(Json& line, const ResultOptions& opts) {
+  if (opts.no_screenshots) {
+    line.erase("final_screenshot");
+  } else if (!opts.screenshots_dir.empty()) {
+    save_screenshot(line, opts);
+  }
+  if (!opts.downloads_dir.empty()) {
+    fetch_downloads(line, opts);
+  }
+}
+
+} // namespace runner

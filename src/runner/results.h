@@ -1,0 +1,25 @@
+#pragma once
+
+#include "core/json.h"
+
+#include <chrono>
+#include <string>
+
+namespace runner {
+
+// What happens to a result line's screenshot and downloads before it is printed.
+struct ResultOptions {
+  std::string screenshots_dir; // --screenshots DIR: final_screenshot -> DIR/<task_id>.png
+  bool no_screenshots = false; // --no-screenshots: drop final_screenshot
+  std::string downloads_dir;   // --downloads DIR: fetch each download into DIR/<task_id>/
+  std::chrono::milliseconds download_timeout{60000};
+};
+
+// True when `opts` changes anything (so the hook can be skipped otherwise).
+bool changes_results(const ResultOptions& opts);
+
+// Applies `opts` to one line. Never throws for a problem of one line: a screenshot that is not
+// base64 stays inline (with a warning); a failed download is reported in its entry.
+void finish_result_line(core::Json& line, const ResultOptions& opts);
+
+} // namespace runner
