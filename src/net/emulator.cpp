@@ -4,6 +4,7 @@
 #include "core/error.h"
 #include "core/json.h"
 #include "core/url.h"
+#include "net/http_server.h"
 
 #include <fmt/format.h>
 #include <httplib.h>
@@ -14,6 +15,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <deque>
 #include <map>
@@ -203,7 +205,7 @@ struct Emulator::Impl {
   httplib::Server m_server;
   std::thread m_listen_thread;
   std::atomic<bool> m_listen_done{false};
-  socket_t m_listen_fd = -1; // seen by the socket options callback during bind
+  int m_listen_fd = -1; // seen by the socket options callback during bind
 
   // RNG and per-input submit counts, shared by all handler threads.
   std::mutex m_state_mutex;
@@ -283,8 +285,10 @@ struct Emulator::Impl {
     std::uniform_real_distribution<double> unit(0.0, 1.0);
     d.fail = unit(m_rng) < m_options.fail_rate;
     d.drop = unit(m_rng) < m_options.drop_callback_rate;
-    int lo_ms = m_options.delay_ms - m_options.jitter_ms;
-    int hi_ms = m_options.delay_ms + m_options.jitter_ms;
+    // abs(): a negative jitter from an embedding caller must not make an invalid range.
+    int jitter = std::abs(m_options.jitter_ms);
+    int lo_ms = m_options.delay_ms - jitter;
+    int hi_ms = m_options.delay_ms + jitter;
     d.delay_ms = std::max(0, std::uniform_int_distribution<int>(lo_ms, hi_ms)(m_rng));
     return d;
   }
@@ -476,7 +480,7 @@ struct Emulator::Impl {
         seen = m_submit_counts[canonical_input_key(body)]++;
       }
       if (seen < m_options.transient_503) {
-        log("submit -> 503 (transient, {} of {})", seen + 1, m_options.transient_503);
+        log("submit {} -> 503 (transient, {} of {})", endpoint, seen + 1, m_options.transient_503);
         res.set_header("Retry-After", "0");
         reply_json(res, 503, {{"detail", "Service temporarily unavailable"}});
         return;
@@ -581,11 +585,7 @@ struct Emulator::Impl {
     m_server.new_task_queue = [] { return new httplib::ThreadPool(64); };
     // The default options set SO_REUSEPORT: a second emulator could then share the port and
     // the kernel would split submits between the two. SO_REUSEADDR alone makes that an error.
-    m_server.set_socket_options([this](socket_t sock) {
-      int yes = 1;
-      setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
-      m_listen_fd = sock; // the last socket tried is the one that binds
-    });
+    use_reuseaddr_only(m_server, m_listen_fd);
     m_server.set_payload_max_length(k_payload_limit);
     m_server.set_tcp_nodelay(true); // see the client's: no Nagle stall on the 202
     m_server.set_read_timeout(5, 0);
@@ -649,9 +649,7 @@ struct Emulator::Impl {
 
     // httplib 0.11.4 listens with a backlog of 5, so a burst of clients connecting at once can
     // overflow it; listen() again on the bound socket raises the backlog (Linux, BSD).
-    if (m_listen_fd >= 0) {
-      ::listen(m_listen_fd, SOMAXCONN);
-    }
+    widen_backlog(m_listen_fd);
 
     {
       std::lock_guard lock(m_stop_mutex);

@@ -1,6 +1,7 @@
 #include "net/listener.h"
 
 #include "core/error.h"
+#include "net/http_server.h"
 
 #include <fmt/format.h>
 #include <httplib.h>
@@ -19,6 +20,7 @@ struct Listener::Impl {
   httplib::Server server;
   std::thread thread;
   int port = 0;
+  int listen_fd = -1;
   bool stopped = false;
 
   Impl(ListenerOptions o, core::Tracker& t) : opts(std::move(o)), tracker(t) {}
@@ -42,16 +44,13 @@ void Listener::start() {
   auto& server = d.server;
   int threads = d.opts.threads;
   server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-  // SO_REUSEADDR only: httplib's default adds SO_REUSEPORT, which would let a second run bind
-  // the same port and receive half of our callbacks.
-  server.set_socket_options([](socket_t sock) {
-    int yes = 1;
-    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
-  });
+  use_reuseaddr_only(server, d.listen_fd);
   server.set_payload_max_length(d.opts.max_body_bytes);
   server.set_read_timeout(5, 0);
   server.set_write_timeout(5, 0);
-  server.set_keep_alive_timeout(2);
+  // 0 s: a connection stays open only while requests follow each other closely (httplib polls
+  // it briefly), so stop() never waits seconds for idle keep-alive connections.
+  server.set_keep_alive_timeout(0);
   server.set_keep_alive_max_count(1000);
   server.set_tcp_nodelay(true);
 
@@ -64,6 +63,10 @@ void Listener::start() {
     res.set_content(answer.body, "application/json");
   });
   server.set_error_handler([](const httplib::Request&, httplib::Response& res) {
+    // It runs for every status >= 400, our handler's own answers included: keep those.
+    if (!res.body.empty()) {
+      return;
+    }
     // Covers 404 for unknown paths and 413 for bodies over the payload limit.
     std::string message = res.status == 413 ? "payload too large" : "not found";
     if (res.status != 404 && res.status != 413) {
@@ -93,6 +96,7 @@ void Listener::start() {
                                   address,
                                   err ? std::strerror(err) : "address unavailable"));
   }
+  widen_backlog(d.listen_fd);
   d.thread = std::thread([&server] { server.listen_after_bind(); });
   // httplib 0.11.4 has no wait_until_ready(), and stop() is a no-op until is_running() is set.
   for (int i = 0; i < 500 && !server.is_running(); ++i) {

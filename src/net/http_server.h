@@ -1,0 +1,17 @@
+#pragma once
+
+#include <httplib.h>
+
+namespace net {
+
+// Replaces cpp-httplib's default socket options (which add SO_REUSEPORT, letting a second
+// process bind the same port and take half the traffic) with SO_REUSEADDR only, and records the
+// listening socket in `listen_fd` so its backlog can be widened after bind.
+void use_reuseaddr_only(httplib::Server& server, int& listen_fd);
+
+// cpp-httplib 0.11.4 listens with a backlog of 5: a burst of connections (thousands of
+// callbacks, many submits) would see dropped SYNs and second-long retries. Linux lets a
+// listening socket be listen()ed again with a larger backlog.
+void widen_backlog(int listen_fd);
+
+} // namespace net
