@@ -18,6 +18,11 @@ namespace {
 // The receiver port of the Optexity docs' local callback example.
 constexpr const char* k_default_callback_url = "http://127.0.0.1:4000/receive_callback";
 
+// Far above a real full-page screenshot (a few MB), well below what base64 in an int allows.
+constexpr size_t k_max_screenshot_bytes = size_t{256} << 20;
+// Each download is a line in every payload: a cap keeps a typo from making megabyte payloads.
+constexpr int k_max_downloads = 1000;
+
 // A usage error at parse time beats a bind-time error: CLI11 names the flag for us.
 const CLI::Validator k_http_url(
     [](std::string& text) {
@@ -64,6 +69,12 @@ CLI::App* register_emulator_command(CLI::App& app, net::EmulatorOptions& opts) {
   cmd->add_option("--fail-rate", opts.fail_rate, "Share of tasks (0..1) whose callback is failed")
       ->check(CLI::Range(0.0, 1.0))
       ->capture_default_str();
+  cmd->add_option("--kill-rate",
+                  opts.kill_rate,
+                  "Share of tasks (0..1) whose callback is killed (timed out); decided before "
+                  "--fail-rate, which applies to the rest")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
   cmd->add_option("--drop-callback-rate",
                   opts.drop_callback_rate,
                   "Share of tasks (0..1) that never call back")
@@ -80,6 +91,16 @@ CLI::App* register_emulator_command(CLI::App& app, net::EmulatorOptions& opts) {
                   opts.transient_503,
                   "Answer the first K submits of each distinct input with 503")
       ->check(CLI::NonNegativeNumber)
+      ->capture_default_str();
+  cmd->add_option("--screenshot-bytes",
+                  opts.screenshot_bytes,
+                  "Size in bytes of each callback's final_screenshot PNG (0: a tiny 1x1 PNG)")
+      ->check(CLI::Range(size_t{0}, k_max_screenshot_bytes))
+      ->capture_default_str();
+  cmd->add_option("--downloads",
+                  opts.downloads,
+                  "Files listed in each success callback and served at /files/<task_id>/...")
+      ->check(CLI::Range(0, k_max_downloads))
       ->capture_default_str();
   cmd->add_option("--seed", opts.seed, "Random seed for reproducible runs; 0 picks one")
       ->capture_default_str();

@@ -54,6 +54,20 @@ CLI::App* register_run_command(CLI::App& app, RunCommandOptions& opts) {
                   "references) added to every request")
       ->check(CLI::ExistingFile)
       ->group(inputs);
+  cmd->add_option("--map",
+                  r.map_specs,
+                  "NAME=POINTER: with --input, each line is a record (another run's output) and "
+                  "parameter NAME comes from its field at the JSON Pointer (repeatable)")
+      ->group(inputs);
+  cmd->add_option("--where-status",
+                  r.where_status,
+                  "Submit only records with this status (default with --map: success); others "
+                  "are passed to stdout unchanged")
+      ->group(inputs);
+  cmd->add_flag("--carry",
+                r.carry,
+                "Keep each incoming record (without final_screenshot) under \"from\" in its line")
+      ->group(inputs);
   cmd->add_flag("--dry-run",
                 r.dry_run,
                 "Print the requests that would be sent (key redacted), one JSON line each; "
@@ -194,6 +208,9 @@ int run_run_command(RunCommandOptions& opts) {
   r.api_key = resolve_api_key(r.api_key, opts.api_key_file);
   if (r.emails_path.empty() && r.input_path.empty()) {
     throw core::Error("run: give the inputs with --emails FILE or --input FILE ('-' for stdin)");
+  }
+  if ((!r.map_specs.empty() || !r.where_status.empty() || r.carry) && r.input_path.empty()) {
+    throw core::Error("--map, --where-status and --carry read records: use them with --input");
   }
   if (r.request.unique.empty() && !r.emails_path.empty()) {
     r.request.unique = {"email"}; // --emails: one task per email at a time, as the service intends

@@ -20,6 +20,10 @@ struct Input {
   std::string where;
   std::string error;
   Json secure = nullptr; // secure_parameters of this input (NDJSON), when given
+  // Pipes: a record passed on unchanged (filtered out by --where-status), and the record an
+  // input was mapped from (--carry), printed under "from".
+  Json passthrough = nullptr;
+  Json from = nullptr;
 };
 
 // What one line of an --emails file holds.

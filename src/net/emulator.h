@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -16,18 +17,29 @@ struct EmulatorOptions {
   std::vector<std::string> endpoints; // when set, other endpoint names get 404
   int delay_ms = 100;                 // submit -> callback delay
   int jitter_ms = 0;                  // +- uniformly random
-  double fail_rate = 0;               // share of tasks whose callback says `failed`
+  double fail_rate = 0;               // share of the tasks not killed whose callback is `failed`
   double drop_callback_rate = 0;      // share of tasks that never call back
   int duplicate_callbacks = 0;        // extra copies of each callback
   bool early_callback = false;        // callback sent before the 202 answer
   int transient_503 = 0;              // the first K submits of each distinct input get 503
   uint64_t seed = 0;                  // 0: random
   bool quiet = false;                 // no per-request log lines on stderr
+  // Share of tasks whose callback says `killed` ("Automation timed out after N minutes in
+  // process", no output). Decided first: fail_rate then applies to the tasks not killed.
+  double kill_rate = 0;
+  // Decoded size of each callback's final_screenshot PNG; 0 keeps the built-in 1x1 (70 bytes).
+  size_t screenshot_bytes = 0;
+  // Files listed in each success callback (`downloads` and `downloads_with_metadata`) and
+  // served by the emulator at GET /files/<task_id>/report-<i>.csv, i = 1..downloads.
+  int downloads = 0;
 };
 
 // The fake service: `POST /api/v1/inference` and `POST /inference` validate the body like the
 // real service (422 with a FastAPI `detail` list), answer 202 with a fresh `task_id`, and POST
 // the full callback payload to `callback_url` after the delay, with the faults asked for.
+// `GET /api/v1/task_status?task_id=` and `POST /api/v1/get_callback_data` answer for each task
+// for an hour after its callback time, whether or not the callback was delivered (dropped
+// callbacks are recovered this way); they need the same x-api-key as submits.
 class Emulator {
 public:
   explicit Emulator(EmulatorOptions options);

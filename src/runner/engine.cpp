@@ -149,6 +149,10 @@ void Engine::submit_loop() {
 
 void Engine::process(Slot& slot) {
   slot.started = Clock::now();
+  if (!slot.input.passthrough.is_null()) {
+    slot.waiter->complete(slot.input.passthrough); // printed as it came
+    return;
+  }
   if (!slot.input.error.empty()) {
     slot.waiter->complete(
         core::failure_line(core::status::invalid_input, slot.input.error, nullptr));
@@ -338,19 +342,25 @@ std::optional<Json> Engine::reconcile(const std::string& task_id) {
 }
 
 void Engine::print(Slot& slot, Json line) {
-  // A callback's line is its payload as received, plus the input_parameters we submitted.
-  line["input"] = slot.input.error.empty() ? slot.input.params : Json();
-  if (m_config.finish_line) {
-    m_config.finish_line(line);
+  const bool passthrough = !slot.input.passthrough.is_null();
+  if (!passthrough) {
+    // A callback's line is its payload as received, plus the input_parameters we submitted.
+    line["input"] = slot.input.error.empty() ? slot.input.params : Json();
+    if (!slot.input.from.is_null()) {
+      line["from"] = slot.input.from;
+    }
+    if (m_config.finish_line) {
+      m_config.finish_line(line);
+    }
   }
   m_out.write_line(core::dump_line(line));
   std::string status = core::line_status(line);
   ++m_printed;
-  if (status == core::status::success) {
-    ++m_succeeded;
+  if (status == core::status::success && !passthrough) {
+    ++m_succeeded; // a line passed on was not run here: the pipeline's end reports it as failed
   }
-  std::string what = status;
-  if (status != core::status::success) {
+  std::string what = passthrough ? "passed on: " + status : status;
+  if (status != core::status::success && !passthrough) {
     if (auto it = line.find("error"); it != line.end() && it->is_string()) {
       what += ": " + it->get<std::string>();
     }

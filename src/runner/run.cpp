@@ -6,6 +6,7 @@
 #include "core/inputs.h"
 #include "core/keys.h"
 #include "core/log.h"
+#include "core/mapping.h"
 #include "core/output.h"
 #include "core/tracker.h"
 #include "core/url.h"
@@ -33,7 +34,35 @@ std::chrono::milliseconds seconds_to_ms(double s) {
 
 // Reads every input up front for a file (all problems reported before anything is submitted),
 // or streams stdin.
+std::unique_ptr<core::InputSource> load_records(const RunOptions& opts) {
+  core::RecordOptions ro;
+  ro.rules = core::parse_map_rules(opts.map_specs);
+  ro.where_status = opts.where_status.empty() && !ro.rules.empty() ? "success" : opts.where_status;
+  ro.carry = opts.carry;
+  ro.name = opts.input_path == "-" ? "<stdin>" : opts.input_path;
+  if (opts.input_path == "-") {
+    return std::make_unique<core::RecordStreamSource>(std::make_unique<core::FdLineReader>(0),
+                                                      std::move(ro));
+  }
+  std::ifstream in(opts.input_path, std::ios::binary);
+  if (!in) {
+    throw core::Error(fmt::format("cannot open {}: {}", opts.input_path, std::strerror(errno)));
+  }
+  std::vector<core::Input> inputs;
+  size_t line_no = 0;
+  for (std::string line; std::getline(in, line);) {
+    ++line_no;
+    if (line.find_first_not_of(" \t\r") != std::string::npos) {
+      inputs.push_back(core::record_to_input(line, line_no, ro));
+    }
+  }
+  return std::make_unique<core::VectorSource>(std::move(inputs));
+}
+
 std::unique_ptr<core::InputSource> load_inputs(const RunOptions& opts) {
+  if (!opts.map_specs.empty() || !opts.where_status.empty() || opts.carry) {
+    return load_records(opts);
+  }
   if (!opts.emails_path.empty()) {
     if (opts.emails_path == "-") {
       return std::make_unique<core::EmailStreamSource>(std::make_unique<core::FdLineReader>(0),

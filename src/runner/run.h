@@ -8,6 +8,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace runner {
 
@@ -22,6 +23,10 @@ struct RunOptions {
   core::Json set_params = core::Json::object(); // --set NAME=VALUE
   std::string secure_parameters_path;           // --secure-parameters FILE
   bool dry_run = false;
+  // Pipes: incoming lines are records of another run.
+  std::vector<std::string> map_specs; // --map NAME=POINTER
+  std::string where_status;           // default "success" with --map
+  bool carry = false;
 
   // What becomes of screenshots and downloads.
   ResultOptions results;

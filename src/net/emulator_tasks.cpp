@@ -1,0 +1,82 @@
+#include "net/emulator_tasks.h"
+
+#include <fmt/format.h>
+
+#include <ctime>
+
+namespace net {
+
+TaskTable::TaskTable(Clock::duration retention) : m_retention(retention) {}
+
+void TaskTable::add(TaskRecord record) {
+  Clock::time_point expires = record.completes + m_retention;
+  std::string id = record.task_id;
+  std::lock_guard lock(m_mutex);
+  // Freeing on add keeps the work proportional to the submits, and needs no sweeper thread.
+  auto now = Clock::now();
+  while (!m_expiries.empty() && m_expiries.top().first <= now) {
+    auto it = m_records.find(m_expiries.top().second);
+    // A re-added id has a later expiry of its own: only the matching entry frees it.
+    if (it != m_records.end() && it->second.completes + m_retention <= now) {
+      m_records.erase(it);
+    }
+    m_expiries.pop();
+  }
+  m_records.insert_or_assign(id, std::move(record));
+  m_expiries.emplace(expires, std::move(id));
+}
+
+std::optional<TaskRecord> TaskTable::find(const std::string& task_id, Clock::time_point now) const {
+  std::lock_guard lock(m_mutex);
+  auto it = m_records.find(task_id);
+  if (it == m_records.end() || it->second.completes + m_retention <= now) {
+    return std::nullopt;
+  }
+  return it->second;
+}
+
+size_t TaskTable::size() const {
+  std::lock_guard lock(m_mutex);
+  return m_records.size();
+}
+
+std::string iso8601_utc(std::chrono::system_clock::time_point t) {
+  using namespace std::chrono;
+  auto micros = duration_cast<microseconds>(t.time_since_epoch()).count();
+  // Floor division, so times before 1970 (a badly set clock) still print a valid date.
+  auto seconds = micros / 1000000 - (micros % 1000000 < 0 ? 1 : 0);
+  auto fraction = micros - seconds * 1000000;
+  std::time_t tt = static_cast<std::time_t>(seconds);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z",
+                     tm.tm_year + 1900,
+                     tm.tm_mon + 1,
+                     tm.tm_mday,
+                     tm.tm_hour,
+                     tm.tm_min,
+                     tm.tm_sec,
+                     fraction);
+}
+
+core::Json task_status_json(const TaskRecord& record, TaskTable::Clock::time_point now) {
+  const bool done = now >= record.completes;
+  // Wall times derive from one wall reading plus steady offsets, so a clock step during the
+  // run cannot make completed_at precede created_at.
+  auto completed_wall =
+      record.created_wall + std::chrono::duration_cast<std::chrono::system_clock::duration>(
+                                record.completes - record.created);
+  const std::string created = iso8601_utc(record.created_wall);
+  core::Json task = core::Json::object();
+  task["task_id"] = record.task_id;
+  task["status"] = done ? outcome_status(record.outcome) : "running";
+  task["created_at"] = created;
+  // The emulator allocates and starts a task the moment it accepts it.
+  task["allocated_at"] = created;
+  task["started_at"] = created;
+  task["completed_at"] = done ? core::Json(iso8601_utc(completed_wall)) : core::Json(nullptr);
+  task["error"] = done && !record.error.empty() ? core::Json(record.error) : core::Json(nullptr);
+  return task;
+}
+
+} // namespace net
