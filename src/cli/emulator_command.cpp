@@ -71,8 +71,7 @@ CLI::App* register_emulator_command(CLI::App& app, net::EmulatorOptions& opts) {
       ->capture_default_str();
   cmd->add_option("--kill-rate",
                   opts.kill_rate,
-                  "Share of tasks (0..1) whose callback is killed (timed out); decided before "
-                  "--fail-rate, which applies to the rest")
+                  "Share of tasks (0..1) whose callback is killed; decided before --fail-rate")
       ->check(CLI::Range(0.0, 1.0))
       ->capture_default_str();
   cmd->add_option("--drop-callback-rate",

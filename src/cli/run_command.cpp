@@ -171,6 +171,10 @@ CLI::App* register_run_command(CLI::App& app, RunCommandOptions& opts) {
                   "URLs expire) and add its local path")
       ->group(results);
 
+  cmd->add_flag("--stats",
+                r.stats,
+                "At the end, print on stderr the latency from each callback's arrival to its "
+                "line on stdout (p50, p99, max)");
   cmd->add_flag("-q,--quiet", opts.quiet, "Only errors on stderr");
   cmd->add_flag("-v,--verbose", opts.verbose, "Debug lines on stderr (the key is never shown)");
   return cmd;

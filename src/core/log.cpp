@@ -42,6 +42,10 @@ void log_info(const std::string& message) {
   }
 }
 
+void log_always(const std::string& message) {
+  emit("", message);
+}
+
 void log_debug(const std::string& message) {
   if (verbosity() == Verbosity::verbose) {
     emit("debug: ", message);

@@ -15,5 +15,6 @@ void log_error(const std::string& message);   // "optexity-chain: error: ..."
 void log_warning(const std::string& message); // "optexity-chain: warning: ..."
 void log_info(const std::string& message);    // "optexity-chain: ..."
 void log_debug(const std::string& message);   // "optexity-chain: debug: ...", with -v only
+void log_always(const std::string& message);  // "optexity-chain: ...", even with -q (asked for)
 
 } // namespace core

@@ -11,6 +11,7 @@ bool Waiter::complete(Json result) {
       return false;
     }
     m_result = std::move(result);
+    m_completed_at = Clock::now();
   }
   m_cv.notify_all();
   if (m_on_complete) {
@@ -22,6 +23,11 @@ bool Waiter::complete(Json result) {
 bool Waiter::wait_until(Clock::time_point deadline, std::stop_token stop) {
   std::unique_lock lock(m_mutex);
   return m_cv.wait_until(lock, stop, deadline, [&] { return m_result.has_value(); });
+}
+
+Clock::time_point Waiter::completed_at() const {
+  std::lock_guard lock(m_mutex);
+  return m_completed_at;
 }
 
 void Waiter::set_deadline(Clock::time_point deadline) {

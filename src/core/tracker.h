@@ -42,11 +42,14 @@ public:
   bool done() const;
   // Moves the result out (call once, after done()).
   Json take();
+  // When the result arrived (after done()).
+  Clock::time_point completed_at() const;
 
 private:
   mutable std::mutex m_mutex;
   std::condition_variable_any m_cv;
   std::optional<Json> m_result;
+  Clock::time_point m_completed_at{};
   std::optional<Clock::time_point> m_deadline;
   unsigned m_deadline_generation = 0;
   Hook m_on_complete;

@@ -6,6 +6,7 @@
 #include "core/url.h"
 #include "net/emulator_delivery.h"
 #include "net/emulator_payload.h"
+#include "net/emulator_status.h"
 #include "net/emulator_tasks.h"
 #include "net/http_server.h"
 
@@ -19,6 +20,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <mutex>
 #include <optional>
 #include <random>
@@ -57,30 +59,11 @@ std::string reachable_host(const std::string& host) {
   return host == "::" ? "::1" : host;
 }
 
-void reply_json(httplib::Response& res, int status, const core::Json& body) {
-  res.status = status;
-  res.set_content(core::dump_line(body), "application/json");
-}
-
-// FastAPI's answer for a missing required field.
-void reply_missing(httplib::Response& res, const char* where, const char* field) {
-  reply_json(
-      res,
-      422,
-      {{"detail", {{{"type", "missing"}, {"loc", {where, field}}, {"msg", "Field required"}}}}});
-}
-
-void reply_not_json(httplib::Response& res) {
-  reply_json(res,
-             422,
-             {{"detail",
-               {{{"type", "json_invalid"}, {"loc", {"body", 0}}, {"msg", "JSON decode error"}}}}});
-}
-
 } // namespace
 
 struct Emulator::Impl {
   EmulatorOptions m_options;
+  std::mutex m_log_mutex;                  // before the helpers that log through it
   std::optional<core::Url> m_callback_url; // none when options.callback_url is empty
   int m_port = 0;
   PayloadContext m_context; // set by start(), before any handler runs
@@ -102,10 +85,8 @@ struct Emulator::Impl {
   bool m_started = false;
   bool m_stopped = false;
 
-  std::mutex m_log_mutex;
-
   explicit Impl(EmulatorOptions options)
-      : m_options(std::move(options)), m_sender(k_sender_threads, sender_log()) {
+      : m_options(std::move(options)), m_sender(k_sender_threads, line_log()) {
     uint64_t seed = m_options.seed;
     if (seed == 0) {
       std::random_device rd;
@@ -114,7 +95,8 @@ struct Emulator::Impl {
     m_rng.seed(seed);
   }
 
-  CallbackSender::Log sender_log() {
+  // The log for the helper modules: empty when quiet, so they skip formatting altogether.
+  std::function<void(const std::string&)> line_log() {
     if (m_options.quiet) {
       return {};
     }
@@ -174,18 +156,9 @@ struct Emulator::Impl {
 
   // --- HTTP handlers ------------------------------------------------------------------------
 
-  // The submit rule for every API route: with an api_key set, x-api-key must match.
-  bool authorized(const httplib::Request& req, httplib::Response& res, const char* what) {
-    if (m_options.api_key.empty() || req.get_header_value("x-api-key") == m_options.api_key) {
-      return true;
-    }
-    log("{} -> 401 (missing or wrong x-api-key)", what);
-    reply_json(res, 401, {{"detail", "Invalid or missing API key"}});
-    return false;
-  }
-
   void handle_submit(const httplib::Request& req, httplib::Response& res) {
-    if (!authorized(req, res, "submit")) {
+    if (!check_api_key(req, res, m_options.api_key)) {
+      log("submit -> 401 (missing or wrong x-api-key)");
       return;
     }
     core::Json body = core::Json::parse(req.body, nullptr, false);
@@ -306,99 +279,6 @@ struct Emulator::Impl {
         res, 202, {{"success", true}, {"message", k_submit_message}, {"task_id", draw.task_id}});
   }
 
-  void handle_task_status(const httplib::Request& req, httplib::Response& res) {
-    if (!authorized(req, res, "task_status")) {
-      return;
-    }
-    if (!req.has_param("task_id")) {
-      log("task_status -> 422 (no task_id)");
-      reply_missing(res, "query", "task_id");
-      return;
-    }
-    std::string task_id = req.get_param_value("task_id");
-    auto now = Clock::now();
-    auto record = m_tasks.find(task_id, now);
-    if (!record) {
-      log("task_status {} -> 404", task_id);
-      reply_json(res, 404, {{"detail", "Task not found"}});
-      return;
-    }
-    core::Json task = task_status_json(*record, now);
-    log("task_status {} -> {}", task_id, task["status"].get<std::string>());
-    reply_json(res, 200, {{"success", true}, {"task", std::move(task)}});
-  }
-
-  void handle_callback_data(const httplib::Request& req, httplib::Response& res) {
-    if (!authorized(req, res, "get_callback_data")) {
-      return;
-    }
-    core::Json body = core::Json::parse(req.body, nullptr, false);
-    if (body.is_discarded()) {
-      log("get_callback_data -> 422 (body is not JSON)");
-      reply_not_json(res);
-      return;
-    }
-    auto it = body.is_object() ? body.find("task_id") : body.end();
-    if (!body.is_object() || it == body.end()) {
-      log("get_callback_data -> 422 (no task_id)");
-      reply_missing(res, "body", "task_id");
-      return;
-    }
-    if (!it->is_string()) {
-      log("get_callback_data -> 422 (task_id is not a string)");
-      reply_json(res,
-                 422,
-                 {{"detail",
-                   {{{"type", "string_type"},
-                     {"loc", {"body", "task_id"}},
-                     {"msg", "Input should be a valid string"}}}}});
-      return;
-    }
-    // endpoint_name is not checked: the task id alone names the task.
-    std::string task_id = it->get<std::string>();
-    auto now = Clock::now();
-    auto record = m_tasks.find(task_id, now);
-    if (!record) {
-      log("get_callback_data {} -> 404", task_id);
-      reply_json(res, 404, {{"detail", "Task not found"}});
-      return;
-    }
-    if (now < record->completes) {
-      log("get_callback_data {} -> running, no data yet", task_id);
-      reply_json(res, 200, {{"success", true}, {"data", nullptr}});
-      return;
-    }
-    log("get_callback_data {} -> {}", task_id, outcome_status(record->outcome));
-    // Spliced as text, so `data` is byte for byte the body the callback carried.
-    std::string text = R"({"success":true,"data":)";
-    text.reserve(text.size() + record->payload->size() + 1);
-    text.append(record->payload->head)
-        .append(*record->payload->screenshot)
-        .append(record->payload->tail)
-        .append("}");
-    res.status = 200;
-    res.set_content(std::move(text), "application/json");
-  }
-
-  // A success task's download: like a signed storage URL, it needs no key, and it exists
-  // only once the task has finished and until its record expires.
-  void handle_file(const httplib::Request& req, httplib::Response& res) {
-    std::string task_id = req.matches[1];
-    std::string filename = req.matches[2];
-    auto now = Clock::now();
-    auto record = m_tasks.find(task_id, now);
-    int index =
-        record && now >= record->completes ? download_index(filename, record->downloads) : 0;
-    if (index == 0) {
-      log("file {}/{} -> 404", task_id, filename);
-      reply_json(res, 404, {{"detail", "Not Found"}});
-      return;
-    }
-    log("file {}/{} -> 200", task_id, filename);
-    res.status = 200;
-    res.set_content(download_csv(task_id, index), "text/csv");
-  }
-
   void handle_exception(httplib::Response& res, std::exception_ptr ep) {
     std::string what = "unknown exception";
     try {
@@ -431,17 +311,7 @@ struct Emulator::Impl {
     };
     m_server.Post("/api/v1/inference", submit);
     m_server.Post("/inference", submit);
-    m_server.Get("/api/v1/task_status",
-                 [this](const httplib::Request& req, httplib::Response& res) {
-                   handle_task_status(req, res);
-                 });
-    m_server.Post("/api/v1/get_callback_data",
-                  [this](const httplib::Request& req, httplib::Response& res) {
-                    handle_callback_data(req, res);
-                  });
-    m_server.Get(
-        R"(/files/([^/]+)/([^/]+))",
-        [this](const httplib::Request& req, httplib::Response& res) { handle_file(req, res); });
+    add_status_routes(m_server, m_tasks, m_options.api_key, line_log());
     m_server.Get("/api/v1/health", [](const httplib::Request&, httplib::Response& res) {
       reply_json(res, 200, {{"status", "healthy"}});
     });

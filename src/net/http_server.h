@@ -14,4 +14,9 @@ void use_reuseaddr_only(httplib::Server& server, int& listen_fd);
 // listening socket be listen()ed again with a larger backlog.
 void widen_backlog(int listen_fd);
 
+// Shuts down (SHUT_RDWR) every connection this process accepted on `port`. httplib's stop()
+// joins its workers, and a worker reading a request a byte at a time (its read timeout starts
+// over with each byte) would otherwise hold the join for as long as the client likes.
+void shutdown_accepted_connections(int port);
+
 } // namespace net

@@ -133,6 +133,8 @@ void Listener::stop() {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
     d.server.stop();
+    // Slow or idle clients must not hold the join: cut their connections.
+    shutdown_accepted_connections(d.port);
     d.thread.join();
   }
 }

@@ -355,6 +355,9 @@ void Engine::print(Slot& slot, Json line) {
   }
   m_out.write_line(core::dump_line(line));
   std::string status = core::line_status(line);
+  if (m_config.stats && !passthrough && core::is_terminal_status(status)) {
+    m_latency.record(Clock::now() - slot.waiter->completed_at());
+  }
   ++m_printed;
   if (status == core::status::success && !passthrough) {
     ++m_succeeded; // a line passed on was not run here: the pipeline's end reports it as failed
@@ -483,6 +486,9 @@ int Engine::execute() {
   m_client.cancel_all();
   m_cv.notify_all();
   submitters.clear(); // joins
+  if (m_config.stats && code != core::to_int(core::ExitCode::stdout_closed)) {
+    core::log_always("stats: " + m_latency.summary());
+  }
   return code;
 }
 

@@ -4,6 +4,7 @@
 #include "core/inputs.h"
 #include "core/keys.h"
 #include "core/output.h"
+#include "core/stats.h"
 #include "core/tracker.h"
 #include "net/client.h"
 
@@ -34,6 +35,7 @@ struct EngineConfig {
   std::string token;
   std::string callback_base;
   std::string callback_path = "/receive_callback";
+  bool stats = false; // --stats: callback->line latency summary on stderr at the end
   // Turns a result line into what is printed (screenshots to files, downloads); may be empty.
   std::function<void(core::Json&)> finish_line;
 };
@@ -100,6 +102,7 @@ private:
   using Deadlines = std::multimap<core::Clock::time_point, std::shared_ptr<Slot>>;
   Deadlines m_deadlines; // unordered: accepted tasks by deadline
 
+  core::LatencyStats m_latency;
   size_t m_printed = 0;
   size_t m_succeeded = 0;
 };

@@ -127,6 +127,7 @@ EngineConfig engine_config(const RunOptions& opts, const Json& secure) {
   c.secure_params = secure;
   c.parallel = opts.parallel;
   c.unordered = opts.unordered;
+  c.stats = opts.stats;
   // Default: the service's attempt limit plus its 5 minutes of delivery retries.
   c.timeout = opts.timeout_seconds
                   ? seconds_to_ms(*opts.timeout_seconds)

@@ -52,6 +52,7 @@ struct RunOptions {
   core::RetryPolicy retry;
   int parallel = 1;
   bool unordered = false;
+  bool stats = false;
 };
 
 // Runs the main job: submits every input, waits for each callback, prints one JSON line per

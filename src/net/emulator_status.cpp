@@ -1,0 +1,176 @@
+#include "net/emulator_status.h"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <memory>
+
+namespace net {
+
+namespace {
+
+using Clock = TaskTable::Clock;
+using Log = std::function<void(const std::string&)>;
+
+// The routes' shared state; the handlers hold it by shared_ptr, as httplib copies them.
+struct StatusApi {
+  const TaskTable& tasks;
+  std::string api_key;
+  Log log_line;
+
+  template <typename... Args>
+  void log(fmt::format_string<Args...> format, Args&&... args) const {
+    if (log_line) {
+      log_line(fmt::format(format, std::forward<Args>(args)...));
+    }
+  }
+
+  bool authorized(const httplib::Request& req, httplib::Response& res, const char* what) const {
+    if (check_api_key(req, res, api_key)) {
+      return true;
+    }
+    log("{} -> 401 (missing or wrong x-api-key)", what);
+    return false;
+  }
+
+  void task_status(const httplib::Request& req, httplib::Response& res) const {
+    if (!authorized(req, res, "task_status")) {
+      return;
+    }
+    if (!req.has_param("task_id")) {
+      log("task_status -> 422 (no task_id)");
+      reply_missing(res, "query", "task_id");
+      return;
+    }
+    std::string task_id = req.get_param_value("task_id");
+    auto now = Clock::now();
+    auto record = tasks.find(task_id, now);
+    if (!record) {
+      log("task_status {} -> 404", task_id);
+      reply_json(res, 404, {{"detail", "Task not found"}});
+      return;
+    }
+    core::Json task = task_status_json(*record, now);
+    log("task_status {} -> {}", task_id, task["status"].get<std::string>());
+    reply_json(res, 200, {{"success", true}, {"task", std::move(task)}});
+  }
+
+  void callback_data(const httplib::Request& req, httplib::Response& res) const {
+    if (!authorized(req, res, "get_callback_data")) {
+      return;
+    }
+    core::Json body = core::Json::parse(req.body, nullptr, false);
+    if (body.is_discarded()) {
+      log("get_callback_data -> 422 (body is not JSON)");
+      reply_not_json(res);
+      return;
+    }
+    auto it = body.is_object() ? body.find("task_id") : body.end();
+    if (!body.is_object() || it == body.end()) {
+      log("get_callback_data -> 422 (no task_id)");
+      reply_missing(res, "body", "task_id");
+      return;
+    }
+    if (!it->is_string()) {
+      log("get_callback_data -> 422 (task_id is not a string)");
+      reply_json(res,
+                 422,
+                 {{"detail",
+                   {{{"type", "string_type"},
+                     {"loc", {"body", "task_id"}},
+                     {"msg", "Input should be a valid string"}}}}});
+      return;
+    }
+    // endpoint_name is not checked: the task id alone names the task.
+    std::string task_id = it->get<std::string>();
+    auto now = Clock::now();
+    auto record = tasks.find(task_id, now);
+    if (!record) {
+      log("get_callback_data {} -> 404", task_id);
+      reply_json(res, 404, {{"detail", "Task not found"}});
+      return;
+    }
+    if (now < record->completes) {
+      log("get_callback_data {} -> running, no data yet", task_id);
+      reply_json(res, 200, {{"success", true}, {"data", nullptr}});
+      return;
+    }
+    log("get_callback_data {} -> {}", task_id, outcome_status(record->outcome));
+    // Spliced as text, not re-serialized, so `data` is the callback's body byte for byte.
+    const CallbackBody& payload = *record->payload;
+    std::string text = R"({"success":true,"data":)";
+    text.reserve(text.size() + payload.size() + 1);
+    text.append(payload.head).append(*payload.screenshot).append(payload.tail).append("}");
+    res.status = 200;
+    res.set_content(std::move(text), "application/json");
+  }
+
+  void file(const httplib::Request& req, httplib::Response& res) const {
+    std::string task_id = req.matches[1];
+    std::string filename = req.matches[2];
+    auto now = Clock::now();
+    auto record = tasks.find(task_id, now);
+    // Listed only in a finished task's callback, so only then served; failed and killed
+    // tasks list none (their `downloads` count is 0).
+    int index =
+        record && now >= record->completes ? download_index(filename, record->downloads) : 0;
+    if (index == 0) {
+      log("file {}/{} -> 404", task_id, filename);
+      reply_json(res, 404, {{"detail", "Not Found"}});
+      return;
+    }
+    log("file {}/{} -> 200", task_id, filename);
+    res.status = 200;
+    res.set_content(download_csv(task_id, index), "text/csv");
+  }
+};
+
+} // namespace
+
+void reply_json(httplib::Response& res, int status, const core::Json& body) {
+  res.status = status;
+  res.set_content(core::dump_line(body), "application/json");
+}
+
+void reply_not_json(httplib::Response& res) {
+  reply_json(res,
+             422,
+             {{"detail",
+               {{{"type", "json_invalid"}, {"loc", {"body", 0}}, {"msg", "JSON decode error"}}}}});
+}
+
+void reply_missing(httplib::Response& res, const char* where, const char* field) {
+  reply_json(
+      res,
+      422,
+      {{"detail", {{{"type", "missing"}, {"loc", {where, field}}, {"msg", "Field required"}}}}});
+}
+
+bool check_api_key(const httplib::Request& req,
+                   httplib::Response& res,
+                   const std::string& api_key) {
+  if (api_key.empty() || req.get_header_value("x-api-key") == api_key) {
+    return true;
+  }
+  reply_json(res, 401, {{"detail", "Invalid or missing API key"}});
+  return false;
+}
+
+void add_status_routes(httplib::Server& server,
+                       const TaskTable& tasks,
+                       std::string api_key,
+                       std::function<void(const std::string&)> log) {
+  auto api =
+      std::make_shared<const StatusApi>(StatusApi{tasks, std::move(api_key), std::move(log)});
+  server.Get("/api/v1/task_status", [api](const httplib::Request& req, httplib::Response& res) {
+    api->task_status(req, res);
+  });
+  server.Post(
+      "/api/v1/get_callback_data",
+      [api](const httplib::Request& req, httplib::Response& res) { api->callback_data(req, res); });
+  // Task ids and file names never contain '/', so one segment each.
+  server.Get(R"(/files/([^/]+)/([^/]+))",
+             [api](const httplib::Request& req, httplib::Response& res) { api->file(req, res); });
+}
+
+} // namespace net

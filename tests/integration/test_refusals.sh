@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# The service refuses the run (401, 404): exit 3, one clear error, a submit_failed line for every
+# input. A 422 is per input: submit_failed with the service's words, exit 1.
+source "$(dirname "$0")/lib.sh"
+
+make_emails 4 >"$T/in.txt"
+mapfile -t emails <"$T/in.txt"
+
+# Asserts the outcome of a refused run NAME: exit 3, one error line mentioning WORD on stderr,
+# one submit_failed line per input of the file, in order, each with its input.
+assert_refused() { # name word
+  local name=$1 word=$2
+  assert_exit 3 "$RC" "refused run"
+  assert_eq 1 "$(count_matches "$T/$name.err" "optexity-chain: error:")" "error lines on stderr"
+  assert_contains "$(grep -F "optexity-chain: error:" "$T/$name.err")" "$word" "the error line"
+  assert_line_count "$T/$name.out" 4 "one line per input"
+  assert_json_lines "$T/$name.out" "stdout"
+  assert_all_status "$T/$name.out" submit_failed "statuses"
+  assert_emails_in_order "$T/$name.out" "stdout order" "${emails[@]}"
+  assert_inputs_exact "$T/$name.out" "input is {email:[value]}"
+  local no_error
+  no_error=$(jq -r 'select((.error | type) != "string" or (.error | length) == 0) | .input.email[0]' "$T/$name.out")
+  assert_eq "" "$no_error" "inputs whose line has no error text"
+}
+
+step "401: the emulator wants a key and the run has none"
+setup_emulator --api-key the-right-key --delay-ms 20
+chain_run nokey --endpoint demo --emails "$T/in.txt"
+assert_refused nokey 401
+assert_eq 0 "$(accepted_count)" "tasks the emulator accepted"
+
+step "401: a wrong key"
+chain_run wrongkey --endpoint demo --emails "$T/in.txt" --api-key the-wrong-key
+assert_refused wrongkey 401
+assert_file_not_contains "$T/wrongkey.out" "the-wrong-key" "stdout shows no key"
+assert_file_not_contains "$T/wrongkey.err" "the-wrong-key" "stderr shows no key"
+assert_eq 0 "$(accepted_count)" "tasks the emulator accepted"
+
+step "401 with --parallel 3: still one error and one line per input"
+chain_run wrongkey_par --endpoint demo --emails "$T/in.txt" --api-key the-wrong-key --parallel 3
+assert_refused wrongkey_par 401
+
+step "404: the endpoint is not known to the service"
+setup_emulator --endpoints other-name --delay-ms 20
+chain_run unknown --endpoint demo --emails "$T/in.txt"
+assert_refused unknown 404
+assert_eq 0 "$(accepted_count)" "tasks the emulator accepted"
+
+step "404 is about the endpoint: the known one works against the same emulator"
+chain_run known --endpoint other-name --emails "$T/in.txt"
+assert_exit 0 "$RC" "run with the known endpoint"
+assert_all_status "$T/known.out" success "statuses"
+assert_line_count "$T/known.out" 4 "one line per input"
+
+step "422: --unique names a parameter the inputs lack"
+setup_emulator --delay-ms 20
+chain_run unique --endpoint demo --emails "$T/in.txt" --unique nosuchparam
+assert_exit 1 "$RC" "run with --unique nosuchparam"
+assert_line_count "$T/unique.out" 4 "one line per input"
+assert_json_lines "$T/unique.out" "stdout"
+assert_all_status "$T/unique.out" submit_failed "statuses"
+assert_emails_in_order "$T/unique.out" "stdout order" "${emails[@]}"
+assert_inputs_exact "$T/unique.out" "input is {email:[value]}"
+missing=$(jq -r 'select(.error | contains("unique_parameter_name nosuchparam not found") | not) | .input.email[0]' "$T/unique.out")
+assert_eq "" "$missing" "inputs whose error lacks the service's words"
+assert_eq 0 "$(accepted_count)" "tasks the emulator accepted"
