@@ -17,10 +17,12 @@ assert_emails_in_order "$T/failed.out" "stdout order" "${emails[@]}"
 assert_callback_lines "$T/failed.out" demo "callback payloads"
 assert_jq "$T/failed.out" '.error | type' $'string\nstring\nstring' "the service's error is kept"
 
-step "--drop-callback-rate 1 with --timeout 1: timeout lines with their task_id, exit 1"
+step "--drop-callback-rate 1 with --timeout 1 and no status API: timeout lines with their task_id, exit 1"
 setup_emulator --drop-callback-rate 1 --delay-ms 20
 started=$(now)
-chain_run dropped --endpoint demo --emails "$T/in.txt" --timeout 1 --parallel 3
+# A full /inference URL has no status API: nothing can recover the lost callbacks.
+chain dropped run --api-url "$EMU_URL/inference" --listen "$LISTEN" \
+  --endpoint demo --emails "$T/in.txt" --timeout 1 --parallel 3
 assert_exit 1 "$RC" "run where no callback comes"
 assert_less "$(elapsed_since "$started")" 30 "seconds for a run of 1 s timeouts"
 assert_line_count "$T/dropped.out" 3 "one line per input"
@@ -31,6 +33,16 @@ assert_inputs_exact "$T/dropped.out" "input is {email:[value]}"
 assert_jq "$T/dropped.out" '(.error | type) == "string" and (.error | length) > 0' $'true\ntrue\ntrue' "timeout lines have an error"
 assert_eq "$(accepted_task_ids | sort)" "$(jq -r '.task_id // "none"' "$T/dropped.out" | sort)" \
   "the timeout lines' task ids are the tasks the service accepted"
+
+step "--drop-callback-rate 1 with the status API: results recovered at the deadline, exit 0"
+setup_emulator --drop-callback-rate 1 --delay-ms 20
+chain_run recovered --endpoint demo --emails "$T/in.txt" --timeout 1 --parallel 3
+assert_exit 0 "$RC" "run whose callbacks are all lost but whose tasks finished"
+assert_line_count "$T/recovered.out" 3 "one line per input"
+assert_all_status "$T/recovered.out" success "statuses"
+assert_emails_in_order "$T/recovered.out" "stdout order" "${emails[@]}"
+assert_callback_lines "$T/recovered.out" demo "the recovered lines are callback payloads"
+assert_file_contains "$T/recovered.err" "result fetched" "stderr says the result was fetched"
 
 step "--duplicate-callbacks 3: still exactly one line per input"
 setup_emulator --duplicate-callbacks 3 --delay-ms 50
