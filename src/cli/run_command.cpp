@@ -171,6 +171,27 @@ CLI::App* register_run_command(CLI::App& app, RunCommandOptions& opts) {
                   "URLs expire) and add its local path")
       ->group(results);
 
+  auto* journal = "Journal and resume";
+  cmd->add_option("--state",
+                  r.state_path,
+                  "Append-only journal (mode 0600) of submits and results; a rerun with the same "
+                  "file reprints finished results and resumes the rest")
+      ->group(journal);
+  cmd->add_flag("--retry-failed",
+                r.retry_failed,
+                "With --state: resubmit inputs whose journaled result is not success")
+      ->group(journal);
+  cmd->add_flag("--resubmit-unfinished",
+                r.resubmit_unfinished,
+                "With --state: resubmit tasks that may still be running (may run them twice)")
+      ->group(journal);
+  cmd->add_option("--grace",
+                  r.grace_seconds,
+                  "After SIGINT/SIGTERM, seconds to keep waiting for tasks in flight (a second "
+                  "signal exits at once)")
+      ->check(CLI::NonNegativeNumber)
+      ->capture_default_str()
+      ->group(journal);
   cmd->add_flag("--stats",
                 r.stats,
                 "At the end, print on stderr the latency from each callback's arrival to its "

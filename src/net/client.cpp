@@ -101,7 +101,8 @@ SubmitResult Client::submit(const core::Json& request, std::stop_token stop) {
                               "may exist; resubmitting may run it twice",
                               what,
                               url.origin()),
-                  0};
+                  0,
+                  true};
       }
       d.log(fmt::format("POST {}{}: {}", url.origin(), url.path, what));
     } else {
@@ -127,7 +128,8 @@ SubmitResult Client::submit(const core::Json& request, std::stop_token stop) {
                                              : SubmitResult::Kind::failed,
                 {},
                 text,
-                status};
+                status,
+                status == 500 || status == 502 || status == 504};
     }
 
     core::RetryDecision decision;

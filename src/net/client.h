@@ -34,6 +34,7 @@ struct SubmitResult {
   std::string task_id;
   std::string error;
   int http_status = 0;
+  bool unknown_outcome = false; // failed after the request was sent: the task may exist
 };
 
 // One answer of the status API (task_status, get_callback_data).

@@ -302,7 +302,11 @@ struct Emulator::Impl {
     m_server.set_tcp_nodelay(true); // see the client's: no Nagle stall on the 202
     m_server.set_read_timeout(5, 0);
     m_server.set_write_timeout(5, 0);
-    m_server.set_keep_alive_timeout(5);
+    // 0 s, as in the listener: a connection stays open only while requests follow each other
+    // closely (httplib polls it for about 10 ms). With 5 s, every idle keep-alive client held a
+    // pool thread that stop() had to wait for, up to 5 s (httplib's keep-alive wait does not
+    // look at the server's state, and it offers no way to close its accepted sockets).
+    m_server.set_keep_alive_timeout(0);
     // The default of 5 requests per connection would make a fast client reconnect constantly.
     m_server.set_keep_alive_max_count(10000);
 

@@ -25,6 +25,8 @@ struct Engine::Slot {
   std::optional<std::string> task_id; // guarded by Engine::m_mutex
   Clock::time_point started{};
   bool printed = false;
+  std::optional<std::string> verbatim; // a journaled final line, printed again byte for byte
+  bool unknown_outcome = false;        // submit_failed after the request was sent
   std::optional<Deadlines::iterator> deadline; // unordered: its entry in m_deadlines
 };
 
@@ -66,10 +68,34 @@ Json Engine::build_request(const core::Input& input, const std::string& key) con
 void Engine::interrupt(int signo) {
   int expected = 0;
   if (!m_signal.compare_exchange_strong(expected, signo)) {
+    // A second signal: the user insists; leave now (journaled work stays journaled).
     // A second signal: the user insists; leave now.
     std::_Exit(signo == SIGTERM ? core::to_int(core::ExitCode::terminated)
                                 : core::to_int(core::ExitCode::interrupted));
   }
+  if (m_config.grace.count() > 0) {
+    // Stop submitting, let the tasks in flight finish for a while, then stop waiting.
+    {
+      std::lock_guard lock(m_mutex);
+      m_draining = true;
+    }
+    m_cv.notify_all();
+    core::log_warning(fmt::format("signal received: no new submits; waiting up to {:g} s for "
+                                  "tasks in flight (signal again to stop now)",
+                                  std::chrono::duration<double>(m_config.grace).count()));
+    m_grace_timer = std::jthread([this](std::stop_token st) {
+      std::mutex m;
+      std::condition_variable_any cv;
+      std::unique_lock lock(m);
+      cv.wait_for(lock, st, m_config.grace, [] { return false; });
+      stop_now();
+    });
+    return;
+  }
+  stop_now();
+}
+
+void Engine::stop_now() {
   m_stop.request_stop();
   m_client.cancel_all();
   m_cv.notify_all();
@@ -80,7 +106,8 @@ std::shared_ptr<Engine::Slot> Engine::pull_next_slot() {
   {
     std::lock_guard lock(m_mutex);
     // After a refusal, a stream stops being read; a file's inputs each still get their line.
-    if (m_input_done || m_stop.stop_requested() || (m_refusal && m_source.streaming())) {
+    if (m_input_done || m_draining || m_stop.stop_requested() ||
+        (m_refusal && m_source.streaming())) {
       m_input_done = true;
       m_cv.notify_all();
       return nullptr;
@@ -158,6 +185,9 @@ void Engine::process(Slot& slot) {
         core::failure_line(core::status::invalid_input, slot.input.error, nullptr));
     return;
   }
+  if (m_config.resume && resume(slot)) {
+    return;
+  }
   {
     std::lock_guard lock(m_mutex);
     if (m_refusal) {
@@ -176,6 +206,9 @@ void Engine::process(Slot& slot) {
       slot.task_id = result.task_id;
     }
     core::log_debug(fmt::format("{}: submitted as task {}", slot.input.where, result.task_id));
+    if (m_config.journal) {
+      m_config.journal->submitted(slot.key, result.task_id);
+    }
     Clock::time_point deadline = Clock::now() + m_config.timeout;
     if (key_mode) {
       m_tracker.bind(slot.key, slot.waiter, result.task_id);
@@ -210,7 +243,54 @@ void Engine::process(Slot& slot) {
   std::string status = m_stop.stop_requested() && result.http_status == 0
                            ? core::status::interrupted
                            : core::status::submit_failed;
+  slot.unknown_outcome = result.unknown_outcome;
   slot.waiter->complete(core::failure_line(status, result.error, slot.input.params));
+}
+
+bool Engine::resume(Slot& slot) {
+  auto it = m_config.resume->entries.find(slot.key);
+  const core::JournalEntry* entry = it == m_config.resume->entries.end() ? nullptr : &it->second;
+  switch (core::resume_action(entry, m_config.retry_failed, m_config.resubmit_unfinished)) {
+  case core::ResumeAction::submit:
+    return false;
+  case core::ResumeAction::reprint:
+    if (!entry->line) {
+      return false;
+    }
+    slot.verbatim = entry->line;
+    slot.waiter->complete(Json{{"status", entry->status.value_or("")}});
+    return true;
+  case core::ResumeAction::await:
+    break;
+  }
+  // Submitted by an earlier run: it may have finished while no one listened.
+  const std::string task_id = *entry->task_id;
+  {
+    std::lock_guard lock(m_mutex);
+    m_any_accepted = true;
+    slot.task_id = task_id;
+  }
+  if (auto payload = reconcile(task_id)) {
+    slot.waiter->complete(std::move(*payload));
+    return true;
+  }
+  core::log_info(fmt::format(
+      "{}: task {} from an earlier run: waiting for its callback", slot.input.where, task_id));
+  Clock::time_point deadline = Clock::now() + m_config.timeout;
+  if (!m_config.token.empty()) {
+    m_tracker.bind(slot.key, slot.waiter, task_id);
+  } else {
+    m_tracker.bind(task_id, slot.waiter);
+  }
+  slot.waiter->set_deadline(deadline);
+  if (m_config.unordered) {
+    std::lock_guard lock(m_mutex);
+    if (!slot.printed) {
+      slot.deadline = m_deadlines.emplace(deadline, m_slots[slot.index - m_first_index]);
+    }
+    m_cv.notify_all();
+  }
+  return true;
 }
 
 void Engine::on_refused(Slot& slot, const net::SubmitResult& result) {
@@ -342,6 +422,12 @@ std::optional<Json> Engine::reconcile(const std::string& task_id) {
 }
 
 void Engine::print(Slot& slot, Json line) {
+  if (slot.verbatim) {
+    // A final result journaled by an earlier run: the same bytes again.
+    m_out.write_line(*slot.verbatim);
+    count(slot, core::line_status(line), core::line_status(line) + " (journaled earlier)");
+    return;
+  }
   const bool passthrough = !slot.input.passthrough.is_null();
   if (!passthrough) {
     // A callback's line is its payload as received, plus the input_parameters we submitted.
@@ -353,20 +439,32 @@ void Engine::print(Slot& slot, Json line) {
       m_config.finish_line(line);
     }
   }
-  m_out.write_line(core::dump_line(line));
+  std::string text = core::dump_line(line);
+  m_out.write_line(text);
   std::string status = core::line_status(line);
   if (m_config.stats && !passthrough && core::is_terminal_status(status)) {
     m_latency.record(Clock::now() - slot.waiter->completed_at());
   }
-  ++m_printed;
-  if (status == core::status::success && !passthrough) {
-    ++m_succeeded; // a line passed on was not run here: the pipeline's end reports it as failed
+  if (m_config.journal && !passthrough && !slot.key.empty()) {
+    std::optional<std::string> task_id;
+    if (auto it = line.find("task_id"); it != line.end() && it->is_string()) {
+      task_id = it->get<std::string>();
+    }
+    m_config.journal->finished(slot.key, status, text, task_id, slot.unknown_outcome);
   }
   std::string what = passthrough ? "passed on: " + status : status;
   if (status != core::status::success && !passthrough) {
     if (auto it = line.find("error"); it != line.end() && it->is_string()) {
       what += ": " + it->get<std::string>();
     }
+  }
+  count(slot, status, what);
+}
+
+void Engine::count(Slot& slot, const std::string& status, const std::string& what) {
+  ++m_printed;
+  if (status == core::status::success && slot.input.passthrough.is_null()) {
+    ++m_succeeded; // a line passed on was not run here: the pipeline's end reports it as failed
   }
   auto elapsed = std::chrono::duration<double>(Clock::now() - slot.started).count();
   core::log_info(fmt::format("[{}] {} {} ({:.2f} s)", m_printed, slot.input.where, what, elapsed));

@@ -2,6 +2,7 @@
 
 #include "core/api.h"
 #include "core/inputs.h"
+#include "core/journal.h"
 #include "core/keys.h"
 #include "core/output.h"
 #include "core/stats.h"
@@ -19,6 +20,7 @@
 #include <optional>
 #include <stop_token>
 #include <string>
+#include <thread>
 
 namespace runner {
 
@@ -35,7 +37,15 @@ struct EngineConfig {
   std::string token;
   std::string callback_base;
   std::string callback_path = "/receive_callback";
-  bool stats = false; // --stats: callback->line latency summary on stderr at the end
+  bool stats = false;
+  // --state: the journal to append to, and what an earlier run journaled (resume).
+  core::Journal* journal = nullptr;
+  const core::JournalState* resume = nullptr;
+  bool retry_failed = false;        // resubmit journaled failures
+  bool resubmit_unfinished = false; // resubmit tasks that may still run (may run them twice)
+  // --grace: after the first signal, seconds to keep waiting for tasks in flight.
+  std::chrono::milliseconds grace{
+      0}; // --stats: callback->line latency summary on stderr at the end
   // Turns a result line into what is printed (screenshots to files, downloads); may be empty.
   std::function<void(core::Json&)> finish_line;
 };
@@ -68,6 +78,7 @@ private:
   void submit_loop();
   std::shared_ptr<Slot> pull_next_slot();
   void process(Slot& slot);
+  bool resume(Slot& slot);
   void on_refused(Slot& slot, const net::SubmitResult& result);
   std::shared_ptr<Slot> wait_for_slot(size_t index);
   std::shared_ptr<Slot> wait_for_any();
@@ -75,6 +86,8 @@ private:
   void expire(Slot& slot);
   std::optional<core::Json> reconcile(const std::string& task_id);
   void print(Slot& slot, core::Json line);
+  void count(Slot& slot, const std::string& status, const std::string& what);
+  void stop_now();
   void release(Slot& slot);
   void finish_interrupted();
   int exit_code() const;
@@ -86,6 +99,7 @@ private:
   core::LineWriter m_out;
   std::stop_source m_stop;
   std::atomic<int> m_signal{0};
+  std::jthread m_grace_timer; // ends the grace period after a first signal
 
   std::mutex m_read_mutex; // keeps "pull an input" and "append its slot" in input order
   core::InputKeys m_keys;  // guarded by m_read_mutex
@@ -96,6 +110,7 @@ private:
   size_t m_first_index = 0;                  // index of m_slots.front()
   size_t m_in_flight = 0;                    // pulled and not yet printed
   bool m_input_done = false;
+  bool m_draining = false; // a signal arrived: no new submits, tasks in flight may finish
   bool m_any_accepted = false;
   std::optional<std::string> m_refusal;         // set when the service refused the run
   std::deque<std::shared_ptr<Slot>> m_finished; // unordered: completed, not yet printed

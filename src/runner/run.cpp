@@ -19,6 +19,7 @@
 
 #include <arpa/inet.h>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 
@@ -128,6 +129,9 @@ EngineConfig engine_config(const RunOptions& opts, const Json& secure) {
   c.parallel = opts.parallel;
   c.unordered = opts.unordered;
   c.stats = opts.stats;
+  c.retry_failed = opts.retry_failed;
+  c.resubmit_unfinished = opts.resubmit_unfinished;
+  c.grace = seconds_to_ms(opts.grace_seconds);
   // Default: the service's attempt limit plus its 5 minutes of delivery retries.
   c.timeout = opts.timeout_seconds
                   ? seconds_to_ms(*opts.timeout_seconds)
@@ -225,15 +229,37 @@ int run(const RunOptions& opts) {
   }
 
   EngineConfig config = engine_config(opts, secure);
+  // --state: what an earlier run journaled decides what this one submits; its token and listen
+  // address are reused so callbacks of tasks still running reach this process.
+  core::JournalState journaled;
+  std::unique_ptr<core::Journal> journal;
+  if (!opts.state_path.empty()) {
+    journaled = core::load_journal(opts.state_path);
+    if (journaled.cut_short) {
+      core::log_warning(fmt::format("{}: the last record was cut short (a crash while writing): "
+                                    "read up to the one before",
+                                    opts.state_path));
+    }
+    journal = std::make_unique<core::Journal>(opts.state_path);
+    config.journal = journal.get();
+    config.resume = &journaled;
+  }
   core::Tracker tracker;
   net::ListenerOptions lo;
   lo.host = opts.listen_host;
   lo.port = opts.emulate && !opts.listen_given ? 0 : opts.listen_port;
+  if (!journaled.listen.empty() && !opts.listen_given) {
+    auto colon = journaled.listen.rfind(':');
+    if (colon != std::string::npos) {
+      lo.host = journaled.listen.substr(0, colon);
+      lo.port = std::atoi(journaled.listen.c_str() + colon + 1);
+    }
+  }
   lo.callback_path = opts.callback_path;
   lo.log = [](const std::string& line) { core::log_debug(line); };
   if (public_url) {
     warn_if_private(*public_url);
-    config.token = core::random_token();
+    config.token = journaled.token.empty() ? core::random_token() : journaled.token;
     std::string base = opts.public_url;
     while (!base.empty() && base.back() == '/') {
       base.pop_back();
@@ -243,6 +269,10 @@ int run(const RunOptions& opts) {
   }
   net::Listener listener(lo, tracker);
   listener.start();
+  if (journal) {
+    journal->run_started(
+        config.token, fmt::format("{}:{}", lo.host, listener.port()), opts.request.endpoint);
+  }
 
   std::unique_ptr<net::Emulator> emulator;
   std::string api_url = opts.api_url;
@@ -260,7 +290,7 @@ int run(const RunOptions& opts) {
   }
   net::ClientOptions co = client_options(opts, api_url);
   core::log_info(fmt::format("listening on {}:{} (callbacks to {}); submitting to {}{}",
-                             opts.listen_host,
+                             lo.host,
                              listener.port(),
                              public_url
                                  ? config.callback_base + opts.callback_path + "/<token>/<input>"

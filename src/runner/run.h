@@ -53,6 +53,12 @@ struct RunOptions {
   int parallel = 1;
   bool unordered = false;
   bool stats = false;
+
+  // Journal and resume.
+  std::string state_path;           // --state FILE
+  bool retry_failed = false;        // --retry-failed
+  bool resubmit_unfinished = false; // --resubmit-unfinished
+  double grace_seconds = 0;         // --grace
 };
 
 // Runs the main job: submits every input, waits for each callback, prints one JSON line per

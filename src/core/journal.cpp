@@ -1,0 +1,195 @@
+#include "core/journal.h"
+
+#include "core/error.h"
+#include "core/json.h"
+
+#include <fmt/format.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <fcntl.h>
+#include <fstream>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace core {
+
+namespace {
+
+std::string now_iso() {
+  auto now = std::chrono::system_clock::now();
+  auto secs = std::chrono::system_clock::to_time_t(now);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+std::optional<std::string> string_field(const Json& j, const char* key) {
+  auto it = j.find(key);
+  if (it == j.end() || !it->is_string()) {
+    return std::nullopt;
+  }
+  return it->get<std::string>();
+}
+
+} // namespace
+
+JournalState read_journal(std::istream& in, const std::string& name) {
+  JournalState state;
+  std::string text;
+  size_t line_no = 0;
+  while (std::getline(in, text)) {
+    ++line_no;
+    bool complete = !in.eof(); // getline hit a newline
+    if (text.empty()) {
+      continue;
+    }
+    Json record = Json::parse(text, nullptr, /*allow_exceptions=*/false);
+    auto type = record.is_object() ? string_field(record, "type") : std::nullopt;
+    if (!type) {
+      if (!complete) {
+        state.cut_short = true; // a record cut by a crash: everything before it stands
+        break;
+      }
+      throw Error(fmt::format("{}:{}: not a journal record (corrupt journal; move it aside to "
+                              "start over)",
+                              name,
+                              line_no));
+    }
+    ++state.records;
+    if (*type == "run") {
+      if (state.token.empty()) {
+        state.token = string_field(record, "token").value_or("");
+        state.listen = string_field(record, "listen").value_or("");
+      }
+      continue;
+    }
+    auto key = string_field(record, "key");
+    if (!key) {
+      throw Error(fmt::format("{}:{}: journal record without a key", name, line_no));
+    }
+    JournalEntry& entry = state.entries[*key];
+    if (auto task_id = string_field(record, "task_id")) {
+      entry.task_id = task_id;
+    }
+    if (*type == "result") {
+      entry.status = string_field(record, "status");
+      entry.line = string_field(record, "line");
+      auto unknown = record.find("unknown_outcome");
+      entry.unknown_outcome =
+          unknown != record.end() && unknown->is_boolean() && unknown->get<bool>();
+    } else if (*type != "submit") {
+      throw Error(fmt::format("{}:{}: unknown journal record type \"{}\"", name, line_no, *type));
+    }
+  }
+  return state;
+}
+
+JournalState load_journal(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    if (errno == ENOENT) {
+      return {};
+    }
+    throw Error(fmt::format("--state: cannot read {}: {}", path, std::strerror(errno)));
+  }
+  return read_journal(in, path);
+}
+
+ResumeAction resume_action(const JournalEntry* entry, bool retry_failed, bool resubmit_unfinished) {
+  if (!entry) {
+    return ResumeAction::submit;
+  }
+  const std::string status = entry->status.value_or("");
+  if (status == "success") {
+    return ResumeAction::reprint;
+  }
+  if (status == "failed" || status == "killed" || status == "cancelled" ||
+      status == "invalid_input") {
+    return retry_failed ? ResumeAction::submit : ResumeAction::reprint;
+  }
+  if (status == "submit_failed") {
+    if (entry->unknown_outcome && !resubmit_unfinished) {
+      return ResumeAction::reprint; // the task may exist: running it again is the user's call
+    }
+    return ResumeAction::submit;
+  }
+  // Submitted with no final result, or timeout/interrupted: the task may have finished.
+  if (entry->task_id) {
+    return resubmit_unfinished ? ResumeAction::submit : ResumeAction::await;
+  }
+  return ResumeAction::submit;
+}
+
+Journal::Journal(const std::string& path) : m_path(path) {
+  m_fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  if (m_fd < 0) {
+    throw Error(fmt::format("--state: cannot open {}: {}", path, std::strerror(errno)));
+  }
+  // An existing journal keeps its mode unless it is readable by others: it holds the token.
+  struct stat st {};
+  if (::fstat(m_fd, &st) == 0 && (st.st_mode & 077) != 0) {
+    ::fchmod(m_fd, 0600);
+  }
+}
+
+Journal::~Journal() {
+  if (m_fd >= 0) {
+    ::close(m_fd);
+  }
+}
+
+void Journal::append(const std::string& record) {
+  std::string buf = record + "\n";
+  std::lock_guard lock(m_mutex);
+  const char* p = buf.data();
+  size_t left = buf.size();
+  while (left > 0) {
+    ssize_t n = ::write(m_fd, p, left);
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n < 0) {
+      throw Error(fmt::format("--state: cannot write {}: {}", m_path, std::strerror(errno)));
+    }
+    p += n;
+    left -= static_cast<size_t>(n);
+  }
+  ::fdatasync(m_fd);
+}
+
+void Journal::run_started(const std::string& token,
+                          const std::string& listen,
+                          const std::string& endpoint) {
+  append(dump_line(Json{{"type", "run"},
+                        {"time", now_iso()},
+                        {"token", token},
+                        {"listen", listen},
+                        {"endpoint", endpoint}}));
+}
+
+void Journal::submitted(const std::string& key, const std::string& task_id) {
+  append(
+      dump_line(Json{{"type", "submit"}, {"time", now_iso()}, {"key", key}, {"task_id", task_id}}));
+}
+
+void Journal::finished(const std::string& key,
+                       const std::string& status,
+                       const std::string& line,
+                       const std::optional<std::string>& task_id,
+                       bool unknown_outcome) {
+  Json record = {{"type", "result"}, {"time", now_iso()}, {"key", key}, {"status", status}};
+  if (task_id) {
+    record["task_id"] = *task_id;
+  }
+  if (unknown_outcome) {
+    record["unknown_outcome"] = true;
+  }
+  record["line"] = line;
+  append(dump_line(record));
+}
+
+} // namespace core

@@ -1,0 +1,73 @@
+#pragma once
+
+#include <istream>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+
+namespace core {
+
+// What the journal knows of one input (by input key), from its records in order.
+struct JournalEntry {
+  std::optional<std::string> task_id; // from a submit (or a result that names one)
+  std::optional<std::string> status;  // from the last result
+  std::optional<std::string> line;    // the last result exactly as printed
+  bool unknown_outcome = false;       // a submit_failed whose task may exist
+};
+
+// A journal read back: the run's callback token and listen address, and every input's entry.
+struct JournalState {
+  std::string token;
+  std::string listen;
+  std::unordered_map<std::string, JournalEntry> entries;
+  size_t records = 0;
+  bool cut_short = false; // the last record was cut mid-line (kill -9 while writing): ignored
+};
+
+// Reads a journal (JSON lines). A last line without its newline is ignored (`cut_short`); any
+// other line that is not a journal record is a core::Error naming `name:line`.
+JournalState read_journal(std::istream& in, const std::string& name);
+
+// Loads `path` when it exists (an empty state otherwise).
+JournalState load_journal(const std::string& path);
+
+// What a rerun does with an input, by its journal entry (see the resume table in the man page).
+enum class ResumeAction {
+  submit,  // never submitted, or a submit that surely created nothing
+  reprint, // a final result: print the journaled line again
+  await,   // submitted, no final result: check its status, else wait for its callback
+};
+ResumeAction resume_action(const JournalEntry* entry, bool retry_failed, bool resubmit_unfinished);
+
+// The append-only journal of a run: one JSON line per record, written with write(2) and
+// fdatasync'd before the call returns, so a crash loses at most the record being written.
+// Created with mode 0600 (it holds the callback token). Thread-safe.
+class Journal {
+public:
+  // Opens (creating) `path` for appending; throws core::Error naming it.
+  explicit Journal(const std::string& path);
+  ~Journal();
+  Journal(const Journal&) = delete;
+  Journal& operator=(const Journal&) = delete;
+
+  void
+  run_started(const std::string& token, const std::string& listen, const std::string& endpoint);
+  void submitted(const std::string& key, const std::string& task_id);
+  // A final line as printed; `task_id` when known; `unknown_outcome` for a submit whose task
+  // may exist.
+  void finished(const std::string& key,
+                const std::string& status,
+                const std::string& line,
+                const std::optional<std::string>& task_id,
+                bool unknown_outcome);
+
+private:
+  void append(const std::string& record);
+
+  std::mutex m_mutex;
+  int m_fd = -1;
+  std::string m_path;
+};
+
+} // namespace core
