@@ -15,11 +15,10 @@ namespace cli {
 
 namespace {
 
-std::string read_key_file(const std::string& path) {
+std::string read_key_file(const std::string& path, const char* flag) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
-    throw core::Error(
-        fmt::format("--api-key-file: cannot open {}: {}", path, std::strerror(errno)));
+    throw core::Error(fmt::format("{}: cannot open {}: {}", flag, path, std::strerror(errno)));
   }
   std::stringstream ss;
   ss << in.rdbuf();
@@ -34,27 +33,36 @@ std::string read_key_file(const std::string& path) {
   }
   key.erase(0, start);
   if (key.empty()) {
-    throw core::Error(fmt::format("--api-key-file: {} is empty", path));
+    throw core::Error(fmt::format("{}: {} is empty", flag, path));
   }
   if (key.find_first_of("\r\n") != std::string::npos) {
-    throw core::Error(fmt::format("--api-key-file: {} holds more than one line", path));
+    throw core::Error(fmt::format("{}: {} holds more than one line", flag, path));
   }
   return key;
 }
 
 } // namespace
 
-std::string resolve_api_key(const std::string& key, const std::string& key_file) {
-  if (!key.empty()) {
-    return key;
+std::string resolve_secret(const std::string& value,
+                           const std::string& file,
+                           const char* env,
+                           const char* file_flag) {
+  if (!value.empty()) {
+    return value;
   }
-  if (!key_file.empty()) {
-    return read_key_file(key_file);
+  if (!file.empty()) {
+    return read_key_file(file, file_flag);
   }
-  if (const char* env = std::getenv("OPTEXITY_API_KEY"); env && *env) {
-    return env;
+  if (env) {
+    if (const char* text = std::getenv(env); text && *text) {
+      return text;
+    }
   }
   return {};
+}
+
+std::string resolve_api_key(const std::string& key, const std::string& key_file) {
+  return resolve_secret(key, key_file, "OPTEXITY_API_KEY", "--api-key-file");
 }
 
 } // namespace cli

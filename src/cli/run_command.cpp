@@ -126,6 +126,26 @@ CLI::App* register_run_command(CLI::App& app, RunCommandOptions& opts) {
       ->group(service);
 
   auto* waiting = "Callbacks and waiting";
+  cmd->add_option("--callback-key",
+                  r.callback_key,
+                  "Secret callbacks must carry (x-api-key or Authorization: Bearer); sent to "
+                  "Optexity as task_callback_api_key (visible in ps: prefer the file or env)")
+      ->group(waiting);
+  cmd->add_option("--callback-key-file", opts.callback_key_file, "File holding the callback key")
+      ->check(CLI::ExistingFile)
+      ->group(waiting);
+  cmd->add_option("--callback-basic-file",
+                  opts.callback_basic_file,
+                  "File holding user:password that callbacks may carry as Basic auth (the "
+                  "dashboard's callback setting)")
+      ->check(CLI::ExistingFile)
+      ->group(waiting);
+  cmd->add_option("--tls-cert", r.tls_cert, "PEM certificate: serve the listener over HTTPS")
+      ->check(CLI::ExistingFile)
+      ->group(waiting);
+  cmd->add_option("--tls-key", r.tls_key, "PEM private key for --tls-cert")
+      ->check(CLI::ExistingFile)
+      ->group(waiting);
   opts.listen_option =
       cmd->add_option("--listen",
                       opts.listen,
@@ -231,6 +251,18 @@ int run_run_command(RunCommandOptions& opts) {
                       : opts.verbose ? core::Verbosity::verbose
                                      : core::Verbosity::normal);
   r.api_key = resolve_api_key(r.api_key, opts.api_key_file);
+  r.callback_key = resolve_secret(
+      r.callback_key, opts.callback_key_file, "OPTEXITY_CALLBACK_KEY", "--callback-key-file");
+  if (!opts.callback_basic_file.empty()) {
+    r.basic_credentials =
+        resolve_secret({}, opts.callback_basic_file, nullptr, "--callback-basic-file");
+    if (r.basic_credentials.find(':') == std::string::npos) {
+      throw core::Error("--callback-basic-file: expected one line user:password");
+    }
+  }
+  if (r.tls_cert.empty() != r.tls_key.empty()) {
+    throw core::Error("--tls-cert and --tls-key go together");
+  }
   if (r.emails_path.empty() && r.input_path.empty()) {
     throw core::Error("run: give the inputs with --emails FILE or --input FILE ('-' for stdin)");
   }

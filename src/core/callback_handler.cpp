@@ -1,6 +1,7 @@
 #include "core/callback_handler.h"
 
 #include "core/callback_route.h"
+#include "core/files.h"
 #include "core/keys.h"
 
 #include <fmt/format.h>
@@ -60,11 +61,29 @@ handle_callback_body(Tracker& tracker, const std::string& route_key, std::string
 
 } // namespace
 
-CallbackAnswer handle_callback(Tracker& tracker,
-                               const CallbackConfig& config,
-                               std::string_view path,
-                               std::string_view body) {
-  CallbackRoute route = match_callback_path(path, config.callback_path);
+bool callback_authorized(const CallbackConfig& config, const CallbackRequest& request) {
+  if (config.callback_key.empty() && config.basic_credentials.empty()) {
+    return true;
+  }
+  bool ok = false;
+  if (!config.callback_key.empty()) {
+    ok |= constant_time_equal(request.api_key, config.callback_key);
+    ok |= constant_time_equal(request.authorization, "Bearer " + config.callback_key);
+  }
+  if (!config.basic_credentials.empty()) {
+    ok |= constant_time_equal(request.authorization,
+                              "Basic " + base64_encode(config.basic_credentials));
+  }
+  return ok;
+}
+
+CallbackAnswer
+handle_callback(Tracker& tracker, const CallbackConfig& config, const CallbackRequest& request) {
+  if (!callback_authorized(config, request)) {
+    return answer(401, "unauthorized", "callback refused: missing or wrong credentials");
+  }
+  std::string_view body = request.body;
+  CallbackRoute route = match_callback_path(request.path, config.callback_path);
   std::string key;
   if (config.token.empty()) {
     if (route.kind != CallbackRoute::Kind::plain) {

@@ -14,6 +14,9 @@ std::string sanitize_file_name(std::string_view name);
 // Nothing when the text is not base64.
 std::optional<std::string> base64_decode(std::string_view text);
 
+// Encodes standard base64 with padding (OpenSSL's encoder).
+std::string base64_encode(std::string_view data);
+
 // Creates a directory and its parents (mode 0755 for new ones). Throws core::Error naming it.
 void make_directories(const std::string& path);
 

@@ -1,6 +1,7 @@
 #include "net/listener.h"
 
 #include "core/error.h"
+#include "core/log.h"
 #include "net/http_server.h"
 
 #include <fmt/format.h>
@@ -8,6 +9,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <mutex>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <thread>
@@ -17,8 +19,12 @@ namespace net {
 struct Listener::Impl {
   ListenerOptions opts;
   core::Tracker& tracker;
-  httplib::Server server;
+  std::unique_ptr<httplib::Server> server_ptr;
   std::thread thread;
+  // Refused callbacks are logged at most once a second, with a count of the rest.
+  std::mutex refusal_mutex;
+  std::chrono::steady_clock::time_point last_refusal_log{};
+  size_t refusals_unlogged = 0;
   int port = 0;
   int listen_fd = -1;
   bool stopped = false;
@@ -29,6 +35,20 @@ struct Listener::Impl {
     if (opts.log) {
       opts.log(line);
     }
+  }
+
+  void log_refusal(const std::string& line) {
+    std::lock_guard lock(refusal_mutex);
+    auto now = std::chrono::steady_clock::now();
+    if (now - last_refusal_log < std::chrono::seconds(1)) {
+      ++refusals_unlogged;
+      return;
+    }
+    std::string more =
+        refusals_unlogged ? fmt::format(" (and {} more refused since)", refusals_unlogged) : "";
+    refusals_unlogged = 0;
+    last_refusal_log = now;
+    core::log_warning(line + more);
   }
 };
 
@@ -41,7 +61,20 @@ Listener::~Listener() {
 
 void Listener::start() {
   Impl& d = *m_impl;
-  auto& server = d.server;
+  if (!d.opts.tls_cert.empty() || !d.opts.tls_key.empty()) {
+    auto tls =
+        std::make_unique<httplib::SSLServer>(d.opts.tls_cert.c_str(), d.opts.tls_key.c_str());
+    if (!tls->is_valid()) {
+      throw core::Error(fmt::format("--tls-cert/--tls-key: cannot load {} and {} (PEM files, the "
+                                    "key matching the certificate)",
+                                    d.opts.tls_cert,
+                                    d.opts.tls_key));
+    }
+    d.server_ptr = std::move(tls);
+  } else {
+    d.server_ptr = std::make_unique<httplib::Server>();
+  }
+  auto& server = *d.server_ptr;
   int threads = d.opts.threads;
   server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   use_reuseaddr_only(server, d.listen_fd);
@@ -56,9 +89,18 @@ void Listener::start() {
 
   // Every POST path reaches the core handler, which decides from the path and the token.
   server.Post(".*", [&d](const httplib::Request& req, httplib::Response& res) {
-    core::CallbackConfig config{d.opts.callback_path, d.opts.token};
-    core::CallbackAnswer answer = core::handle_callback(d.tracker, config, req.path, req.body);
-    d.log(answer.log);
+    core::CallbackConfig config{
+        d.opts.callback_path, d.opts.token, d.opts.callback_key, d.opts.basic_credentials};
+    const std::string api_key = req.get_header_value("x-api-key");
+    const std::string authorization = req.get_header_value("Authorization");
+    core::CallbackRequest request{req.path, req.body, api_key, authorization};
+    core::CallbackAnswer answer = core::handle_callback(d.tracker, config, request);
+    if (answer.status == 401 || answer.status == 404 || answer.status == 409) {
+      // Strangers' requests never reach a waiter; say so without flooding stderr.
+      d.log_refusal(fmt::format("{} from {}: {}", answer.status, req.remote_addr, answer.log));
+    } else {
+      d.log(answer.log);
+    }
     res.status = answer.status;
     res.set_content(answer.body, "application/json");
   });
@@ -109,6 +151,7 @@ int Listener::port() const {
 }
 
 std::string Listener::callback_url() const {
+  std::string scheme = m_impl->opts.tls_cert.empty() ? "http" : "https";
   std::string host = m_impl->opts.host;
   if (host == "0.0.0.0" || host.empty()) {
     host = "127.0.0.1";
@@ -118,7 +161,7 @@ std::string Listener::callback_url() const {
   if (host.find(':') != std::string::npos) {
     host = "[" + host + "]";
   }
-  return fmt::format("http://{}:{}{}", host, m_impl->port, m_impl->opts.callback_path);
+  return fmt::format("{}://{}:{}{}", scheme, host, m_impl->port, m_impl->opts.callback_path);
 }
 
 void Listener::stop() {
@@ -129,10 +172,10 @@ void Listener::stop() {
   d.stopped = true;
   if (d.thread.joinable()) {
     // stop() is ignored until the listen thread has set is_running(): wait (bounded) for it.
-    for (int i = 0; i < 500 && !d.server.is_running(); ++i) {
+    for (int i = 0; i < 500 && !d.server_ptr->is_running(); ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
-    d.server.stop();
+    d.server_ptr->stop();
     // Slow or idle clients must not hold the join: cut their connections.
     shutdown_accepted_connections(d.port);
     d.thread.join();

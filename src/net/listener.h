@@ -13,6 +13,10 @@ struct ListenerOptions {
   int port = 4000; // 0 picks a free port
   std::string callback_path = "/receive_callback";
   std::string token; // set: only per-run URLs <callback path>/<token>/<input key> are accepted
+  std::string callback_key;      // set: required as x-api-key or Authorization: Bearer
+  std::string basic_credentials; // set ("user:password"): accepted as Authorization: Basic
+  std::string tls_cert;          // set with tls_key: serve HTTPS
+  std::string tls_key;
   size_t max_body_bytes = size_t{64} << 20;
   int threads = 64; // for concurrent connections, not tasks: callbacks are short requests
   std::function<void(const std::string&)> log; // debug lines

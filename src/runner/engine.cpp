@@ -62,6 +62,9 @@ Json Engine::build_request(const core::Input& input, const std::string& key) con
     request["task_callback_url"] =
         m_config.callback_base + core::callback_suffix(m_config.callback_path, m_config.token, key);
   }
+  if (!m_config.callback_key.empty()) {
+    request["task_callback_api_key"] = m_config.callback_key;
+  }
   return request;
 }
 

@@ -37,6 +37,7 @@ struct EngineConfig {
   std::string token;
   std::string callback_base;
   std::string callback_path = "/receive_callback";
+  std::string callback_key; // sent as task_callback_api_key
   bool stats = false;
   // --state: the journal to append to, and what an earlier run journaled (resume).
   core::Journal* journal = nullptr;

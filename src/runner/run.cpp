@@ -103,6 +103,10 @@ Json load_secure_parameters(const std::string& path) {
   return doc;
 }
 
+bool is_loopback_host(const std::string& host) {
+  return host == "127.0.0.1" || host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+}
+
 // Optexity's cloud refuses callback URLs on loopback or private addresses; tests use them.
 void warn_if_private(const core::Url& url) {
   const std::string& h = url.host;
@@ -137,6 +141,7 @@ EngineConfig engine_config(const RunOptions& opts, const Json& secure) {
                   ? seconds_to_ms(*opts.timeout_seconds)
                   : std::chrono::minutes(opts.request.max_timeout_minutes.value_or(10) + 5);
   c.callback_path = opts.callback_path;
+  c.callback_key = opts.callback_key;
   if (changes_results(opts.results)) {
     ResultOptions results = opts.results;
     c.finish_line = [results](Json& line) { finish_result_line(line, results); };
@@ -197,6 +202,9 @@ int print_requests(const RunOptions& opts,
                    {"url", api.inference.origin() + api.inference.path},
                    {"headers", headers},
                    {"body", engine.build_request(*input, key)}};
+      if (line["body"].contains("task_callback_api_key")) {
+        line["body"]["task_callback_api_key"] = "<redacted>";
+      }
       out.write_line(core::dump_line(line));
     }
   } catch (const core::StdoutClosed&) {
@@ -256,6 +264,10 @@ int run(const RunOptions& opts) {
     }
   }
   lo.callback_path = opts.callback_path;
+  lo.callback_key = opts.callback_key;
+  lo.basic_credentials = opts.basic_credentials;
+  lo.tls_cert = opts.tls_cert;
+  lo.tls_key = opts.tls_key;
   lo.log = [](const std::string& line) { core::log_debug(line); };
   if (public_url) {
     warn_if_private(*public_url);
@@ -266,6 +278,12 @@ int run(const RunOptions& opts) {
     }
     config.callback_base = base;
     lo.token = config.token;
+  }
+  if (!is_loopback_host(lo.host) && !public_url && opts.callback_key.empty() &&
+      opts.basic_credentials.empty()) {
+    core::log_warning(fmt::format("listening on {} without --public-url (a secret per-run URL) or "
+                                  "--callback-key: anyone who can reach this port can post results",
+                                  lo.host));
   }
   net::Listener listener(lo, tracker);
   listener.start();

@@ -43,7 +43,13 @@ struct RunOptions {
   int listen_port = 4000;
   bool listen_given = false;
   std::string callback_path = "/receive_callback";
-  std::string public_url; // per-run callback URLs: the listener as Optexity sees it
+  std::string public_url;        // per-run callback URLs: the listener as Optexity sees it
+  std::string callback_key;      // required on callbacks; sent as task_callback_api_key
+  std::string basic_credentials; // "user:password" accepted on callbacks (dashboard Basic auth)
+  std::string tls_cert;          // serve the listener over HTTPS
+  std::string tls_key;
+  bool preflight = true;         // with --public-url: probe it before the first submit
+  double watchdog_seconds = 360; // callback silence before status checks
 
   // Waiting and retrying.
   std::optional<double> timeout_seconds; // per task; default: attempt limit + 5 min

@@ -46,3 +46,13 @@ TEST_CASE("files::write_file_atomic writes whole files") {
 }
 
 TEST_SUITE_END();
+
+TEST_CASE("files::base64_encode round-trips") {
+  CHECK(core::base64_encode("user:pw") == "dXNlcjpwdw==");
+  CHECK(core::base64_encode("") == "");
+  std::string bytes;
+  for (int i = 0; i < 256; ++i) {
+    bytes += static_cast<char>(i);
+  }
+  CHECK(core::base64_decode(core::base64_encode(bytes)) == bytes);
+}
