@@ -146,6 +146,17 @@ CLI::App* register_run_command(CLI::App& app, RunCommandOptions& opts) {
   cmd->add_option("--tls-key", r.tls_key, "PEM private key for --tls-cert")
       ->check(CLI::ExistingFile)
       ->group(waiting);
+  cmd->add_flag("!--no-preflight",
+                r.preflight,
+                "With --public-url: skip the probe that checks the URL reaches this listener")
+      ->group(waiting);
+  cmd->add_option("--watchdog",
+                  r.watchdog_seconds,
+                  "Seconds without any callback, with tasks in flight, before checking their "
+                  "status with the service")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str()
+      ->group(waiting);
   opts.listen_option =
       cmd->add_option("--listen",
                       opts.listen,

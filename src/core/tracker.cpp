@@ -109,6 +109,7 @@ Delivery Tracker::deliver(const std::string& key, Json payload, size_t bytes) {
   std::shared_ptr<Waiter> waiter;
   {
     std::lock_guard lock(m_mutex);
+    m_last_delivery = Clock::now();
     if (m_retired.count(key)) {
       return Delivery::duplicate;
     }
@@ -156,6 +157,11 @@ void Tracker::retire(const std::string& key) {
   std::lock_guard lock(m_mutex);
   m_waiters.erase(key);
   m_retired.insert(key);
+}
+
+Clock::time_point Tracker::last_delivery() const {
+  std::lock_guard lock(m_mutex);
+  return m_last_delivery;
 }
 
 size_t Tracker::buffered_count() const {

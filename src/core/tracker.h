@@ -93,6 +93,8 @@ public:
   void retire(const std::string& key);
 
   size_t buffered_count() const;
+  // When the last well-formed callback (any status, any task) arrived; start time before any.
+  Clock::time_point last_delivery() const;
 
 private:
   struct Buffered {
@@ -113,6 +115,7 @@ private:
   std::unordered_map<std::string, Buffered> m_buffer;
   std::deque<std::pair<Clock::time_point, std::string>> m_buffer_order;
   size_t m_buffer_bytes = 0;
+  Clock::time_point m_last_delivery = Clock::now();
 };
 
 } // namespace core

@@ -545,12 +545,64 @@ int Engine::exit_code() const {
   return m_succeeded == m_printed ? 0 : core::to_int(core::ExitCode::task_failed);
 }
 
+void Engine::watch(std::stop_token stop) {
+  // Optexity retries a callback for 5 minutes, then gives up; a worker crash sends none. When
+  // nothing at all has arrived for a while, ask the service about the tasks in flight.
+  std::mutex m;
+  std::condition_variable_any cv;
+  Clock::time_point last_check = Clock::now();
+  bool warned = false;
+  while (!stop.stop_requested()) {
+    {
+      std::unique_lock lock(m);
+      cv.wait_for(lock, stop, std::chrono::milliseconds(200), [] { return false; });
+    }
+    auto now = Clock::now();
+    auto silent_since = std::max(m_tracker.last_delivery(), last_check);
+    if (stop.stop_requested() || now - silent_since < m_config.watchdog) {
+      continue;
+    }
+    last_check = now;
+    std::vector<std::pair<std::shared_ptr<Slot>, std::string>> in_flight;
+    {
+      std::lock_guard lock(m_mutex);
+      for (auto& slot : m_slots) {
+        if (slot && slot->task_id && !slot->waiter->done()) {
+          in_flight.emplace_back(slot, *slot->task_id);
+        }
+      }
+    }
+    for (auto& [slot, task_id] : in_flight) {
+      if (stop.stop_requested()) {
+        return;
+      }
+      auto payload = reconcile(task_id);
+      if (!payload) {
+        if (!warned) {
+          break; // the oldest is still running: the silence is just a quiet period
+        }
+        continue;
+      }
+      if (!warned) {
+        core::log_warning(fmt::format(
+            "no callback for {:g} s, but task {} has finished: callbacks are not reaching the "
+            "listener (check the callback URL); recovering results by status checks",
+            std::chrono::duration<double>(m_config.watchdog).count(),
+            task_id));
+        warned = true;
+      }
+      slot->waiter->complete(std::move(*payload));
+    }
+  }
+}
+
 int Engine::execute() {
   const size_t threads = std::min<size_t>(static_cast<size_t>(std::max(1, m_config.parallel)), 64);
   std::vector<std::jthread> submitters;
   for (size_t i = 0; i < threads; ++i) {
     submitters.emplace_back([this] { submit_loop(); });
   }
+  std::jthread watchdog([this](std::stop_token st) { watch(st); });
   int code = 0;
   try {
     if (m_config.unordered) {
@@ -587,6 +639,7 @@ int Engine::execute() {
   m_client.cancel_all();
   m_cv.notify_all();
   submitters.clear(); // joins
+  watchdog.request_stop();
   if (m_config.stats && code != core::to_int(core::ExitCode::stdout_closed)) {
     core::log_always("stats: " + m_latency.summary());
   }

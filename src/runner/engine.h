@@ -38,15 +38,16 @@ struct EngineConfig {
   std::string callback_base;
   std::string callback_path = "/receive_callback";
   std::string callback_key; // sent as task_callback_api_key
-  bool stats = false;
+  bool stats = false;       // --stats: callback->line latency summary on stderr at the end
   // --state: the journal to append to, and what an earlier run journaled (resume).
   core::Journal* journal = nullptr;
   const core::JournalState* resume = nullptr;
   bool retry_failed = false;        // resubmit journaled failures
   bool resubmit_unfinished = false; // resubmit tasks that may still run (may run them twice)
   // --grace: after the first signal, seconds to keep waiting for tasks in flight.
-  std::chrono::milliseconds grace{
-      0}; // --stats: callback->line latency summary on stderr at the end
+  std::chrono::milliseconds grace{0};
+  // Callback silence (with tasks in flight) after which their status is checked.
+  std::chrono::milliseconds watchdog{std::chrono::seconds(360)};
   // Turns a result line into what is printed (screenshots to files, downloads); may be empty.
   std::function<void(core::Json&)> finish_line;
 };
@@ -89,6 +90,7 @@ private:
   void print(Slot& slot, core::Json line);
   void count(Slot& slot, const std::string& status, const std::string& what);
   void stop_now();
+  void watch(std::stop_token stop);
   void release(Slot& slot);
   void finish_interrupted();
   int exit_code() const;

@@ -1,5 +1,6 @@
 #include "runner/run.h"
 
+#include "core/callback_route.h"
 #include "core/error.h"
 #include "core/files.h"
 #include "core/formats.h"
@@ -12,6 +13,7 @@
 #include "core/url.h"
 #include "net/client.h"
 #include "net/listener.h"
+#include "net/probe.h"
 #include "runner/engine.h"
 #include "runner/signals.h"
 
@@ -136,6 +138,7 @@ EngineConfig engine_config(const RunOptions& opts, const Json& secure) {
   c.retry_failed = opts.retry_failed;
   c.resubmit_unfinished = opts.resubmit_unfinished;
   c.grace = seconds_to_ms(opts.grace_seconds);
+  c.watchdog = seconds_to_ms(opts.watchdog_seconds);
   // Default: the service's attempt limit plus its 5 minutes of delivery retries.
   c.timeout = opts.timeout_seconds
                   ? seconds_to_ms(*opts.timeout_seconds)
@@ -211,6 +214,35 @@ int print_requests(const RunOptions& opts,
     return core::to_int(core::ExitCode::stdout_closed);
   }
   return all_valid ? 0 : core::to_int(core::ExitCode::task_failed);
+}
+
+// --public-url preflight: a probe posted to the public URL must reach our own listener before
+// any money is spent on tasks whose callbacks could not arrive.
+void preflight(const EngineConfig& config, core::Tracker& tracker, const std::string& public_url) {
+  const std::string key = core::random_token() + "-0"; // occurrence 0: never an input's key
+  const std::string task_id = "preflight-" + core::random_token();
+  auto waiter = std::make_shared<core::Waiter>();
+  tracker.bind(key, waiter, task_id);
+  std::vector<std::pair<std::string, std::string>> headers;
+  if (!config.callback_key.empty()) {
+    headers.emplace_back("x-api-key", config.callback_key);
+  }
+  std::string url =
+      config.callback_base + core::callback_suffix(config.callback_path, config.token, key);
+  Json probe = {{"task_id", task_id}, {"status", "success"}, {"preflight", true}};
+  std::string error =
+      net::post_json(url, core::dump_line(probe), headers, std::chrono::seconds(10));
+  bool arrived =
+      waiter->wait_until(core::Clock::now() + std::chrono::seconds(error.empty() ? 10 : 0));
+  tracker.retire(key);
+  if (!arrived) {
+    throw core::Error(fmt::format("--public-url {} does not reach this machine: a probe posted to "
+                                  "it never arrived at the listener{}. Check the tunnel or proxy "
+                                  "(or skip this check with --no-preflight)",
+                                  public_url,
+                                  error.empty() ? "" : " (" + error + ")"));
+  }
+  core::log_debug("preflight: the public URL reaches the listener");
 }
 
 } // namespace
@@ -305,6 +337,9 @@ int run(const RunOptions& opts) {
   } else if (api.is_cloud && opts.api_key.empty()) {
     core::log_warning("no API key (--api-key, --api-key-file or OPTEXITY_API_KEY): the Optexity "
                       "cloud will refuse the run");
+  }
+  if (public_url && opts.preflight) {
+    preflight(config, tracker, opts.public_url);
   }
   net::ClientOptions co = client_options(opts, api_url);
   core::log_info(fmt::format("listening on {}:{} (callbacks to {}); submitting to {}{}",
