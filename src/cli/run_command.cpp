@@ -223,6 +223,16 @@ CLI::App* register_run_command(CLI::App& app, RunCommandOptions& opts) {
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str()
       ->group(journal);
+  cmd->add_option("--progress",
+                  r.progress,
+                  "auto: a live status line when stderr is a terminal; json: a status object on "
+                  "stderr every 2 s; none")
+      ->check(CLI::IsMember({"auto", "json", "none"}))
+      ->capture_default_str();
+  cmd->add_option(
+         "--color", opts.color, "Colour on stderr: auto (terminal, no NO_COLOR), always, never")
+      ->check(CLI::IsMember({"auto", "always", "never"}))
+      ->capture_default_str();
   cmd->add_flag("--stats",
                 r.stats,
                 "At the end, print on stderr the latency from each callback's arrival to its "
@@ -261,6 +271,9 @@ int run_run_command(RunCommandOptions& opts) {
   core::set_verbosity(opts.quiet     ? core::Verbosity::quiet
                       : opts.verbose ? core::Verbosity::verbose
                                      : core::Verbosity::normal);
+  core::set_color_mode(opts.color == "always"  ? core::ColorMode::always
+                       : opts.color == "never" ? core::ColorMode::never
+                                               : core::ColorMode::automatic);
   r.api_key = resolve_api_key(r.api_key, opts.api_key_file);
   r.callback_key = resolve_secret(
       r.callback_key, opts.callback_key_file, "OPTEXITY_CALLBACK_KEY", "--callback-key-file");

@@ -56,6 +56,8 @@ public:
   virtual std::optional<Input> next(std::stop_token stop = {}) = 0;
   // True for stdin: inputs are read as they come, a bad line becomes an `invalid_input`.
   virtual bool streaming() const = 0;
+  // The number of inputs when known up front (a file).
+  virtual std::optional<size_t> size() const { return std::nullopt; }
 };
 
 // Inputs checked up front (a file).
@@ -64,6 +66,7 @@ public:
   explicit VectorSource(std::vector<Input> inputs) : m_inputs(std::move(inputs)) {}
   std::optional<Input> next(std::stop_token stop = {}) override;
   bool streaming() const override { return false; }
+  std::optional<size_t> size() const override { return m_inputs.size(); }
 
 private:
   std::mutex m_mutex;

@@ -17,4 +17,20 @@ void log_info(const std::string& message);    // "optexity-chain: ..."
 void log_debug(const std::string& message);   // "optexity-chain: debug: ...", with -v only
 void log_always(const std::string& message);  // "optexity-chain: ...", even with -q (asked for)
 
+// A live status line at the bottom of a terminal: log lines scroll above it and it is redrawn
+// under them. Empty clears it. Only used when stderr is a terminal.
+void set_live_status(const std::string& line);
+
+// Whether stderr lines may carry colour: --color always|never|auto (auto: stderr is a terminal
+// and NO_COLOR is unset).
+enum class ColorMode { automatic, always, never };
+void set_color_mode(ColorMode mode);
+bool use_color();
+// `text` wrapped in the colour of a status word (green success, red failures, yellow timeouts
+// and interruptions) when colour is on.
+std::string colored_status(const std::string& status);
+
+// True when stderr is a terminal.
+bool stderr_is_tty();
+
 } // namespace core

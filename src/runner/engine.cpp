@@ -469,8 +469,18 @@ void Engine::count(Slot& slot, const std::string& status, const std::string& wha
   if (status == core::status::success && slot.input.passthrough.is_null()) {
     ++m_succeeded; // a line passed on was not run here: the pipeline's end reports it as failed
   }
+  {
+    std::string error = what.size() > status.size() + 2 ? what.substr(status.size() + 2) : "";
+    std::lock_guard lock(m_progress_mutex);
+    m_progress.finished(status, Clock::now() - slot.started, slot.input.where, error, Clock::now());
+  }
   auto elapsed = std::chrono::duration<double>(Clock::now() - slot.started).count();
-  core::log_info(fmt::format("[{}] {} {} ({:.2f} s)", m_printed, slot.input.where, what, elapsed));
+  std::string shown =
+      core::colored_status(status) + what.substr(std::min(what.size(), status.size()));
+  if (!slot.input.passthrough.is_null()) {
+    shown = what;
+  }
+  core::log_info(fmt::format("[{}] {} {} ({:.2f} s)", m_printed, slot.input.where, shown, elapsed));
 }
 
 void Engine::release(Slot& slot) {
@@ -596,6 +606,46 @@ void Engine::watch(std::stop_token stop) {
   }
 }
 
+void Engine::tick(std::stop_token stop) {
+  const bool live = m_config.progress == EngineConfig::ProgressMode::live &&
+                    core::stderr_is_tty() && core::verbosity() != core::Verbosity::quiet;
+  const bool json = m_config.progress == EngineConfig::ProgressMode::json;
+  if (!live && !json) {
+    return;
+  }
+  const auto period = live ? std::chrono::milliseconds(200) : std::chrono::milliseconds(2000);
+  std::mutex m;
+  std::condition_variable_any cv;
+  while (!stop.stop_requested()) {
+    {
+      std::unique_lock lock(m);
+      cv.wait_for(lock, stop, period, [] { return false; });
+    }
+    if (stop.stop_requested()) {
+      break;
+    }
+    size_t pulled = 0;
+    size_t in_flight = 0;
+    {
+      std::lock_guard lock(m_mutex);
+      pulled = m_first_index + m_slots.size();
+      in_flight = m_in_flight;
+    }
+    auto known = m_source.size();
+    std::lock_guard lock(m_progress_mutex);
+    m_progress.set_total(known.value_or(pulled), known.has_value());
+    m_progress.set_in_flight(in_flight);
+    if (live) {
+      core::set_live_status(m_progress.status_line(Clock::now()));
+    } else {
+      core::log_always("progress: " + core::dump_line(m_progress.status_json(Clock::now())));
+    }
+  }
+  if (live) {
+    core::set_live_status("");
+  }
+}
+
 int Engine::execute() {
   const size_t threads = std::min<size_t>(static_cast<size_t>(std::max(1, m_config.parallel)), 64);
   std::vector<std::jthread> submitters;
@@ -603,6 +653,7 @@ int Engine::execute() {
     submitters.emplace_back([this] { submit_loop(); });
   }
   std::jthread watchdog([this](std::stop_token st) { watch(st); });
+  std::jthread ticker([this](std::stop_token st) { tick(st); });
   int code = 0;
   try {
     if (m_config.unordered) {
@@ -640,6 +691,15 @@ int Engine::execute() {
   m_cv.notify_all();
   submitters.clear(); // joins
   watchdog.request_stop();
+  ticker.request_stop();
+  ticker.join();
+  if (m_config.summary && code != core::to_int(core::ExitCode::stdout_closed) &&
+      core::verbosity() != core::Verbosity::quiet) {
+    std::lock_guard lock(m_progress_mutex);
+    for (const std::string& line : m_progress.summary_lines(Clock::now())) {
+      core::log_info(line);
+    }
+  }
   if (m_config.stats && code != core::to_int(core::ExitCode::stdout_closed)) {
     core::log_always("stats: " + m_latency.summary());
   }

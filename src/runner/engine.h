@@ -5,6 +5,7 @@
 #include "core/journal.h"
 #include "core/keys.h"
 #include "core/output.h"
+#include "core/progress.h"
 #include "core/stats.h"
 #include "core/tracker.h"
 #include "net/client.h"
@@ -48,6 +49,11 @@ struct EngineConfig {
   std::chrono::milliseconds grace{0};
   // Callback silence (with tasks in flight) after which their status is checked.
   std::chrono::milliseconds watchdog{std::chrono::seconds(360)};
+  // Progress on stderr: a live line on a terminal (`live`), a JSON status object every few
+  // seconds (`json`), or nothing; and a summary at the end (not with -q).
+  enum class ProgressMode { live, json, none };
+  ProgressMode progress = ProgressMode::live;
+  bool summary = true;
   // Turns a result line into what is printed (screenshots to files, downloads); may be empty.
   std::function<void(core::Json&)> finish_line;
 };
@@ -91,6 +97,7 @@ private:
   void count(Slot& slot, const std::string& status, const std::string& what);
   void stop_now();
   void watch(std::stop_token stop);
+  void tick(std::stop_token stop);
   void release(Slot& slot);
   void finish_interrupted();
   int exit_code() const;
@@ -121,6 +128,8 @@ private:
   Deadlines m_deadlines; // unordered: accepted tasks by deadline
 
   core::LatencyStats m_latency;
+  mutable std::mutex m_progress_mutex;
+  core::Progress m_progress{core::Clock::now()};
   size_t m_printed = 0;
   size_t m_succeeded = 0;
 };

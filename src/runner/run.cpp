@@ -135,6 +135,9 @@ EngineConfig engine_config(const RunOptions& opts, const Json& secure) {
   c.parallel = opts.parallel;
   c.unordered = opts.unordered;
   c.stats = opts.stats;
+  c.progress = opts.progress == "json"   ? EngineConfig::ProgressMode::json
+               : opts.progress == "none" ? EngineConfig::ProgressMode::none
+                                         : EngineConfig::ProgressMode::live;
   c.retry_failed = opts.retry_failed;
   c.resubmit_unfinished = opts.resubmit_unfinished;
   c.grace = seconds_to_ms(opts.grace_seconds);

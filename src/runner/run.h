@@ -59,6 +59,7 @@ struct RunOptions {
   int parallel = 1;
   bool unordered = false;
   bool stats = false;
+  std::string progress = "auto"; // auto (a live line on a terminal), json, none
 
   // Journal and resume.
   std::string state_path;           // --state FILE
