@@ -3,6 +3,7 @@
 #include "cli/emulator_command.h"
 #include "cli/run_command.h"
 #include "cli/status_command.h"
+#include "cli/suggest.h"
 #include "core/error.h"
 #include "core/exit_code.h"
 #include "core/log.h"
@@ -38,6 +39,11 @@ int real_main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     int code = app.exit(e);
+    if (code != 0) {
+      if (std::string hint = cli::suggest_for_typo(app, argc, argv); !hint.empty()) {
+        core::log_error(hint);
+      }
+    }
     // --help and --version exit 0; every parse error is our usage code, not CLI11's 100+.
     return code == 0 ? 0 : core::to_int(core::ExitCode::usage);
   }

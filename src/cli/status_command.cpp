@@ -68,6 +68,11 @@ int run_status_command(StatusCommandOptions& opts, bool want_result) {
     core::log_error(reply.error);
     return core::to_int(core::ExitCode::task_failed);
   }
+  if (want_result && reply.body.contains("data") && reply.body["data"].is_null()) {
+    core::log_error(fmt::format("task {} has not finished yet: no result to show (try `status`)",
+                                opts.task_id));
+    return core::to_int(core::ExitCode::task_failed);
+  }
   return 0;
 }
 

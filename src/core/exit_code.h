@@ -7,7 +7,7 @@ enum class ExitCode : int {
   ok = 0,            // every task succeeded
   task_failed = 1,   // at least one input did not end in `success`
   usage = 2,         // usage, configuration, input file or listen address error
-  refused = 3,       // the service refused the run (bad key, unknown endpoint)
+  refused = 3,       // the service refused the run (bad key, unknown endpoint) or is unreachable
   interrupted = 130, // SIGINT
   stdout_closed = 141,
   terminated = 143, // SIGTERM
@@ -23,7 +23,7 @@ inline constexpr const char* k_exit_code_help =
     "  0    every task succeeded\n"
     "  1    at least one input did not succeed (failed, killed, timeout, submit_failed, ...)\n"
     "  2    usage, configuration, input file or listen address error\n"
-    "  3    the service refused the run (bad API key, unknown endpoint)\n"
+    "  3    the service refused the run (bad API key, unknown endpoint) or cannot be reached\n"
     "  130  interrupted by SIGINT        143  terminated by SIGTERM\n"
     "  141  stdout was closed (e.g. | head -1)\n";
 

@@ -134,6 +134,28 @@ Journal::Journal(const std::string& path) : m_path(path) {
   if (::fstat(m_fd, &st) == 0 && (st.st_mode & 077) != 0) {
     ::fchmod(m_fd, 0600);
   }
+  drop_cut_record(st.st_size);
+}
+
+void Journal::drop_cut_record(off_t size) {
+  // A record cut by a crash (no newline at the end) was never completed: remove it, or the next
+  // record would be glued to it and the journal would read as corrupt.
+  int rfd = ::open(m_path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (rfd < 0 || size <= 0) {
+    if (rfd >= 0) {
+      ::close(rfd);
+    }
+    return;
+  }
+  off_t end = size;
+  char c = 0;
+  while (end > 0 && ::pread(rfd, &c, 1, end - 1) == 1 && c != '\n') {
+    --end;
+  }
+  ::close(rfd);
+  if (end != size && ::ftruncate(m_fd, end) != 0) {
+    throw Error(fmt::format("--state: cannot repair {}: {}", m_path, std::strerror(errno)));
+  }
 }
 
 Journal::~Journal() {

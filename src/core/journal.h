@@ -4,6 +4,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <sys/types.h>
 #include <unordered_map>
 
 namespace core {
@@ -64,6 +65,7 @@ public:
 
 private:
   void append(const std::string& record);
+  void drop_cut_record(off_t size);
 
   std::mutex m_mutex;
   int m_fd = -1;

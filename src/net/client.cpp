@@ -55,6 +55,26 @@ Client::~Client() = default;
 
 namespace {
 
+// httplib's one-word errors, said for people.
+std::string describe(httplib::Error e) {
+  switch (e) {
+  case httplib::Error::Connection:
+    return "connection failed (refused, unreachable, or the host name does not resolve)";
+  case httplib::Error::ConnectionTimeout:
+    return "connection timed out";
+  case httplib::Error::SSLConnection:
+    return "TLS handshake failed";
+  case httplib::Error::SSLServerVerification:
+    return "the server's TLS certificate could not be verified";
+  case httplib::Error::Read:
+    return "no complete answer (read timeout or connection reset)";
+  case httplib::Error::Write:
+    return "the request could not be written";
+  default:
+    return httplib::to_string(e);
+  }
+}
+
 // httplib's errors before the request left this machine; anything else may have reached it.
 bool never_sent(httplib::Error e) {
   return e == httplib::Error::Connection || e == httplib::Error::BindIPAddress ||
@@ -88,11 +108,11 @@ SubmitResult Client::submit(const core::Json& request, std::stop_token stop) {
     SubmitResult result;
     if (!res) {
       httplib::Error err = res.error();
-      std::string what = httplib::to_string(err);
+      std::string what = describe(err);
       if (never_sent(err)) {
         outcome.kind = AttemptOutcome::Kind::not_sent;
         last_error = fmt::format("cannot connect to {}: {}", url.origin(), what);
-        result = {SubmitResult::Kind::failed, {}, last_error, 0};
+        result = {SubmitResult::Kind::failed, {}, last_error, 0, false, true};
       } else {
         outcome.kind = AttemptOutcome::Kind::unknown;
         result = {SubmitResult::Kind::failed,
@@ -160,7 +180,7 @@ namespace {
 StatusReply read_status_reply(const httplib::Result& res, const std::string& what) {
   StatusReply reply;
   if (!res) {
-    reply.error = fmt::format("{}: {}", what, httplib::to_string(res.error()));
+    reply.error = fmt::format("{}: {}", what, describe(res.error()));
     return reply;
   }
   reply.http_status = res->status;

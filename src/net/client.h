@@ -35,6 +35,7 @@ struct SubmitResult {
   std::string error;
   int http_status = 0;
   bool unknown_outcome = false; // failed after the request was sent: the task may exist
+  bool unreachable = false;     // no connection could be made (DNS, refused, TLS), all retries
 };
 
 // One answer of the status API (task_status, get_callback_data).

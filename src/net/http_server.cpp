@@ -1,9 +1,14 @@
 #include "net/http_server.h"
 
+#include <fmt/format.h>
+
 #include <arpa/inet.h>
 #include <cstdlib>
 #include <dirent.h>
+#include <filesystem>
+#include <fstream>
 #include <netinet/in.h>
+#include <sstream>
 #include <string>
 #include <sys/socket.h>
 
@@ -66,10 +71,56 @@ void shutdown_accepted_connections(int port) {
     }
     if (local_port(static_cast<int>(fd), false) == port &&
         local_port(static_cast<int>(fd), true) > 0) {
-      ::shutdown(static_cast<int>(fd), SHUT_RDWR);
+      ::shutdown(static_cast<int>(fd), SHUT_RD);
     }
   }
   closedir(dir);
+}
+
+std::string who_listens(int port) {
+  // /proc/net/tcp{,6}: "sl local_address rem_address st ... inode"; st 0A is LISTEN.
+  std::string inode;
+  for (const char* table : {"/proc/net/tcp", "/proc/net/tcp6"}) {
+    std::ifstream in(table);
+    std::string line;
+    std::getline(in, line); // header
+    while (inode.empty() && std::getline(in, line)) {
+      std::istringstream fields(line);
+      std::string sl, local, remote, state, skip;
+      fields >> sl >> local >> remote >> state;
+      auto colon = local.rfind(':');
+      if (state != "0A" || colon == std::string::npos ||
+          std::stoi(local.substr(colon + 1), nullptr, 16) != port) {
+        continue;
+      }
+      for (int i = 0; i < 5; ++i) {
+        fields >> skip; // tx:rx, tr:when, retrnsmt, uid, timeout
+      }
+      fields >> inode;
+    }
+  }
+  if (inode.empty()) {
+    return {};
+  }
+  const std::string target = "socket:[" + inode + "]";
+  std::error_code ec;
+  for (const auto& proc : std::filesystem::directory_iterator("/proc", ec)) {
+    std::string pid = proc.path().filename();
+    if (pid.find_first_not_of("0123456789") != std::string::npos) {
+      continue;
+    }
+    std::error_code fd_ec;
+    for (const auto& fd : std::filesystem::directory_iterator(proc.path() / "fd", fd_ec)) {
+      std::error_code link_ec;
+      if (std::filesystem::read_symlink(fd.path(), link_ec).string() == target) {
+        std::ifstream comm(proc.path() / "comm");
+        std::string name;
+        std::getline(comm, name);
+        return fmt::format("{} (pid {})", name, pid);
+      }
+    }
+  }
+  return {};
 }
 
 } // namespace net

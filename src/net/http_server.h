@@ -2,6 +2,8 @@
 
 #include <httplib.h>
 
+#include <string>
+
 namespace net {
 
 // Replaces cpp-httplib's default socket options (which add SO_REUSEPORT, letting a second
@@ -14,9 +16,14 @@ void use_reuseaddr_only(httplib::Server& server, int& listen_fd);
 // listening socket be listen()ed again with a larger backlog.
 void widen_backlog(int listen_fd);
 
-// Shuts down (SHUT_RDWR) every connection this process accepted on `port`. httplib's stop()
-// joins its workers, and a worker reading a request a byte at a time (its read timeout starts
-// over with each byte) would otherwise hold the join for as long as the client likes.
+// Shuts down the reading side (SHUT_RD) of every connection this process accepted on `port`.
+// httplib's stop() joins its workers, and a worker reading a request a byte at a time (its read
+// timeout starts over with each byte) or waiting on an idle keep-alive connection would
+// otherwise hold the join for as long as the client likes. Answers being written still go out.
 void shutdown_accepted_connections(int port);
+
+// Which process listens on TCP `port` ("name (pid N)"), read from /proc; "" when unknown (for
+// instance, another user's process).
+std::string who_listens(int port);
 
 } // namespace net

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <httplib.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <mutex>
@@ -20,6 +21,8 @@ struct Listener::Impl {
   ListenerOptions opts;
   core::Tracker& tracker;
   std::unique_ptr<httplib::Server> server_ptr;
+  // Callbacks whose handler started and whose answer is not yet written (see stop()).
+  std::atomic<int> active{0};
   std::thread thread;
   // Refused callbacks are logged at most once a second, with a count of the rest.
   std::mutex refusal_mutex;
@@ -81,14 +84,16 @@ void Listener::start() {
   server.set_payload_max_length(d.opts.max_body_bytes);
   server.set_read_timeout(5, 0);
   server.set_write_timeout(5, 0);
-  // 0 s: a connection stays open only while requests follow each other closely (httplib polls
-  // it briefly), so stop() never waits seconds for idle keep-alive connections.
-  server.set_keep_alive_timeout(0);
+  // Idle keep-alive connections do not delay stop(): it cuts their reading side. (A timeout of
+  // 0 would also drop a connection whose first request comes more than ~10 ms after connect.)
+  server.set_keep_alive_timeout(5);
   server.set_keep_alive_max_count(1000);
   server.set_tcp_nodelay(true);
 
   // Every POST path reaches the core handler, which decides from the path and the token.
   server.Post(".*", [&d](const httplib::Request& req, httplib::Response& res) {
+    ++d.active;                                  // until the logger sees the answer written
+    res.set_header("Cache-Control", "no-store"); // also marks the answer as ours for the logger
     core::CallbackConfig config{
         d.opts.callback_path, d.opts.token, d.opts.callback_key, d.opts.basic_credentials};
     const std::string api_key = req.get_header_value("x-api-key");
@@ -103,6 +108,12 @@ void Listener::start() {
     }
     res.status = answer.status;
     res.set_content(answer.body, "application/json");
+  });
+  // httplib calls the logger after an answer is written.
+  server.set_logger([&d](const httplib::Request&, const httplib::Response& res) {
+    if (res.has_header("Cache-Control")) {
+      --d.active;
+    }
   });
   server.set_error_handler([](const httplib::Request&, httplib::Response& res) {
     // It runs for every status >= 400, our handler's own answers included: keep those.
@@ -133,10 +144,12 @@ void Listener::start() {
   }
   if (d.port == 0) {
     int err = errno;
-    throw core::Error(fmt::format("cannot listen on {}: {} (is another run using it? try --listen "
-                                  "127.0.0.1:0 for a free port)",
+    std::string holder = d.opts.port ? who_listens(d.opts.port) : "";
+    throw core::Error(fmt::format("cannot listen on {}: {} ({}try --listen 127.0.0.1:0 for a free "
+                                  "port)",
                                   address,
-                                  err ? std::strerror(err) : "address unavailable"));
+                                  err ? std::strerror(err) : "address unavailable",
+                                  holder.empty() ? "" : "it is taken by " + holder + "; "));
   }
   widen_backlog(d.listen_fd);
   d.thread = std::thread([&server] { server.listen_after_bind(); });
@@ -176,7 +189,12 @@ void Listener::stop() {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
     d.server_ptr->stop();
-    // Slow or idle clients must not hold the join: cut their connections.
+    // Slow or idle clients must not hold the join: end their reading side.
+    // Answers being written must go out: httplib checks that a socket is still readable
+    // before it writes, so cut nothing while a callback's answer is in progress.
+    for (int i = 0; i < 2000 && d.active.load() > 0; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
     shutdown_accepted_connections(d.port);
     d.thread.join();
   }

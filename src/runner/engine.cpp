@@ -228,7 +228,8 @@ void Engine::process(Slot& slot) {
     }
     return;
   }
-  if (result.kind == net::SubmitResult::Kind::refused) {
+  if (result.kind == net::SubmitResult::Kind::refused ||
+      (result.unreachable && !m_stop.stop_requested())) {
     std::unique_lock lock(m_mutex);
     if (!m_any_accepted) {
       lock.unlock();
@@ -302,14 +303,17 @@ void Engine::on_refused(Slot& slot, const net::SubmitResult& result) {
   {
     std::lock_guard lock(m_mutex);
     if (!m_refusal) {
-      m_refusal = "the service refused the run: " + result.error;
+      m_refusal =
+          (result.unreachable ? "cannot reach the service: " : "the service refused the run: ") +
+          result.error;
       first = true;
     }
     refusal = *m_refusal;
   }
   if (first) {
     // Every input would get the same answer: say it once, with what to do.
-    core::log_error(refusal + (result.http_status == 404
+    core::log_error(refusal + (result.unreachable ? " (check --api-url, the network and DNS)"
+                               : result.http_status == 404
                                    ? " (is the --endpoint name right?)"
                                    : " (check --api-key, --api-key-file or OPTEXITY_API_KEY)"));
   }

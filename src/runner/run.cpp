@@ -105,6 +105,14 @@ Json load_secure_parameters(const std::string& path) {
   return doc;
 }
 
+// --public-url without trailing slashes: the callback path follows it.
+std::string callback_base(std::string url) {
+  while (!url.empty() && url.back() == '/') {
+    url.pop_back();
+  }
+  return url;
+}
+
 bool is_loopback_host(const std::string& host) {
   return host == "127.0.0.1" || host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
 }
@@ -183,7 +191,7 @@ int print_requests(const RunOptions& opts,
   EngineConfig config = engine_config(opts, secure);
   if (!opts.public_url.empty()) {
     config.token = "<token>";
-    config.callback_base = opts.public_url;
+    config.callback_base = callback_base(opts.public_url);
   }
   Engine engine(config, source, tracker, client);
   core::LineWriter out;
@@ -205,7 +213,9 @@ int print_requests(const RunOptions& opts,
         headers["x-api-key"] = "<redacted>";
       }
       Json line = {{"method", "POST"},
-                   {"url", api.inference.origin() + api.inference.path},
+                   {"url",
+                    opts.emulate ? std::string("(the embedded emulator)/api/v1/inference")
+                                 : api.inference.origin() + api.inference.path},
                    {"headers", headers},
                    {"body", engine.build_request(*input, key)}};
       if (line["body"].contains("task_callback_api_key")) {
@@ -307,11 +317,7 @@ int run(const RunOptions& opts) {
   if (public_url) {
     warn_if_private(*public_url);
     config.token = journaled.token.empty() ? core::random_token() : journaled.token;
-    std::string base = opts.public_url;
-    while (!base.empty() && base.back() == '/') {
-      base.pop_back();
-    }
-    config.callback_base = base;
+    config.callback_base = callback_base(opts.public_url);
     lo.token = config.token;
   }
   if (!is_loopback_host(lo.host) && !public_url && opts.callback_key.empty() &&

@@ -483,3 +483,183 @@ time.sleep(30)' "$2" "$3"
   SLOW_PID=$BG_PID
   wait_until 30 "$3 slow connections" grep -q "sending" "$T/$1.out"
 }
+
+# --- helpers added for the input-format, public-url, parallel, results, recovery and pipe tests ---
+
+# POSTs a JSON body (bounded, 10 s); prints the HTTP status code ("000" when nothing answered,
+# with curl's reason logged on stderr).
+post_json_code() { # url body
+  local code err
+  err=$(mktemp "$T/curl.XXXXXX")
+  code=$(curl -sS -o /dev/null -w '%{http_code}' --max-time 10 -X POST \
+    -H 'Content-Type: application/json' --data-binary "$2" "$1" 7>&- 8>&- 9>&- 2>"$err") || true
+  if [[ $code == 000 ]]; then
+    log "POST $1: no answer: $(cat "$err")"
+  fi
+  rm -f "$err"
+  printf '%s\n' "${code:-000}"
+}
+
+# Like post_json_code, but the client connects, waits PAUSE seconds, then sends its request (as
+# a client delayed by a loaded machine, or a proxy's pooled connection, would).
+post_json_code_after_pause() { # host port path body pause
+  timeout -k 5 20 python3 -c '
+import socket, sys, time
+host, port, path, body, pause = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4].encode(), float(sys.argv[5])
+request = (b"POST " + path.encode() + b" HTTP/1.1\r\nHost: " + host.encode() + b"\r\n"
+           b"Content-Type: application/json\r\nConnection: close\r\n"
+           b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
+code = "000"
+try:
+    s = socket.create_connection((host, port), timeout=10)
+    time.sleep(pause)
+    s.sendall(request)
+    answer = s.recv(64)
+    if answer.startswith(b"HTTP/1.") and len(answer) >= 12:
+        code = answer[9:12].decode()
+except OSError as e:
+    print("no answer: %s" % e, file=sys.stderr)
+print(code)' "$@" 7>&- 8>&- 9>&-
+}
+
+# The highest number of tasks in flight at once in an emulator log, counting a task from its
+# "submit ... -> 202 task ID" line to its first "callback ID ..." line (later copies ignored).
+# The emulator logs a callback only once the run has answered it, so the run may already have
+# submitted the next task: with a relay (start_callback_relay) writing "relay: callback ID" into
+# the same log before it passes the callback on, the count is exact.
+max_in_flight() { # emulator-log
+  awk '
+    /^emulator: submit .* -> 202 task / {
+      for (i = 1; i <= NF; i++) if ($i == "task") { id = $(i + 1); break }
+      open[id] = 1; n++; if (n > max) max = n; next
+    }
+    /^(emulator|relay): callback / {
+      id = $3
+      if (id in open) { delete open[id]; n-- }
+    }
+    END { print max + 0 }' "$1"
+}
+
+# The task ids of an emulator log's callbacks, in the order of their first callback line.
+callback_order() { # emulator-log
+  awk '/^emulator: callback / && !seen[$3]++ { print $3 }' "$1"
+}
+
+# Starts a relay on a free 127.0.0.1 port that passes each POST on to 127.0.0.1:TARGET_PORT (same
+# path, body and answer), first appending "relay: callback TASK_ID" to LOG (O_APPEND, one write a
+# line, so it interleaves in causal order with an emulator's stderr appended to the same file).
+# Sets RELAY_PORT.
+start_callback_relay() { # name target-port log
+  start_bg "$1" timeout -k 5 "$BG_TIMEOUT" python3 -c '
+import http.client, http.server, json, os, sys, threading
+target, log = int(sys.argv[1]), sys.argv[2]
+fd = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+lock = threading.Lock()
+class Relay(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def log_message(self, *args):
+        pass
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        try:
+            task = json.loads(body).get("task_id", "?")
+        except Exception:
+            task = "?"
+        with lock:
+            os.write(fd, ("relay: callback %s\n" % task).encode())
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", target, timeout=30)
+            conn.request("POST", self.path, body, {"Content-Type": "application/json"})
+            answer = conn.getresponse()
+            status, data = answer.status, answer.read()
+            conn.close()
+        except Exception:
+            status, data = 502, b"{}"
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Relay)
+server.daemon_threads = True
+print(server.server_address[1], flush=True)
+server.serve_forever()' "$2" "$3"
+  wait_until 20 "the relay's port" has_lines "$T/$1.out" 1
+  RELAY_PORT=$(head -n 1 "$T/$1.out")
+}
+
+# Like start_emulator, with a given callback URL and its stderr appended to LOG (which a relay
+# may share). Sets EMU_URL, EMU_PID, EMU_LOG.
+start_emulator_appending() { # name callback-url log args...
+  local name=$1 cb=$2 logf=$3
+  shift 3
+  : >"$T/$name.url"
+  timeout -k 5 "$BG_TIMEOUT" "$BIN" emulator --host 127.0.0.1 --port 0 --callback-url "$cb" "$@" \
+    >"$T/$name.url" 2>>"$logf" &
+  EMU_PID=$!
+  BG_PIDS+=("$EMU_PID")
+  EMU_LOG=$logf
+  wait_until 20 "the emulator's URL" has_lines "$T/$name.url" 1
+  EMU_URL=$(head -n 1 "$T/$name.url")
+}
+
+# One stage of a pipeline: runs the command bounded by $CMD_TIMEOUT and writes its exit code to
+# RC_FILE (a pipeline's stages run in subshells). Always succeeds.
+#   stage "$T/p.rc1" "$BIN" run ... 2>"$T/p.err1" | stage "$T/p.rc2" "$BIN" run ... >"$T/p.out"
+stage() { # rc-file cmd...
+  local rc_file=$1
+  shift
+  local rc=0
+  timeout -k 5 "$CMD_TIMEOUT" "$@" 7>&- 8>&- 9>&- || rc=$?
+  printf '%s\n' "$rc" >"$rc_file"
+  return 0
+}
+
+# The exit code a stage wrote (fails the test when it wrote none).
+stage_rc() { # rc-file
+  [[ -s $1 ]] || fail "no exit code in $1"
+  head -n 1 "$1"
+}
+
+# --- helpers added for the journal, grace, listener-security, watchdog and load tests ---
+
+# The whole records of a --state journal, one compact JSON object a line (a record cut short,
+# or one being written, is skipped).
+journal_records() { # file
+  jq -c -R 'fromjson? // empty | select(type == "object")' "$1" 2>/dev/null
+}
+
+# Number of journal records of a type (run, submit, result).
+journal_count() { # file type
+  journal_records "$1" | jq -s --arg t "$2" '[.[] | select(.type == $t)] | length'
+}
+
+# Task ids of the journal's submits that have no later result (tasks in flight), one a line.
+journal_unfinished_ids() { # file
+  journal_records "$1" | jq -r -s '
+    reduce .[] as $r ({};
+      if $r.type == "submit" then .[$r.key] = $r.task_id
+      elif $r.type == "result" then del(.[$r.key])
+      else . end) | .[]'
+}
+
+# The stdout line (raw bytes) of the input {"email": [EMAIL]}: lines end with that input.
+line_for_email() { # file email
+  grep -F -- "\"input\":{\"email\":[\"$2\"]}" "$1" || true
+}
+
+# POSTs a body with extra curl arguments (headers, -k, ...); prints the HTTP status code ("000"
+# when nothing answered).
+post_code() { # url body [curl-args...]
+  local url=$1 body=$2
+  shift 2
+  local code
+  code=$(curl -sS -o /dev/null -w '%{http_code}' --max-time 10 -X POST \
+    -H 'Content-Type: application/json' "$@" --data-binary "$body" "$url" 7>&- 8>&- 9>&- 2>/dev/null) || true
+  printf '%s\n' "${code:-000}"
+}
+
+# A NAME=NUMBER field of a file written by `/usr/bin/time -f 'wall=%e maxrss_kb=%M'`.
+time_field() { # file name
+  sed -n "s/.*$2=\\([0-9.]*\\).*/\\1/p" "$1" | tail -n 1
+}

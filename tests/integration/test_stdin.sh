@@ -54,6 +54,7 @@ assert_empty_file "$T/empty.out" "stdout"
 assert_file_not_contains "$T/empty.err" "error" "stderr"
 
 step "stdin with only comments and blank lines: exit 0, nothing on stdout"
-printf '# one\n\n   \n# two\n' | chain_run comments --endpoint demo --emails -
+printf '# one\n\n   \n# two\n' >"$T/comments.in"
+chain_run comments --endpoint demo --emails - <"$T/comments.in"
 assert_exit 0 "$RC" "run with comments only"
 assert_empty_file "$T/comments.out" "stdout"

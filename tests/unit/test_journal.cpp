@@ -126,3 +126,26 @@ TEST_CASE("journal::Journal appends records readable by read_journal, mode 0600"
 }
 
 TEST_SUITE_END();
+
+TEST_SUITE_BEGIN("journal");
+
+TEST_CASE("journal::Journal drops a record cut by a crash before appending") {
+  auto path = (std::filesystem::temp_directory_path() / "optexity-journal-cut.jnl").string();
+  {
+    std::ofstream out(path, std::ios::binary | std::ios::trunc);
+    out << R"({"type":"submit","key":"k-1","task_id":"t1"})"
+           "\n"
+        << R"({"type":"result","ke)";
+  }
+  {
+    core::Journal journal(path);
+    journal.submitted("k-2", "t2");
+  }
+  auto state = core::load_journal(path); // no error: the cut record is gone, not glued
+  CHECK_FALSE(state.cut_short);
+  CHECK(state.records == 2);
+  CHECK(state.entries["k-2"].task_id == "t2");
+  std::filesystem::remove(path);
+}
+
+TEST_SUITE_END();
