@@ -11,6 +11,7 @@
 #include <sstream>
 #include <string>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 namespace net {
 
@@ -49,13 +50,14 @@ int local_port(int fd, bool peer) {
 
 } // namespace
 
-void shutdown_accepted_connections(int port) {
+std::vector<std::pair<unsigned long, int>> accepted_connections(int port) {
   // httplib keeps no list of its connections: find them among this process's descriptors. An
   // accepted socket's own port is the listening port, and it has a peer (the listening socket
   // has none; our own client sockets to that port have an ephemeral local port).
+  std::vector<std::pair<unsigned long, int>> found;
   DIR* dir = opendir("/proc/self/fd");
   if (!dir) {
-    return;
+    return found;
   }
   while (dirent* entry = readdir(dir)) {
     char* end = nullptr;
@@ -71,10 +73,20 @@ void shutdown_accepted_connections(int port) {
     }
     if (local_port(static_cast<int>(fd), false) == port &&
         local_port(static_cast<int>(fd), true) > 0) {
-      ::shutdown(static_cast<int>(fd), SHUT_RD);
+      struct stat st {};
+      if (fstat(static_cast<int>(fd), &st) == 0) {
+        found.emplace_back(static_cast<unsigned long>(st.st_ino), static_cast<int>(fd));
+      }
     }
   }
   closedir(dir);
+  return found;
+}
+
+void shutdown_accepted_connections(int port) {
+  for (const auto& [inode, fd] : accepted_connections(port)) {
+    ::shutdown(fd, SHUT_RD);
+  }
 }
 
 std::string who_listens(int port) {

@@ -3,6 +3,8 @@
 #include <httplib.h>
 
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace net {
 
@@ -21,6 +23,9 @@ void widen_backlog(int listen_fd);
 // timeout starts over with each byte) or waiting on an idle keep-alive connection would
 // otherwise hold the join for as long as the client likes. Answers being written still go out.
 void shutdown_accepted_connections(int port);
+
+// The connections this process accepted on `port`, as (inode, fd) pairs.
+std::vector<std::pair<unsigned long, int>> accepted_connections(int port);
 
 // Which process listens on TCP `port` ("name (pid N)"), read from /proc; "" when unknown (for
 // instance, another user's process).

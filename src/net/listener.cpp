@@ -9,9 +9,12 @@
 
 #include <atomic>
 #include <cerrno>
+#include <condition_variable>
 #include <cstring>
+#include <map>
 #include <mutex>
 #include <netinet/in.h>
+#include <stop_token>
 #include <sys/socket.h>
 #include <thread>
 
@@ -24,6 +27,7 @@ struct Listener::Impl {
   // Callbacks whose handler started and whose answer is not yet written (see stop()).
   std::atomic<int> active{0};
   std::thread thread;
+  std::jthread reaper; // cuts connections older than the request deadline
   // Refused callbacks are logged at most once a second, with a count of the rest.
   std::mutex refusal_mutex;
   std::chrono::steady_clock::time_point last_refusal_log{};
@@ -54,6 +58,43 @@ struct Listener::Impl {
     core::log_warning(line + more);
   }
 };
+
+namespace {
+
+// httplib's read timeout starts over with every byte, so a client sending a byte a second holds
+// a worker thread for as long as it likes. A whole-connection deadline bounds that: every
+// second, connections seen for longer than the deadline lose their reading side (a callback
+// takes milliseconds; an honest sender whose idle keep-alive connection is cut reconnects).
+void reap(Listener::Impl& d, std::stop_token stop) {
+  std::map<unsigned long, std::chrono::steady_clock::time_point> first_seen;
+  std::mutex m;
+  std::condition_variable_any cv;
+  const auto deadline = std::chrono::seconds(d.opts.request_deadline_s);
+  while (!stop.stop_requested()) {
+    {
+      std::unique_lock lock(m);
+      cv.wait_for(lock, stop, std::chrono::seconds(1), [] { return false; });
+    }
+    if (stop.stop_requested() || d.port == 0) {
+      continue;
+    }
+    auto now = std::chrono::steady_clock::now();
+    std::map<unsigned long, std::chrono::steady_clock::time_point> still_open;
+    for (const auto& [inode, fd] : accepted_connections(d.port)) {
+      auto it = first_seen.find(inode);
+      auto since = it == first_seen.end() ? now : it->second;
+      if (now - since > deadline) {
+        ::shutdown(fd, SHUT_RD);
+        d.log(fmt::format("connection open for over {} s cut", d.opts.request_deadline_s));
+        continue;
+      }
+      still_open.emplace(inode, since);
+    }
+    first_seen = std::move(still_open);
+  }
+}
+
+} // namespace
 
 Listener::Listener(ListenerOptions options, core::Tracker& tracker)
     : m_impl(std::make_unique<Impl>(std::move(options), tracker)) {}
@@ -153,6 +194,7 @@ void Listener::start() {
   }
   widen_backlog(d.listen_fd);
   d.thread = std::thread([&server] { server.listen_after_bind(); });
+  d.reaper = std::jthread([&d](std::stop_token st) { reap(d, st); });
   // httplib 0.11.4 has no wait_until_ready(), and stop() is a no-op until is_running() is set.
   for (int i = 0; i < 500 && !server.is_running(); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
@@ -188,6 +230,7 @@ void Listener::stop() {
     for (int i = 0; i < 500 && !d.server_ptr->is_running(); ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
+    d.reaper.request_stop();
     d.server_ptr->stop();
     // Slow or idle clients must not hold the join: end their reading side.
     // Answers being written must go out: httplib checks that a socket is still readable

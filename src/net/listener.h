@@ -18,7 +18,8 @@ struct ListenerOptions {
   std::string tls_cert;          // set with tls_key: serve HTTPS
   std::string tls_key;
   size_t max_body_bytes = size_t{64} << 20;
-  int threads = 64; // for concurrent connections, not tasks: callbacks are short requests
+  int threads = 128; // for concurrent connections, not tasks: callbacks are short requests
+  int request_deadline_s = 30; // a connection still open after this long is cut (slow clients)
   std::function<void(const std::string&)> log; // debug lines
 };
 
@@ -40,8 +41,9 @@ public:
   // Stops serving and joins; idempotent.
   void stop();
 
+  struct Impl; // public so the connection reaper in listener.cpp can see it
+
 private:
-  struct Impl;
   std::unique_ptr<Impl> m_impl;
 };
 
