@@ -23,17 +23,20 @@ CLI::App* register_run_command(CLI::App& app, RunCommandOptions& opts) {
   auto* inputs = "Inputs";
   cmd->add_option("--endpoint", r.request.endpoint, "Automation (endpoint_name) to run")
       ->required()
-      ->group(inputs);
+      ->group(inputs)
+      ->type_name("NAME");
   auto* emails = cmd->add_option("--emails",
                                  r.emails_path,
                                  "File with one email per line ('-' reads stdin as it streams); "
                                  "each becomes {\"email\": [value]}")
-                     ->group(inputs);
+                     ->group(inputs)
+                     ->type_name("FILE|-");
   auto* input = cmd->add_option("--input",
                                 r.input_path,
                                 "Inputs file ('-' reads stdin): NDJSON (one object of parameters "
                                 "a line), CSV with a header row, or lines (see --format)")
-                    ->group(inputs);
+                    ->group(inputs)
+                    ->type_name("FILE|-");
   emails->excludes(input);
   input->excludes(emails);
   cmd->add_option("--format",
@@ -44,10 +47,12 @@ CLI::App* register_run_command(CLI::App& app, RunCommandOptions& opts) {
       ->group(inputs);
   cmd->add_option("--param-name", r.param_name, "Parameter each line becomes with --format lines")
       ->capture_default_str()
-      ->group(inputs);
+      ->group(inputs)
+      ->type_name("NAME");
   cmd->add_option(
          "--set", opts.set, "NAME=VALUE: a constant parameter added to every input (repeatable)")
-      ->group(inputs);
+      ->group(inputs)
+      ->type_name("NAME=VALUE");
   cmd->add_option("--secure-parameters",
                   r.secure_parameters_path,
                   "JSON file of secure_parameters (1Password, AWS Secrets Manager or TOTP "
@@ -58,11 +63,20 @@ CLI::App* register_run_command(CLI::App& app, RunCommandOptions& opts) {
                   r.map_specs,
                   "NAME=POINTER: with --input, each line is a record (another run's output) and "
                   "parameter NAME comes from its field at the JSON Pointer (repeatable)")
-      ->group(inputs);
+      ->group(inputs)
+      ->type_name("NAME=POINTER");
   cmd->add_option("--where-status",
                   r.where_status,
                   "Submit only records with this status (default with --map: success); others "
                   "are passed to stdout unchanged")
+      ->check(CLI::IsMember({"success",
+                             "failed",
+                             "killed",
+                             "cancelled",
+                             "timeout",
+                             "submit_failed",
+                             "invalid_input",
+                             "interrupted"}))
       ->group(inputs);
   cmd->add_flag("--carry",
                 r.carry,
@@ -77,7 +91,8 @@ CLI::App* register_run_command(CLI::App& app, RunCommandOptions& opts) {
   cmd->add_option("--unique",
                   r.request.unique,
                   "A unique_parameter_names entry (repeatable; default for --emails: email)")
-      ->group(inputs);
+      ->group(inputs)
+      ->type_name("NAME");
 
   auto* service = "Service";
   cmd->add_option("--api-url",
@@ -86,7 +101,8 @@ CLI::App* register_run_command(CLI::App& app, RunCommandOptions& opts) {
                   "/inference, used as is")
       ->envname("OPTEXITY_API_URL")
       ->capture_default_str()
-      ->group(service);
+      ->group(service)
+      ->type_name("URL");
   cmd->add_option("--api-key",
                   r.api_key,
                   "API key, sent as x-api-key (visible in ps: prefer --api-key-file or "
@@ -119,7 +135,8 @@ CLI::App* register_run_command(CLI::App& app, RunCommandOptions& opts) {
   cmd->add_option("--status-url",
                   r.status_url,
                   "Base URL of the status API when --api-url is a full /inference URL")
-      ->group(service);
+      ->group(service)
+      ->type_name("URL");
   cmd->add_flag("--emulate",
                 r.emulate,
                 "Run against the embedded emulator (no network, no key); listens on a free port")
@@ -129,7 +146,8 @@ CLI::App* register_run_command(CLI::App& app, RunCommandOptions& opts) {
   cmd->add_option("--callback-key",
                   r.callback_key,
                   "Secret callbacks must carry (x-api-key or Authorization: Bearer); sent to "
-                  "Optexity as task_callback_api_key (visible in ps: prefer the file or env)")
+                  "Optexity as task_callback_api_key (visible in ps: prefer --callback-key-file or "
+                  "OPTEXITY_CALLBACK_KEY)")
       ->group(waiting);
   cmd->add_option("--callback-key-file", opts.callback_key_file, "File holding the callback key")
       ->check(CLI::ExistingFile)
@@ -146,8 +164,8 @@ CLI::App* register_run_command(CLI::App& app, RunCommandOptions& opts) {
   cmd->add_option("--tls-key", r.tls_key, "PEM private key for --tls-cert")
       ->check(CLI::ExistingFile)
       ->group(waiting);
-  cmd->add_flag("!--no-preflight",
-                r.preflight,
+  cmd->add_flag("--no-preflight",
+                opts.no_preflight,
                 "With --public-url: skip the probe that checks the URL reaches this listener")
       ->group(waiting);
   cmd->add_option("--watchdog",
@@ -156,13 +174,15 @@ CLI::App* register_run_command(CLI::App& app, RunCommandOptions& opts) {
                   "status with the service")
       ->check(CLI::PositiveNumber)
       ->capture_default_str()
-      ->group(waiting);
+      ->group(waiting)
+      ->type_name("SECONDS");
   opts.listen_option =
       cmd->add_option("--listen",
                       opts.listen,
                       "HOST:PORT of the callback listener (port 0 picks a free one)")
           ->capture_default_str()
-          ->group(waiting);
+          ->group(waiting)
+          ->type_name("HOST:PORT");
   cmd->add_option("--callback-path", r.callback_path, "Path that accepts callbacks")
       ->capture_default_str()
       ->group(waiting);
@@ -170,17 +190,20 @@ CLI::App* register_run_command(CLI::App& app, RunCommandOptions& opts) {
                   r.public_url,
                   "The listener's address as Optexity sees it (tunnel, reverse proxy): each "
                   "request then names its own secret callback URL")
-      ->group(waiting);
+      ->group(waiting)
+      ->type_name("URL");
   cmd->add_option("--timeout",
                   r.timeout_seconds,
                   "Seconds to wait for each task's callback (default: the attempt limit + 5 "
                   "minutes of delivery retries)")
       ->check(CLI::PositiveNumber)
-      ->group(waiting);
+      ->group(waiting)
+      ->type_name("SECONDS");
   cmd->add_option("--parallel", r.parallel, "Tasks in flight at once")
       ->check(CLI::Range(1, 100000))
       ->capture_default_str()
-      ->group(waiting);
+      ->group(waiting)
+      ->type_name("N");
   cmd->add_flag(
          "--unordered", r.unordered, "Print each line the moment its task ends, not in input order")
       ->group(waiting);
@@ -190,7 +213,8 @@ CLI::App* register_run_command(CLI::App& app, RunCommandOptions& opts) {
                                 r.results.screenshots_dir,
                                 "Write each final_screenshot to DIR/<task_id>.png and put the path "
                                 "in its place (DIR is created)")
-                    ->group(results);
+                    ->group(results)
+                    ->type_name("DIR");
   auto* no_shots = cmd->add_flag("--no-screenshots",
                                  r.results.no_screenshots,
                                  "Remove final_screenshot from the lines")
@@ -200,14 +224,16 @@ CLI::App* register_run_command(CLI::App& app, RunCommandOptions& opts) {
                   r.results.downloads_dir,
                   "Fetch each entry of downloads into DIR/<task_id>/<filename> at once (signed "
                   "URLs expire) and add its local path")
-      ->group(results);
+      ->group(results)
+      ->type_name("DIR");
 
   auto* journal = "Journal and resume";
   cmd->add_option("--state",
                   r.state_path,
                   "Append-only journal (mode 0600) of submits and results; a rerun with the same "
                   "file reprints finished results and resumes the rest")
-      ->group(journal);
+      ->group(journal)
+      ->type_name("FILE");
   cmd->add_flag("--retry-failed",
                 r.retry_failed,
                 "With --state: resubmit inputs whose journaled result is not success")
@@ -222,7 +248,8 @@ CLI::App* register_run_command(CLI::App& app, RunCommandOptions& opts) {
                   "signal exits at once)")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str()
-      ->group(journal);
+      ->group(journal)
+      ->type_name("SECONDS");
   cmd->add_option("--progress",
                   r.progress,
                   "auto: a live status line when stderr is a terminal; json: a status object on "
@@ -274,6 +301,7 @@ int run_run_command(RunCommandOptions& opts) {
   core::set_color_mode(opts.color == "always"  ? core::ColorMode::always
                        : opts.color == "never" ? core::ColorMode::never
                                                : core::ColorMode::automatic);
+  r.preflight = !opts.no_preflight;
   r.api_key = resolve_api_key(r.api_key, opts.api_key_file);
   r.callback_key = resolve_secret(
       r.callback_key, opts.callback_key_file, "OPTEXITY_CALLBACK_KEY", "--callback-key-file");

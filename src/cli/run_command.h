@@ -15,6 +15,7 @@ struct RunCommandOptions {
   std::string api_key_file;
   std::string callback_key_file;
   std::string color = "auto";
+  bool no_preflight = false;
   std::string callback_basic_file;
   std::string listen = "127.0.0.1:4000";
   std::vector<std::string> set; // --set NAME=VALUE

@@ -3,6 +3,7 @@
 #include "core/json.h"
 #include "core/retry.h"
 #include "core/url.h"
+#include "net/service.h"
 
 #include <chrono>
 #include <functional>
@@ -23,33 +24,10 @@ struct ClientOptions {
   std::function<void(const std::string&)> log; // debug lines (stderr with -v)
 };
 
-// How one submit ended.
-struct SubmitResult {
-  enum class Kind {
-    accepted, // the service created the task: `task_id`
-    failed,   // it did not, or we cannot know (`error` says which)
-    refused,  // 401/403/404: a problem every input shares (bad key, unknown endpoint)
-  };
-  Kind kind = Kind::failed;
-  std::string task_id;
-  std::string error;
-  int http_status = 0;
-  bool unknown_outcome = false; // failed after the request was sent: the task may exist
-  bool unreachable = false;     // no connection could be made (DNS, refused, TLS), all retries
-};
-
-// One answer of the status API (task_status, get_callback_data).
-struct StatusReply {
-  bool available = false; // false: no status API there (no base URL, a non-JSON answer)
-  int http_status = 0;
-  core::Json body;   // the answer's JSON (when available)
-  std::string error; // what went wrong, when it did
-};
-
 // Submits inference requests over HTTP(S) with the retry policy of core::decide_retry.
 // Thread-safe: each call borrows its own connection. Returns a value, never throws for an
 // ordinary failure.
-class Client {
+class Client : public Service {
 public:
   explicit Client(ClientOptions options);
   ~Client();
@@ -58,15 +36,15 @@ public:
 
   // POSTs one request; a requested stop cuts backoff sleeps short (the input then fails with
   // "interrupted").
-  SubmitResult submit(const core::Json& request, std::stop_token stop = {});
+  SubmitResult submit(const core::Json& request, std::stop_token stop = {}) override;
 
   // GET /api/v1/task_status?task_id=... at the status base URL.
-  StatusReply task_status(const std::string& task_id);
+  StatusReply task_status(const std::string& task_id) override;
   // POST /api/v1/get_callback_data {task_id, endpoint_name}: the payload a callback carries.
-  StatusReply callback_data(const std::string& task_id, const std::string& endpoint);
+  StatusReply callback_data(const std::string& task_id, const std::string& endpoint) override;
 
   // Aborts every request in progress (their sockets are shut down); used on interrupt.
-  void cancel_all();
+  void cancel_all() override;
 
 private:
   struct Impl;

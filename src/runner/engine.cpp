@@ -33,7 +33,7 @@ struct Engine::Slot {
 Engine::Engine(EngineConfig config,
                core::InputSource& source,
                core::Tracker& tracker,
-               net::Client& client)
+               net::Service& client)
     : m_config(std::move(config)), m_source(source), m_tracker(tracker), m_client(client) {}
 
 Engine::~Engine() = default;

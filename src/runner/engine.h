@@ -8,7 +8,7 @@
 #include "core/progress.h"
 #include "core/stats.h"
 #include "core/tracker.h"
-#include "net/client.h"
+#include "net/service.h"
 
 #include <atomic>
 #include <chrono>
@@ -67,7 +67,7 @@ public:
   Engine(EngineConfig config,
          core::InputSource& source,
          core::Tracker& tracker,
-         net::Client& client);
+         net::Service& client);
   ~Engine();
 
   // Submits and waits for everything; returns the exit code.
@@ -105,7 +105,7 @@ private:
   EngineConfig m_config;
   core::InputSource& m_source;
   core::Tracker& m_tracker;
-  net::Client& m_client;
+  net::Service& m_client;
   core::LineWriter m_out;
   std::stop_source m_stop;
   std::atomic<int> m_signal{0};

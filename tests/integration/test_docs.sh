@@ -14,7 +14,7 @@ FISH_COMP=$ROOT/completions/optexity-chain.fish
 # --- helpers ------------------------------------------------------------------------------------
 
 # Sorted, unique words of a list (one a line or separated by blanks).
-words_of() { tr -s ' \t' '\n\n' <<<"$1" | sed '/^$/d' | sort -u; }
+words_of() { tr -s '[:blank:]' '\n' <<<"$1" | sed '/^$/d' | sort -u; }
 
 # Fails when two word lists differ, naming what is missing and what is extra.
 assert_same_words() { # expected actual what
@@ -22,13 +22,13 @@ assert_same_words() { # expected actual what
   missing=$(comm -23 <(words_of "$1") <(words_of "$2") | tr '\n' ' ')
   extra=$(comm -13 <(words_of "$1") <(words_of "$2") | tr '\n' ' ')
   if [[ -n $missing || -n $extra ]]; then
-    fail "$3: missing [${missing% }], not in --help [${extra% }]"
+    fail "$3: missing [${missing% }], unexpected [${extra% }]"
   fi
 }
 
 # True when WORD appears in the text as a whole option or command name.
 has_word() { # text word
-  grep -qE -- "(^|[^A-Za-z0-9_-])$(sed 's/[.]/\\./g' <<<"$2")([^A-Za-z0-9_-]|\$)" <<<"$1"
+  grep -qE -- "(^|[^A-Za-z0-9_-])${2//./\\.}([^A-Za-z0-9_-]|\$)" <<<"$1"
 }
 
 # The subcommands in the "Subcommands:" block of a --help.
@@ -39,10 +39,15 @@ help_subcommands() { # help-file
 # The options of a --help, long and short (-q,--quiet gives both), one a line.
 help_options() { # help-file
   grep -oE '^  -[A-Za-z0-9](,--[A-Za-z0-9][A-Za-z0-9-]*)?|^  --[A-Za-z0-9][A-Za-z0-9-]*' "$1" |
-    sed 's/^  //' | tr ',' '\n'
+    sed 's/^  //' | tr ',' '\n' || true
 }
 
 long_only() { grep -E '^--' || true; }
+
+# "OPTION VALUE..." for each option of a --help with fixed choices (--format TEXT:{a,b,c}).
+help_choices() { # help-file
+  sed -n 's/^  \(--[A-Za-z0-9-]*\) [A-Z]*:{\([^}]*\)}.*/\1 \2/p' "$1" | tr ',' ' '
+}
 
 # The names in the "Positionals:" block of a --help.
 help_positionals() { # help-file
@@ -84,11 +89,15 @@ fi
 TOP_OPTIONS=$(help_options "$T/help_top.out")
 assert_contains "$TOP_OPTIONS" "--version" "options of --help"
 declare -A OPTIONS POSITIONALS
+CHOICES=() # "SUBCOMMAND OPTION VALUE..."
 for sub in "${SUBCOMMANDS[@]}"; do
   chain "help_$sub" "$sub" --help
   assert_exit 0 "$RC" "$sub --help"
   OPTIONS[$sub]=$(help_options "$T/help_$sub.out")
   POSITIONALS[$sub]=$(help_positionals "$T/help_$sub.out")
+  while read -r line; do
+    CHOICES+=("$sub $line")
+  done < <(help_choices "$T/help_$sub.out")
   # A --help whose option lines are no longer recognised must not make this test vacuous.
   n=$(long_only <<<"${OPTIONS[$sub]}" | wc -l)
   if ((n < 2)); then
@@ -99,8 +108,12 @@ if (($(long_only <<<"${OPTIONS[run]:-}" | wc -l) < 30)); then
   fail "run --help: fewer than 30 long options parsed" "$T/help_run.out"
 fi
 # Every OPTEXITY_* variable any --help names.
-ENV_VARS=$(cat "$T"/help_*.out | grep -oE 'OPTEXITY_[A-Z_]+' | sort -u)
+ENV_VARS=$(cat "$T"/help_*.out | { grep -oE 'OPTEXITY_[A-Z_]+' || true; } | sort -u)
+if ((${#CHOICES[@]} < 1)); then
+  fail "no option with fixed choices (such as --format TEXT:{lines,csv,ndjson}) parsed" "$T/help_run.out"
+fi
 log "subcommands: ${SUBCOMMANDS[*]}; env: $(tr '\n' ' ' <<<"$ENV_VARS")"
+log "fixed choices: $(printf '[%s] ' "${CHOICES[@]}")"
 
 # --- the man page -------------------------------------------------------------------------------
 
@@ -131,7 +144,9 @@ for sub in "${SUBCOMMANDS[@]}"; do
   [[ -z $extra ]] || fail "man page: section optexity-chain $sub describes options $sub --help does not show: [$extra]"
 done
 exit_status=$(man_section SH "EXIT STATUS")
-for code in $(sed -n '/^Exit codes:/,$p' "$T/help_top.out" | grep -oE '(^| )[0-9]{1,3}( |$)'); do
+codes=$(sed -n '/^Exit codes:/,$p' "$T/help_top.out" | grep -oE '(^| )[0-9]{1,3}( |$)' || true)
+[[ -n $codes ]] || fail "--help lists no exit codes" "$T/help_top.out"
+for code in $codes; do
   grep -qE "^\.B $code\$" <<<"$exit_status" || fail "man page: EXIT STATUS does not list $code"
 done
 environment=$(man_section SH ENVIRONMENT)
@@ -216,6 +231,7 @@ expect_bash() { # expected-words words...
 }
 
 step "bash: the completion loads and registers"
+# shellcheck disable=SC2016 # expanded by the child shell
 capture bash_load bash --norc --noprofile -c 'source "$1" && complete -p optexity-chain' _ "$BASH_COMP"
 assert_exit 0 "$RC" "sourcing $BASH_COMP in bash"
 assert_empty_file "$T/bash_load.err" "stderr of sourcing $BASH_COMP"
@@ -229,6 +245,10 @@ for sub in "${SUBCOMMANDS[@]}"; do
 done
 
 step "bash: prefixes, fixed choices, files and directories"
+for entry in "${CHOICES[@]}"; do
+  read -r sub opt values <<<"$entry"
+  expect_bash "$values" "$sub" "$opt" ""
+done
 expect_bash "run" "ru"
 expect_bash "--emails --emulate" run --em
 expect_bash "--format" run --for
@@ -295,6 +315,7 @@ if ! command -v zsh >/dev/null; then
 else
   capture zsh_syntax zsh -f -n "$ZSH_COMP"
   assert_exit 0 "$RC" "zsh -n $ZSH_COMP"
+  # shellcheck disable=SC2016 # expanded by the child shell
   capture zsh_load zsh -f -c 'autoload -U compinit && compinit -u -D && source "$1" && print -r -- "$_comps[optexity-chain]"' _ "$ZSH_COMP"
   assert_exit 0 "$RC" "sourcing $ZSH_COMP after compinit"
   assert_empty_file "$T/zsh_load.err" "stderr of sourcing $ZSH_COMP"
@@ -306,6 +327,10 @@ else
     expect_zsh "run" "ru"
     for sub in "${SUBCOMMANDS[@]}"; do
       expect_zsh "${OPTIONS[$sub]}" "$sub -"
+    done
+    for entry in "${CHOICES[@]}"; do
+      read -r sub opt values <<<"$entry"
+      expect_zsh "$values" "$sub $opt "
     done
     expect_zsh "--emails --emulate" "run --em"
     expect_zsh "lines csv ndjson" "run --format "
@@ -324,6 +349,7 @@ fi
 
 expect_fish() { # expected-words line
   local out
+  # shellcheck disable=SC2016 # expanded by fish
   out=$(cd "$T/c" && XDG_CONFIG_HOME=$T/xdg/config XDG_DATA_HOME=$T/xdg/data XDG_CACHE_HOME=$T/xdg/cache \
     timeout 30 fish -N -c 'source $argv[1]; and complete -C $argv[2]' "$FISH_COMP" "optexity-chain $2" \
     2>"$T/fish_complete.err") ||
@@ -345,6 +371,10 @@ else
   expect_fish "run" "ru"
   for sub in "${SUBCOMMANDS[@]}"; do
     expect_fish "${OPTIONS[$sub]}" "$sub -"
+  done
+  for entry in "${CHOICES[@]}"; do
+    read -r sub opt values <<<"$entry"
+    expect_fish "$values" "$sub $opt "
   done
   expect_fish "--emails --emulate" "run --em"
   expect_fish "--format" "run --for"

@@ -1,0 +1,104 @@
+# fish completion for optexity-chain. Installed as
+# share/fish/vendor_completions.d/optexity-chain.fish; elsewhere copy it to
+# ~/.config/fish/completions/. tests/integration/test_docs.sh checks it offers every option of
+# every `--help`.
+
+set -l commands run emulator status result
+set -l statuses success failed killed cancelled timeout submit_failed invalid_input interrupted
+
+# No file names unless an option asks for one (status and result take a task id).
+complete -c optexity-chain -f
+
+# The program
+complete -c optexity-chain -n "not __fish_seen_subcommand_from $commands" -s h -l help -d 'Print help and exit'
+complete -c optexity-chain -n "not __fish_seen_subcommand_from $commands" -l version -d 'Print the version and exit'
+complete -c optexity-chain -n "not __fish_seen_subcommand_from $commands" -a run -d 'Submit one automation per input, print each result as a JSON line'
+complete -c optexity-chain -n "not __fish_seen_subcommand_from $commands" -a emulator -d 'Run a fake Optexity service that POSTs callbacks'
+complete -c optexity-chain -n "not __fish_seen_subcommand_from $commands" -a status -d "Print a task's status"
+complete -c optexity-chain -n "not __fish_seen_subcommand_from $commands" -a result -d "Print a finished task's callback payload"
+
+# run: inputs
+set -l run "__fish_seen_subcommand_from run"
+complete -c optexity-chain -n $run -s h -l help -d 'Print the options of run and exit'
+complete -c optexity-chain -n $run -l endpoint -x -d 'Automation (endpoint_name) to run'
+complete -c optexity-chain -n $run -l emails -r -F -d "File with one email per line ('-' reads stdin)"
+complete -c optexity-chain -n $run -l input -r -F -d "Inputs file: NDJSON, CSV or lines ('-' reads stdin)"
+complete -c optexity-chain -n $run -l format -x -a 'lines csv ndjson' -d 'Format of --input'
+complete -c optexity-chain -n $run -l param-name -x -d 'Parameter each line becomes with --format lines'
+complete -c optexity-chain -n $run -l set -x -d 'NAME=VALUE: a constant parameter added to every input'
+complete -c optexity-chain -n $run -l secure-parameters -r -F -d 'JSON file of secure_parameters added to every request'
+complete -c optexity-chain -n $run -l map -x -d 'NAME=POINTER: parameter NAME from a JSON Pointer into each record'
+complete -c optexity-chain -n $run -l where-status -x -a "$statuses" -d 'Submit only records with this status'
+complete -c optexity-chain -n $run -l carry -d 'Keep each incoming record under "from"'
+complete -c optexity-chain -n $run -l dry-run -d 'Print the requests that would be sent; submit nothing'
+complete -c optexity-chain -n $run -l unique -x -d 'A unique_parameter_names entry'
+# run: service
+complete -c optexity-chain -n $run -l api-url -x -a 'https://api.optexity.com' -d 'Base URL of the service, or a full /inference URL'
+complete -c optexity-chain -n $run -l api-key -x -d 'API key (visible in ps: prefer the file or env)'
+complete -c optexity-chain -n $run -l api-key-file -r -F -d 'File holding the API key'
+complete -c optexity-chain -n $run -l priority -x -d 'Request priority (lower runs first)'
+complete -c optexity-chain -n $run -l max-timeout-minutes -x -d 'Per-attempt limit the service applies'
+complete -c optexity-chain -n $run -l retries -x -d 'Extra submit attempts where no task can exist (default 3)'
+complete -c optexity-chain -n $run -l connect-timeout -x -d 'Connect timeout in seconds (default 10)'
+complete -c optexity-chain -n $run -l read-timeout -x -d 'Read timeout in seconds (default 60)'
+complete -c optexity-chain -n $run -l status-url -x -d 'Base URL of the status API'
+complete -c optexity-chain -n $run -l emulate -d 'Run against the embedded emulator'
+# run: callbacks and waiting
+complete -c optexity-chain -n $run -l callback-key -x -d 'Secret callbacks must carry'
+complete -c optexity-chain -n $run -l callback-key-file -r -F -d 'File holding the callback key'
+complete -c optexity-chain -n $run -l callback-basic-file -r -F -d 'File holding user:password for Basic auth'
+complete -c optexity-chain -n $run -l tls-cert -r -F -d 'PEM certificate: serve the listener over HTTPS'
+complete -c optexity-chain -n $run -l tls-key -r -F -d 'PEM private key for --tls-cert'
+complete -c optexity-chain -n $run -l no-preflight -d 'Skip the probe of --public-url'
+complete -c optexity-chain -n $run -l watchdog -x -d 'Seconds without callbacks before checking status (default 360)'
+complete -c optexity-chain -n $run -l listen -x -a '127.0.0.1:4000 127.0.0.1:0 0.0.0.0:4000' -d 'HOST:PORT of the callback listener'
+complete -c optexity-chain -n $run -l callback-path -x -d 'Path that accepts callbacks (default /receive_callback)'
+complete -c optexity-chain -n $run -l public-url -x -d "The listener's address as Optexity sees it"
+complete -c optexity-chain -n $run -l timeout -x -d "Seconds to wait for each task's callback"
+complete -c optexity-chain -n $run -l parallel -x -d 'Tasks in flight at once (default 1)'
+complete -c optexity-chain -n $run -l unordered -d 'Print each line as soon as its task ends'
+# run: results
+complete -c optexity-chain -n $run -l screenshots -x -a '(__fish_complete_directories)' -d 'Write screenshots to DIR'
+complete -c optexity-chain -n $run -l no-screenshots -d 'Remove final_screenshot from the lines'
+complete -c optexity-chain -n $run -l downloads -x -a '(__fish_complete_directories)' -d 'Fetch downloads into DIR'
+# run: journal and resume
+complete -c optexity-chain -n $run -l state -r -F -d 'Append-only journal; a rerun resumes'
+complete -c optexity-chain -n $run -l retry-failed -d 'With --state: resubmit results that are not success'
+complete -c optexity-chain -n $run -l resubmit-unfinished -d 'With --state: resubmit tasks that may still run'
+complete -c optexity-chain -n $run -l grace -x -d 'Seconds to wait for tasks in flight after a signal'
+# run: other
+complete -c optexity-chain -n $run -l progress -x -a 'auto\t"Live line on a terminal" json\t"JSON status line every 2 s" none\t"No progress"' -d 'Progress on stderr'
+complete -c optexity-chain -n $run -l color -x -a 'auto always never' -d 'Colour on stderr (NO_COLOR respected)'
+complete -c optexity-chain -n $run -l stats -d 'Print callback-to-stdout latency at the end'
+complete -c optexity-chain -n $run -s q -l quiet -d 'Only errors on stderr'
+complete -c optexity-chain -n $run -s v -l verbose -d 'Debug lines on stderr'
+
+# emulator
+set -l emulator "__fish_seen_subcommand_from emulator"
+complete -c optexity-chain -n $emulator -s h -l help -d 'Print the options of emulator and exit'
+complete -c optexity-chain -n $emulator -l host -x -a '127.0.0.1 0.0.0.0 ::1' -d 'Address to listen on'
+complete -c optexity-chain -n $emulator -l port -x -d 'Port to listen on (0 picks a free one)'
+complete -c optexity-chain -n $emulator -l callback-url -x -d 'Where callbacks are POSTed'
+complete -c optexity-chain -n $emulator -l api-key -x -d 'Require this x-api-key on submits'
+complete -c optexity-chain -n $emulator -l endpoints -x -d 'Known endpoint names'
+complete -c optexity-chain -n $emulator -l delay-ms -x -d 'Milliseconds from submit to callback'
+complete -c optexity-chain -n $emulator -l jitter-ms -x -d 'Uniform jitter added to --delay-ms'
+complete -c optexity-chain -n $emulator -l fail-rate -x -d 'Share of tasks whose callback is failed'
+complete -c optexity-chain -n $emulator -l kill-rate -x -d 'Share of tasks whose callback is killed'
+complete -c optexity-chain -n $emulator -l drop-callback-rate -x -d 'Share of tasks that never call back'
+complete -c optexity-chain -n $emulator -l duplicate-callbacks -x -d 'Send each callback K extra times'
+complete -c optexity-chain -n $emulator -l early-callback -d 'Deliver each callback before the 202'
+complete -c optexity-chain -n $emulator -l transient-503 -x -d 'Answer the first K submits of each input with 503'
+complete -c optexity-chain -n $emulator -l screenshot-bytes -x -d 'Size of each final_screenshot PNG'
+complete -c optexity-chain -n $emulator -l downloads -x -d 'Files listed in each success callback'
+complete -c optexity-chain -n $emulator -l seed -x -d 'Random seed (0 picks one)'
+complete -c optexity-chain -n $emulator -s q -l quiet -d 'No per-submit and per-callback lines'
+
+# status and result
+set -l lookup "__fish_seen_subcommand_from status result"
+complete -c optexity-chain -n $lookup -s h -l help -d 'Print the options and exit'
+complete -c optexity-chain -n $lookup -l api-url -x -a 'https://api.optexity.com' -d 'Base URL of the service'
+complete -c optexity-chain -n $lookup -l api-key -x -d 'API key (visible in ps: prefer the file or env)'
+complete -c optexity-chain -n $lookup -l api-key-file -r -F -d 'File holding the API key'
+complete -c optexity-chain -n $lookup -l timeout -x -d 'Connect and read timeout in seconds (default 30)'
+complete -c optexity-chain -n "__fish_seen_subcommand_from result" -l endpoint -x -d "The task's automation (endpoint_name)"
