@@ -302,11 +302,11 @@ struct Emulator::Impl {
     m_server.set_tcp_nodelay(true); // see the client's: no Nagle stall on the 202
     m_server.set_read_timeout(5, 0);
     m_server.set_write_timeout(5, 0);
-    // 0 s, as in the listener: a connection stays open only while requests follow each other
-    // closely (httplib polls it for about 10 ms). With 5 s, every idle keep-alive client held a
-    // pool thread that stop() had to wait for, up to 5 s (httplib's keep-alive wait does not
-    // look at the server's state, and it offers no way to close its accepted sockets).
-    m_server.set_keep_alive_timeout(0);
+    // Not 0: httplib waits the keep-alive timeout for a connection's *first* request too, so 0
+    // drops any client whose request comes more than ~10 ms after its connect (seen as submit
+    // "Write" errors under load). The 5 s an idle client may then hold a pool thread do not
+    // delay stop(), which cuts the reading side of accepted connections.
+    m_server.set_keep_alive_timeout(5);
     // The default of 5 requests per connection would make a fast client reconnect constantly.
     m_server.set_keep_alive_max_count(10000);
 
@@ -408,8 +408,10 @@ struct Emulator::Impl {
     m_sender.close();
 
     // httplib's stop() is lost if called before is_running(), and a second call trips its
-    // assert: wait, then call it once. A handler may still be blocked in an early callback to
-    // a receiver that does not answer, so keep aborting those until the listen thread is done.
+    // assert: wait, then call it once. Its listen thread then joins the pool, whose threads may
+    // be blocked: in an early callback to a receiver that does not answer (abort those), or on
+    // an idle keep-alive or slow client (cut their reading side once the answers in progress
+    // have had a moment to go out: a cut socket gets no answer).
     if (m_listen_thread.joinable()) {
       while (!m_server.is_running() && !m_listen_done) {
         std::this_thread::sleep_for(std::chrono::milliseconds(1));
@@ -417,8 +419,12 @@ struct Emulator::Impl {
       if (!m_listen_done) {
         m_server.stop();
       }
+      auto cut_after = Clock::now() + std::chrono::milliseconds(100);
       while (!m_listen_done) {
         m_sender.abort_callers();
+        if (Clock::now() >= cut_after) {
+          shutdown_accepted_connections(m_port);
+        }
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
       }
       m_listen_thread.join();
