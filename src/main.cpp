@@ -1,6 +1,7 @@
 // optexity-chain: chain Optexity browser automations with callbacks instead of polling.
 // main only wires subcommands to code; each subcommand lives in src/cli/.
 #include "cli/emulator_command.h"
+#include "cli/replay_command.h"
 #include "cli/run_command.h"
 #include "cli/status_command.h"
 #include "cli/suggest.h"
@@ -31,6 +32,8 @@ int real_main(int argc, char** argv) {
   CLI::App* emulator_cmd = cli::register_emulator_command(app, emulator_opts);
   cli::StatusCommandOptions status_opts;
   CLI::App* status_cmd = cli::register_status_command(app, status_opts);
+  std::string replay_dir;
+  CLI::App* replay_cmd = cli::register_replay_command(app, replay_dir);
   cli::StatusCommandOptions result_opts;
   CLI::App* result_cmd = cli::register_result_command(app, result_opts);
 
@@ -54,6 +57,9 @@ int real_main(int argc, char** argv) {
     }
     if (emulator_cmd->parsed()) {
       return cli::run_emulator_command(emulator_opts);
+    }
+    if (replay_cmd->parsed()) {
+      return cli::run_replay_command(replay_dir);
     }
     if (status_cmd->parsed()) {
       return cli::run_status_command(status_opts, /*want_result=*/false);

@@ -83,6 +83,11 @@ CLI::App* register_emulator_command(CLI::App& app, net::EmulatorOptions& opts) {
          "--duplicate-callbacks", opts.duplicate_callbacks, "Send each callback K extra times")
       ->check(CLI::NonNegativeNumber)
       ->capture_default_str();
+  cmd->add_option("--duplicate-rate",
+                  opts.duplicate_rate,
+                  "Share of tasks (0..1) whose callback is sent one more time")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
   cmd->add_flag("--early-callback",
                 opts.early_callback,
                 "Deliver each callback before answering its submit with 202");
@@ -101,6 +106,12 @@ CLI::App* register_emulator_command(CLI::App& app, net::EmulatorOptions& opts) {
                   "Files listed in each success callback and served at /files/<task_id>/...")
       ->check(CLI::Range(0, k_max_downloads))
       ->capture_default_str();
+  // Not CLI::ExistingFile: the script's own loader names the file in every message (exit 2).
+  cmd->add_option("--script",
+                  opts.script_path,
+                  "JSON script: per endpoint, the output_data (templated from the inputs), "
+                  "delay and rates; endpoints it does not answer get 404")
+      ->type_name("FILE");
   cmd->add_option("--seed", opts.seed, "Random seed for reproducible runs; 0 picks one")
       ->capture_default_str();
   cmd->add_flag("-q,--quiet", opts.quiet, "No per-submit and per-callback lines on stderr");

@@ -260,6 +260,10 @@ CLI::App* register_run_command(CLI::App& app, RunCommandOptions& opts) {
          "--color", opts.color, "Colour on stderr: auto (terminal, no NO_COLOR), always, never")
       ->check(CLI::IsMember({"auto", "always", "never"}))
       ->capture_default_str();
+  cmd->add_option("--record", r.record_dir,
+                  "Store every callback received (raw body, headers without credentials) and "
+                  "every submit exchange in DIR, one file per event, for `replay`")
+      ->type_name("DIR");
   cmd->add_flag("--stats",
                 r.stats,
                 "At the end, print on stderr the latency from each callback's arrival to its "

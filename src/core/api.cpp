@@ -67,7 +67,7 @@ std::string detail_list_text(const Json& list) {
 
 std::string error_text(int status, std::string_view body) {
   std::string words;
-  Json doc = Json::parse(body, nullptr, /*allow_exceptions=*/false);
+  Json doc = parse_json(body);
   if (doc.is_object()) {
     for (const char* key : {"detail", "message", "error"}) {
       auto it = doc.find(key);
@@ -93,7 +93,7 @@ std::string error_text(int status, std::string_view body) {
 }
 
 SubmitReply parse_submit_reply(int status, std::string_view body) {
-  Json doc = Json::parse(body, nullptr, /*allow_exceptions=*/false);
+  Json doc = parse_json(body);
   if (doc.is_object()) {
     auto it = doc.find("task_id");
     if (it != doc.end() && it->is_string() && !it->get_ref<const std::string&>().empty()) {

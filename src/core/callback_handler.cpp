@@ -10,13 +10,22 @@ namespace core {
 
 namespace {
 
+// Text from the network, safe for a log line: control characters become '?', long text is cut.
+std::string shown(std::string_view s) {
+  std::string out;
+  for (char ch : s.substr(0, 100)) {
+    out += static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f ? '?' : ch;
+  }
+  return s.size() > 100 ? out + "..." : out;
+}
+
 CallbackAnswer answer(int status, std::string_view message, std::string log) {
   return {status, dump_line(Json{{"ok", status < 300}, {"message", message}}), std::move(log)};
 }
 
 CallbackAnswer
 handle_callback_body(Tracker& tracker, const std::string& route_key, std::string_view body) {
-  Json payload = Json::parse(body, nullptr, /*allow_exceptions=*/false);
+  Json payload = parse_json(body);
   if (payload.is_discarded()) {
     return answer(400, "malformed JSON", "callback rejected: malformed JSON");
   }
@@ -32,29 +41,29 @@ handle_callback_body(Tracker& tracker, const std::string& route_key, std::string
     return answer(400, "missing status", "callback rejected: no string status");
   }
   std::string task_id = id->get<std::string>();
-  std::string status_text = status->get<std::string>();
+  std::string status_text = shown(status->get<std::string>());
   const std::string& key = route_key.empty() ? task_id : route_key;
   switch (tracker.deliver(key, std::move(payload), body.size())) {
   case Delivery::delivered:
-    return answer(200, "delivered", fmt::format("callback for {}: {}", task_id, status_text));
+    return answer(200, "delivered", fmt::format("callback for {}: {}", shown(task_id), status_text));
   case Delivery::duplicate:
     return answer(
-        200, "duplicate ignored", fmt::format("duplicate callback for {} ignored", task_id));
+        200, "duplicate ignored", fmt::format("duplicate callback for {} ignored", shown(task_id)));
   case Delivery::progress:
     return answer(
-        200, "progress noted", fmt::format("progress callback for {}: {}", task_id, status_text));
+        200, "progress noted", fmt::format("progress callback for {}: {}", shown(task_id), status_text));
   case Delivery::buffered:
     return answer(200,
                   "accepted",
-                  fmt::format("callback for {} not (yet) submitted by this run: kept", task_id));
+                  fmt::format("callback for {} not (yet) submitted by this run: kept", shown(task_id)));
   case Delivery::mismatch:
     return answer(409,
                   "task_id does not match this URL",
-                  fmt::format("callback refused: {} is not the task of input {}", task_id, key));
+                  fmt::format("callback refused: {} is not the task of input {}", shown(task_id), key));
   case Delivery::buffer_full:
     return answer(503,
                   "busy, retry later",
-                  fmt::format("callback for {} refused: early-callback buffer full", task_id));
+                  fmt::format("callback for {} refused: early-callback buffer full", shown(task_id)));
   }
   return answer(500, "internal error", "unreachable");
 }

@@ -258,7 +258,12 @@ std::optional<Record> parse_ndjson_line(std::string_view line) {
   // watch the top-level keys as the parser reads them.
   std::set<std::string> seen;
   std::vector<std::string> repeated;
+  bool too_deep = false;
   auto watch = [&](int depth, Json::parse_event_t event, Json& parsed) {
+    if (depth > k_max_json_depth) {
+      too_deep = true; // copying it later would overflow the stack
+      return false;
+    }
     if (depth == 1 && event == Json::parse_event_t::key &&
         !seen.insert(parsed.get<std::string>()).second) {
       repeated.push_back(parsed.get<std::string>());
@@ -270,6 +275,10 @@ std::optional<Record> parse_ndjson_line(std::string_view line) {
     object = Json::parse(line.begin(), line.end(), watch);
   } catch (const Json::exception& e) {
     record.problems.push_back("not JSON: " + short_parse_error(e.what()));
+    return record;
+  }
+  if (too_deep) {
+    record.problems.push_back(fmt::format("nested deeper than {} levels", k_max_json_depth));
     return record;
   }
   if (!object.is_object()) {

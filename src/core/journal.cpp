@@ -47,7 +47,7 @@ JournalState read_journal(std::istream& in, const std::string& name) {
     if (text.empty()) {
       continue;
     }
-    Json record = Json::parse(text, nullptr, /*allow_exceptions=*/false);
+    Json record = parse_json(text);
     auto type = record.is_object() ? string_field(record, "type") : std::nullopt;
     if (!type) {
       if (!complete) {
@@ -82,7 +82,11 @@ JournalState read_journal(std::istream& in, const std::string& name) {
       entry.unknown_outcome =
           unknown != record.end() && unknown->is_boolean() && unknown->get<bool>();
     } else if (*type != "submit") {
-      throw Error(fmt::format("{}:{}: unknown journal record type \"{}\"", name, line_no, *type));
+      std::string shown = type->substr(0, 40);
+      for (char& ch : shown) {
+        ch = static_cast<unsigned char>(ch) < 0x20 ? '?' : ch;
+      }
+      throw Error(fmt::format("{}:{}: unknown journal record type \"{}\"", name, line_no, shown));
     }
   }
   return state;

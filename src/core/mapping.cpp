@@ -15,6 +15,9 @@ std::vector<MapRule> parse_map_rules(const std::vector<std::string>& specs) {
     }
     MapRule rule;
     rule.name = spec.substr(0, eq);
+    if (!is_valid_utf8(spec)) {
+      throw Error("--map: not valid UTF-8");
+    }
     rule.pointer_text = spec.substr(eq + 1);
     try {
       rule.pointer = Json::json_pointer(rule.pointer_text);
@@ -96,7 +99,7 @@ MapResult apply_map(const Json& record, const std::vector<MapRule>& rules) {
 Input record_to_input(const std::string& line, size_t line_no, const RecordOptions& opts) {
   Input input;
   input.where = fmt::format("{}:{}", opts.name, line_no);
-  Json record = Json::parse(line, nullptr, /*allow_exceptions=*/false);
+  Json record = parse_json(line);
   if (record.is_discarded() || !record.is_object()) {
     input.error = fmt::format("{}: not a JSON object", input.where);
     return input;

@@ -77,7 +77,9 @@ std::string describe(httplib::Error e) {
 
 // httplib's errors before the request left this machine; anything else may have reached it.
 bool never_sent(httplib::Error e) {
-  return e == httplib::Error::Connection || e == httplib::Error::BindIPAddress ||
+  // A write error means the request never left whole: a server acts on complete requests only
+  // (each submit has its own connection, so this is never a stale keep-alive socket).
+  return e == httplib::Error::Connection || e == httplib::Error::Write || e == httplib::Error::BindIPAddress ||
          e == httplib::Error::SSLConnection || e == httplib::Error::SSLLoadingCerts ||
          e == httplib::Error::SSLServerVerification || e == httplib::Error::ConnectionTimeout;
 }
@@ -184,7 +186,7 @@ StatusReply read_status_reply(const httplib::Result& res, const std::string& wha
     return reply;
   }
   reply.http_status = res->status;
-  core::Json body = core::Json::parse(res->body, nullptr, /*allow_exceptions=*/false);
+  core::Json body = core::parse_json(res->body);
   if (body.is_discarded() || !body.is_object()) {
     reply.error =
         fmt::format("{}: HTTP {} without a JSON answer: no status API there", what, res->status);

@@ -3,6 +3,7 @@
 #include "core/api.h"
 #include "core/error.h"
 #include "core/json.h"
+#include "core/script.h"
 #include "core/url.h"
 #include "net/emulator_delivery.h"
 #include "net/emulator_payload.h"
@@ -67,6 +68,7 @@ struct Emulator::Impl {
   std::optional<core::Url> m_callback_url; // none when options.callback_url is empty
   int m_port = 0;
   PayloadContext m_context; // set by start(), before any handler runs
+  std::optional<core::Script> m_script; // loaded by start(), before any handler runs
 
   httplib::Server m_server;
   std::thread m_listen_thread;
@@ -116,16 +118,45 @@ struct Emulator::Impl {
 
   // --- randomness ---------------------------------------------------------------------------
 
+  // The delay and rates of one task: the command line's, or its endpoint's script entry's.
+  struct Settings {
+    int delay_ms = 0;
+    int jitter_ms = 0;
+    double fail_rate = 0;
+    double kill_rate = 0;
+    double drop_callback_rate = 0;
+    double duplicate_rate = 0;
+  };
+
+  Settings settings_for(const core::ScriptEndpoint* entry) const {
+    Settings s{m_options.delay_ms,
+               m_options.jitter_ms,
+               m_options.fail_rate,
+               m_options.kill_rate,
+               m_options.drop_callback_rate,
+               m_options.duplicate_rate};
+    if (entry != nullptr) {
+      s.delay_ms = entry->delay_ms.value_or(s.delay_ms);
+      s.jitter_ms = entry->jitter_ms.value_or(s.jitter_ms);
+      s.fail_rate = entry->fail_rate.value_or(s.fail_rate);
+      s.kill_rate = entry->kill_rate.value_or(s.kill_rate);
+      s.drop_callback_rate = entry->drop_callback_rate.value_or(s.drop_callback_rate);
+      s.duplicate_rate = entry->duplicate_rate.value_or(s.duplicate_rate);
+    }
+    return s;
+  }
+
   struct Draw {
     std::string task_id;
     TaskOutcome outcome = TaskOutcome::success;
     bool drop = false;
+    bool duplicate = false; // one more copy of the callback
     int delay_ms = 0;
   };
 
   // Everything random about one task in one locked section, so a fixed seed replays a
   // sequential run exactly.
-  Draw draw_task() {
+  Draw draw_task(const Settings& settings) {
     std::lock_guard lock(m_state_mutex);
     Draw d;
     uint64_t hi = m_rng();
@@ -140,17 +171,19 @@ struct Emulator::Impl {
                             lo >> 48,
                             lo & 0xffffffffffffull);
     std::uniform_real_distribution<double> unit(0.0, 1.0);
-    bool fail = unit(m_rng) < m_options.fail_rate;
-    d.drop = unit(m_rng) < m_options.drop_callback_rate;
+    bool fail = unit(m_rng) < settings.fail_rate;
+    d.drop = unit(m_rng) < settings.drop_callback_rate;
     // abs(): a negative jitter from an embedding caller must not make an invalid range.
-    int jitter = std::abs(m_options.jitter_ms);
-    int lo_ms = m_options.delay_ms - jitter;
-    int hi_ms = m_options.delay_ms + jitter;
+    int jitter = std::abs(settings.jitter_ms);
+    int lo_ms = settings.delay_ms - jitter;
+    int hi_ms = settings.delay_ms + jitter;
     d.delay_ms = std::max(0, std::uniform_int_distribution<int>(lo_ms, hi_ms)(m_rng));
     // Drawn last and only when asked for, so seeds recorded before --kill-rate replay the same
     // runs. Killed wins: a timed-out task never reaches the step that could fail.
-    bool killed = m_options.kill_rate > 0 && unit(m_rng) < m_options.kill_rate;
+    bool killed = settings.kill_rate > 0 && unit(m_rng) < settings.kill_rate;
     d.outcome = killed ? TaskOutcome::killed : fail ? TaskOutcome::failed : TaskOutcome::success;
+    // After the kill draw and only when asked for, for the same reason.
+    d.duplicate = settings.duplicate_rate > 0 && unit(m_rng) < settings.duplicate_rate;
     return d;
   }
 
@@ -161,7 +194,7 @@ struct Emulator::Impl {
       log("submit -> 401 (missing or wrong x-api-key)");
       return;
     }
-    core::Json body = core::Json::parse(req.body, nullptr, false);
+    core::Json body = core::parse_json(req.body);
     if (body.is_discarded()) {
       log("submit -> 422 (body is not JSON)");
       reply_not_json(res);
@@ -184,8 +217,14 @@ struct Emulator::Impl {
     }
     const std::string endpoint = body["endpoint_name"].get<std::string>();
     const auto& known = m_options.endpoints;
-    if (!known.empty() && std::find(known.begin(), known.end(), endpoint) == known.end()) {
-      log("submit -> 404 (endpoint '{}' not found)", endpoint);
+    // With a script, the endpoints it answers (all of them when it has a default).
+    const core::ScriptEndpoint* entry = m_script ? m_script->find(endpoint) : nullptr;
+    bool unknown =
+        !known.empty() && std::find(known.begin(), known.end(), endpoint) == known.end();
+    if (unknown || (m_script && entry == nullptr)) {
+      log("submit -> 404 (endpoint '{}' not found{})",
+          endpoint,
+          unknown ? "" : " in the script");
       reply_json(
           res,
           404,
@@ -205,14 +244,49 @@ struct Emulator::Impl {
         return;
       }
     }
-    accept(body, res);
+    accept(body, res, entry);
+  }
+
+  // What the script makes of a task the draw settled: its templated output_data for a
+  // success, its templated error for a failure. A template naming an input the task lacks
+  // fails the task, as a real automation that cannot fill a field does.
+  ScriptedResult script_result(const core::ScriptEndpoint& entry,
+                               const core::Json& body,
+                               const std::string& task_id,
+                               TaskOutcome& outcome) {
+    core::TemplateInputs inputs{
+        body["input_parameters"], body["endpoint_name"].get<std::string>(), task_id};
+    ScriptedResult scripted;
+    if (outcome == TaskOutcome::success && entry.output_data) {
+      core::Filled filled = core::fill_templates(*entry.output_data, inputs, "/output_data");
+      if (filled.error.empty()) {
+        scripted.output_data = std::move(filled.value);
+        return scripted;
+      }
+      outcome = TaskOutcome::failed;
+      scripted.error = "Emulated failure: cannot fill the output: " + filled.error;
+      return scripted;
+    }
+    if (outcome == TaskOutcome::failed && entry.error) {
+      core::Filled filled = core::fill_templates(core::Json(*entry.error), inputs, "/error");
+      scripted.error = filled.error.empty()
+                           ? filled.value.get<std::string>()
+                           : "Emulated failure: cannot fill the error: " + filled.error;
+    }
+    return scripted;
   }
 
   // Answers 202, remembers the task for the status API, and arranges the callback with the
-  // faults asked for.
-  void accept(const core::Json& body, httplib::Response& res) {
-    Draw draw = draw_task();
+  // faults asked for (the command line's, or those of the endpoint's script `entry`).
+  void accept(const core::Json& body,
+              httplib::Response& res,
+              const core::ScriptEndpoint* entry) {
+    Draw draw = draw_task(settings_for(entry));
     const std::string endpoint = body["endpoint_name"].get<std::string>();
+    ScriptedResult scripted;
+    if (entry != nullptr) {
+      scripted = script_result(*entry, body, draw.task_id, draw.outcome);
+    }
     const std::string status = outcome_status(draw.outcome);
     std::optional<core::Url> url = m_callback_url;
     std::string api_key;
@@ -229,13 +303,13 @@ struct Emulator::Impl {
     // Recorded before any callback leaves, so a client that asks about a task the moment
     // its (early) callback arrives finds it.
     auto payload = std::make_shared<const CallbackBody>(
-        make_callback_body(body, draw.task_id, draw.outcome, m_context));
+        make_callback_body(body, draw.task_id, draw.outcome, m_context, scripted));
     auto now = Clock::now();
     auto due = m_options.early_callback ? now : now + std::chrono::milliseconds(draw.delay_ms);
     TaskRecord record;
     record.task_id = draw.task_id;
     record.outcome = draw.outcome;
-    record.error = outcome_error(body, draw.outcome);
+    record.error = outcome_error(body, draw.outcome, scripted);
     record.downloads = draw.outcome == TaskOutcome::success ? m_options.downloads : 0;
     record.created_wall = std::chrono::system_clock::now();
     record.created = now;
@@ -253,6 +327,14 @@ struct Emulator::Impl {
     } else {
       plan = fmt::format("{} callback in {} ms", status, draw.delay_ms);
     }
+    const int copies = m_options.duplicate_callbacks + (draw.duplicate ? 1 : 0);
+    if (!draw.drop && url && copies > 0) {
+      plan += fmt::format(" + {} duplicate{}", copies, copies == 1 ? "" : "s");
+    }
+    // A task the script failed says why in the log too: it is a script or pipeline mistake.
+    if (draw.outcome == TaskOutcome::failed && scripted.error) {
+      plan += ": " + *scripted.error;
+    }
     log("submit {} -> 202 task {} ({})", endpoint, draw.task_id, plan);
 
     if (!draw.drop && url) {
@@ -262,7 +344,7 @@ struct Emulator::Impl {
       d.url = *url;
       d.api_key = std::move(api_key);
       d.body = std::move(payload);
-      for (int copy = 1; copy <= m_options.duplicate_callbacks; ++copy) {
+      for (int copy = 1; copy <= copies; ++copy) {
         CallbackDelivery dup = d;
         dup.copy = copy;
         m_sender.schedule(std::move(dup), due);
@@ -341,6 +423,10 @@ struct Emulator::Impl {
   }
 
   void start() {
+    // First: a bad script is a configuration error, reported before anything listens.
+    if (!m_options.script_path.empty()) {
+      m_script = core::load_script(m_options.script_path);
+    }
     if (!m_options.callback_url.empty()) {
       m_callback_url = core::parse_url(m_options.callback_url);
       if (!m_callback_url) {

@@ -20,6 +20,7 @@ struct EmulatorOptions {
   double fail_rate = 0;               // share of the tasks not killed whose callback is `failed`
   double drop_callback_rate = 0;      // share of tasks that never call back
   int duplicate_callbacks = 0;        // extra copies of each callback
+  double duplicate_rate = 0;          // share of tasks whose callback is sent once more
   bool early_callback = false;        // callback sent before the 202 answer
   int transient_503 = 0;              // the first K submits of each distinct input get 503
   uint64_t seed = 0;                  // 0: random
@@ -32,6 +33,10 @@ struct EmulatorOptions {
   // Files listed in each success callback (`downloads` and `downloads_with_metadata`) and
   // served by the emulator at GET /files/<task_id>/report-<i>.csv, i = 1..downloads.
   int downloads = 0;
+  // A JSON script (format in core/script.h) mapping each endpoint to its delay, rates and
+  // templated output_data; an endpoint it does not answer gets 404. Read and validated by
+  // start(), which throws core::Error (exit 2) naming the file and the place of each problem.
+  std::string script_path;
 };
 
 // The fake service: `POST /api/v1/inference` and `POST /inference` validate the body like the

@@ -162,6 +162,15 @@ std::string outcome_error(const core::Json& request, TaskOutcome outcome) {
   return {};
 }
 
+std::string outcome_error(const core::Json& request,
+                          TaskOutcome outcome,
+                          const ScriptedResult& scripted) {
+  if (outcome == TaskOutcome::failed && scripted.error) {
+    return *scripted.error;
+  }
+  return outcome_error(request, outcome);
+}
+
 std::string CallbackBody::text() const {
   std::string out;
   out.reserve(size());
@@ -172,7 +181,8 @@ std::string CallbackBody::text() const {
 CallbackBody make_callback_body(const core::Json& request,
                                 const std::string& task_id,
                                 TaskOutcome outcome,
-                                const PayloadContext& context) {
+                                const PayloadContext& context,
+                                const ScriptedResult& scripted) {
   const std::string endpoint = request["endpoint_name"].get<std::string>();
   const bool success = outcome == TaskOutcome::success;
   core::Json unique = core::Json::array();
@@ -180,7 +190,9 @@ CallbackBody make_callback_body(const core::Json& request,
     unique = *it;
   }
   core::Json output = core::Json::array();
-  if (success) {
+  if (success && scripted.output_data) {
+    output = *scripted.output_data;
+  } else if (success) {
     std::string id = unique_identifier(request);
     output.push_back({{"unique_identifier", id},
                       {"json_data",
@@ -188,7 +200,7 @@ CallbackBody make_callback_body(const core::Json& request,
                         {"inputs", request["input_parameters"]},
                         {"account", fmt::format("acct-{:08x}", fnv1a(id) & 0xffffffffull)}}}});
   }
-  std::string error_text = outcome_error(request, outcome);
+  std::string error_text = outcome_error(request, outcome, scripted);
   core::Json error = success ? core::Json(nullptr) : core::Json(error_text);
   // Every field of the real payload, in the order the service sends them.
   core::Json p = core::Json::object();

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -40,13 +41,25 @@ struct PayloadContext {
   std::string files_base;                        // "http://HOST:PORT", for download URLs
 };
 
+// What a script made of one task, in place of the built-in output and error.
+struct ScriptedResult {
+  std::optional<core::Json> output_data; // a success's output_data
+  std::optional<std::string> error;      // a failure's error (not a kill's)
+};
+
+// The payload's `error` for an outcome: the scripted one for a failure when there is one.
+std::string outcome_error(const core::Json& request,
+                          TaskOutcome outcome,
+                          const ScriptedResult& scripted);
+
 // The payload the real service would send for `request` (an already validated inference
 // request body), with every field in the service's order. Success lists `downloads` files;
 // failed and killed carry an error and no output.
 CallbackBody make_callback_body(const core::Json& request,
                                 const std::string& task_id,
                                 TaskOutcome outcome,
-                                const PayloadContext& context);
+                                const PayloadContext& context,
+                                const ScriptedResult& scripted = {});
 
 // The base64 text of a valid PNG whose decoded size is exactly `bytes` (padding in a tEXt
 // chunk; it renders as 1x1), or of the built-in 70-byte PNG when `bytes` is 0 or too small

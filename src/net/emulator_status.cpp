@@ -59,7 +59,7 @@ struct StatusApi {
     if (!authorized(req, res, "get_callback_data")) {
       return;
     }
-    core::Json body = core::Json::parse(req.body, nullptr, false);
+    core::Json body = core::parse_json(req.body);
     if (body.is_discarded()) {
       log("get_callback_data -> 422 (body is not JSON)");
       reply_not_json(res);

@@ -137,6 +137,19 @@ void Listener::start() {
     res.set_header("Cache-Control", "no-store"); // also marks the answer as ours for the logger
     core::CallbackConfig config{
         d.opts.callback_path, d.opts.token, d.opts.callback_key, d.opts.basic_credentials};
+    if (d.opts.on_request) {
+      core::Json headers = core::Json::object();
+      for (const auto& [name, value] : req.headers) {
+        std::string lower = name;
+        for (auto& ch : lower) {
+          ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+        }
+        if (lower != "x-api-key" && lower != "authorization" && lower != "cookie") {
+          headers[name] = value; // credentials never reach a recording
+        }
+      }
+      d.opts.on_request(req.path, headers, req.body);
+    }
     const std::string api_key = req.get_header_value("x-api-key");
     const std::string authorization = req.get_header_value("Authorization");
     core::CallbackRequest request{req.path, req.body, api_key, authorization};

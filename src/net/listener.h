@@ -21,6 +21,8 @@ struct ListenerOptions {
   int threads = 128; // for concurrent connections, not tasks: callbacks are short requests
   int request_deadline_s = 30; // a connection still open after this long is cut (slow clients)
   std::function<void(const std::string&)> log; // debug lines
+  // Called with every POST (path, headers without credentials as JSON, raw body): --record.
+  std::function<void(const std::string&, const core::Json&, const std::string&)> on_request;
 };
 
 // The callback server: accepts POSTs on the callback path and hands each body to

@@ -128,6 +128,9 @@ std::shared_ptr<Engine::Slot> Engine::pull_next_slot() {
       slot->key = m_keys.next(
           core::content_hash(m_config.request.endpoint, slot->input.params, slot->input.secure));
     }
+    if (m_config.on_input) {
+      m_config.on_input(slot->input);
+    }
   }
   std::lock_guard lock(m_mutex);
   if (!input || m_stop.stop_requested()) {
@@ -403,6 +406,14 @@ void Engine::expire(Slot& slot) {
 
 std::optional<Json> Engine::reconcile(const std::string& task_id) {
   net::StatusReply status = m_client.task_status(task_id);
+  // A transport failure (not an answer) is worth two more tries before calling it a timeout.
+  for (int attempt = 1; attempt <= 2 && !status.available && status.http_status == 0 &&
+                        status.error.find("no status API") == std::string::npos &&
+                        !m_stop.stop_requested();
+       ++attempt) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200 * attempt));
+    status = m_client.task_status(task_id);
+  }
   if (!status.available) {
     core::log_debug(fmt::format("status check for {}: {}", task_id, status.error));
     return std::nullopt;
@@ -598,6 +609,13 @@ void Engine::watch(std::stop_token stop) {
         continue;
       }
       if (!warned) {
+        // The task may have just finished, its callback on the way: give it a moment before
+        // calling the callbacks lost.
+        std::unique_lock lock(m);
+        cv.wait_for(lock, stop, std::chrono::seconds(2), [&] { return slot->waiter->done(); });
+        if (slot->waiter->done() || stop.stop_requested()) {
+          break;
+        }
         core::log_warning(fmt::format(
             "no callback for {:g} s, but task {} has finished: callbacks are not reaching the "
             "listener (check the callback URL); recovering results by status checks",

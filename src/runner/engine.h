@@ -54,6 +54,8 @@ struct EngineConfig {
   enum class ProgressMode { live, json, none };
   ProgressMode progress = ProgressMode::live;
   bool summary = true;
+  // Called with each input as it is pulled, in input order (--record).
+  std::function<void(const core::Input&)> on_input;
   // Turns a result line into what is printed (screenshots to files, downloads); may be empty.
   std::function<void(core::Json&)> finish_line;
 };

@@ -9,12 +9,14 @@
 #include "core/log.h"
 #include "core/mapping.h"
 #include "core/output.h"
+#include "core/recorder.h"
 #include "core/tracker.h"
 #include "core/url.h"
 #include "net/client.h"
 #include "net/listener.h"
 #include "net/probe.h"
 #include "runner/engine.h"
+#include "runner/recording.h"
 #include "runner/signals.h"
 
 #include <fmt/format.h>
@@ -93,7 +95,8 @@ Json load_secure_parameters(const std::string& path) {
     throw core::Error(
         fmt::format("--secure-parameters: cannot open {}: {}", path, std::strerror(errno)));
   }
-  Json doc = Json::parse(in, nullptr, /*allow_exceptions=*/false);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  Json doc = core::parse_json(text);
   if (doc.is_discarded() || !doc.is_object()) {
     throw core::Error(fmt::format("--secure-parameters: {} is not a JSON object", path));
   }
@@ -297,6 +300,24 @@ int run(const RunOptions& opts) {
     config.journal = journal.get();
     config.resume = &journaled;
   }
+  std::unique_ptr<core::Recorder> recorder;
+  if (!opts.record_dir.empty()) {
+    recorder = std::make_unique<core::Recorder>(opts.record_dir);
+    config.on_input = [rec = recorder.get()](const core::Input& in) {
+      Json e = {{"params", in.params}, {"where", in.where}};
+      if (!in.error.empty()) {
+        e["error"] = in.error;
+      }
+      for (const auto& [name, value] : {std::pair{"secure", &in.secure},
+                                        std::pair{"passthrough", &in.passthrough},
+                                        std::pair{"from", &in.from}}) {
+        if (!value->is_null()) {
+          e[name] = *value;
+        }
+      }
+      rec->record("input", std::move(e));
+    };
+  }
   core::Tracker tracker;
   net::ListenerOptions lo;
   lo.host = opts.listen_host;
@@ -325,6 +346,15 @@ int run(const RunOptions& opts) {
     core::log_warning(fmt::format("listening on {} without --public-url (a secret per-run URL) or "
                                   "--callback-key: anyone who can reach this port can post results",
                                   lo.host));
+  }
+  if (recorder) {
+    lo.on_request = [rec = recorder.get()](const std::string& path, const Json& headers,
+                                           const std::string& body) {
+      Json e = core::Recorder::body_fields(body);
+      e["path"] = path;
+      e["headers"] = headers;
+      rec->record("callback", std::move(e));
+    };
   }
   net::Listener listener(lo, tracker);
   listener.start();
@@ -361,7 +391,27 @@ int run(const RunOptions& opts) {
                              co.api.inference.path));
 
   net::Client client(co);
-  Engine engine(config, *source, tracker, client);
+  std::unique_ptr<RecordingService> recording;
+  net::Service* service = &client;
+  if (recorder) {
+    Json run_event = {{"endpoint", config.request.endpoint},
+                      {"unique", config.request.unique},
+                      {"secure_params", config.secure_params},
+                      {"token", config.token},
+                      {"callback_base", config.callback_base},
+                      {"callback_path", config.callback_path},
+                      {"callback_key", config.callback_key.empty() ? "" : "<redacted>"}};
+    if (config.request.priority) {
+      run_event["priority"] = *config.request.priority;
+    }
+    if (config.request.max_timeout_minutes) {
+      run_event["max_timeout_minutes"] = *config.request.max_timeout_minutes;
+    }
+    recorder->record("run", std::move(run_event));
+    recording = std::make_unique<RecordingService>(client, *recorder);
+    service = recording.get();
+  }
+  Engine engine(config, *source, tracker, *service);
   SignalWatcher signals([&engine](int signo) { engine.interrupt(signo); });
   int code = engine.execute();
   // The emulator first: closing its keep-alive connections lets the listener stop at once.

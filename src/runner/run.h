@@ -61,6 +61,8 @@ struct RunOptions {
   bool stats = false;
   std::string progress = "auto"; // auto (a live line on a terminal), json, none
 
+  std::string record_dir; // --record: every exchange, one file per event
+
   // Journal and resume.
   std::string state_path;           // --state FILE
   bool retry_failed = false;        // --retry-failed

@@ -12,14 +12,14 @@
 #include "core/files.h"
 #include "core/tracker.h"
 
-#include "fuzz_check.h"
-
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
+
+#include "fuzz_check.h"
 
 namespace {
 
@@ -119,8 +119,7 @@ void fuzz_route(std::string_view path, std::string_view callback_path) {
   FUZZ_CHECK(!route.token.empty() && !route.id.empty(), "a tokened route has token and id");
   // The URLs we hand out are recognised as what they name.
   for (std::string_view base : {"/receive_callback", "/receive_callback/", "/p/receive_callback"}) {
-    auto back =
-        core::match_callback_path(core::callback_suffix(base, route.token, route.id), base);
+    auto back = core::match_callback_path(core::callback_suffix(base, route.token, route.id), base);
     FUZZ_CHECK(back.kind == core::CallbackRoute::Kind::tokened && back.token == route.token &&
                    back.id == route.id,
                "callback_suffix and match_callback_path agree");

@@ -8,8 +8,8 @@
 #define FUZZ_CHECK(cond, what)                                                                     \
   do {                                                                                             \
     if (!(cond)) {                                                                                 \
-      std::fprintf(stderr, "FUZZ_CHECK failed at %s:%d: %s (%s)\n", __FILE__, __LINE__, what,     \
-                   #cond);                                                                         \
+      std::fprintf(                                                                                \
+          stderr, "FUZZ_CHECK failed at %s:%d: %s (%s)\n", __FILE__, __LINE__, what, #cond);       \
       std::abort();                                                                                \
     }                                                                                              \
   } while (0)

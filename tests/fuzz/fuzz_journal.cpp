@@ -4,14 +4,14 @@
 #include "core/error.h"
 #include "core/journal.h"
 
-#include "fuzz_check.h"
-
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <sstream>
 #include <string>
 #include <string_view>
+
+#include "fuzz_check.h"
 
 namespace {
 

@@ -12,8 +12,8 @@ start_bg_default_signals drain "$BIN" run --api-url "$EMU_URL" --listen "$LISTEN
   --endpoint demo --emails "$T/in6.txt" --parallel 2 --grace 10
 pid=$BG_PID
 # The first two results printed and the next two tasks submitted: two tasks in flight.
-wait_until 30 "the first results and the next submits" \
-  eval 'has_lines "$T/drain.out" 2 && accepted_at_least 4'
+first_results_and_next_submits() { has_lines "$T/drain.out" 2 && accepted_at_least 4; }
+wait_until 30 "the first results and the next submits" first_results_and_next_submits
 sleep 0.3 # time for the 202s to reach the run
 is_alive "$pid" || _fail_ctx "the run ended before the signal"
 accepted_at_signal=$(accepted_count)

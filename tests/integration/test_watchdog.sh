@@ -52,6 +52,6 @@ assert_line_count "$T/quiet.out" 3 "one line per input"
 assert_all_status "$T/quiet.out" success "statuses"
 assert_file_not_contains "$T/quiet.err" "$WARNING" "stderr"
 # The emulator logs a callback once answered: the run may have ended a moment before.
-wait_until 10 "3 callbacks delivered (results came by callback)" \
-  eval '(($(count_matches "$EMU_LOG" "success -> 200") == 3))'
+three_callbacks_delivered() { (($(count_matches "$EMU_LOG" "success -> 200") == 3)); }
+wait_until 10 "3 callbacks delivered (results came by callback)" three_callbacks_delivered
 assert_eq 0 "$(count_matches "$EMU_LOG" "get_callback_data")" "results fetched by status checks"

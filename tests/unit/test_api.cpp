@@ -97,3 +97,19 @@ TEST_CASE("api::validate_inference_request applies the service's rules") {
 }
 
 TEST_SUITE_END();
+
+TEST_SUITE_BEGIN("api");
+
+TEST_CASE("api: JSON nested deeper than the limit is refused, not a stack overflow") {
+  std::string deep(100000, '[');
+  deep += std::string(100000, ']');
+  CHECK(core::parse_json(deep).is_discarded());
+  std::string ok(100, '[');
+  ok += std::string(100, ']');
+  CHECK_FALSE(core::parse_json(ok).is_discarded());
+  // An error body that deep is reported, not recursed into.
+  std::string body = R"({"detail":[)" + deep + "]}";
+  CHECK(core::error_text(500, body).find("HTTP 500") == 0);
+}
+
+TEST_SUITE_END();

@@ -1,0 +1,493 @@
+#include "core/script.h"
+
+#include "core/error.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <vector>
+
+namespace core {
+
+namespace {
+
+// An hour: far above any automation a test waits for, and well inside an int.
+constexpr int64_t k_max_delay_ms = 3'600'000;
+// Value indexes beyond this are surely typos, and stay far from size_t overflow.
+constexpr size_t k_max_index_digits = 6;
+
+const std::vector<std::string> k_top_keys = {"description", "endpoints", "default"};
+const std::vector<std::string> k_entry_keys = {"description",
+                                               "delay_ms",
+                                               "jitter_ms",
+                                               "fail_rate",
+                                               "kill_rate",
+                                               "drop_callback_rate",
+                                               "duplicate_rate",
+                                               "error",
+                                               "output_data"};
+
+// --- templates ----------------------------------------------------------------------------------
+
+// One `{{...}}`: hash:NAME[INDEX], each part optional but the name.
+struct Expr {
+  bool hash = false;
+  std::string name;
+  std::optional<size_t> index;
+};
+
+// A template cut into literal text and expressions, in order.
+struct Piece {
+  std::string literal;      // when !expr
+  std::optional<Expr> expr; // with `source`, the `{{...}}` as written
+  std::string source;
+};
+
+std::string_view trim(std::string_view s) {
+  size_t b = s.find_first_not_of(" \t");
+  if (b == std::string_view::npos) {
+    return {};
+  }
+  size_t e = s.find_last_not_of(" \t");
+  return s.substr(b, e - b + 1);
+}
+
+// The expression inside `{{` `}}`, or a problem (returned through `problem`).
+std::optional<Expr> parse_expr(std::string_view inner, std::string& problem) {
+  std::string_view text = trim(inner);
+  std::string shown = fmt::format("{{{{{}}}}}", inner);
+  if (text.empty()) {
+    problem = fmt::format("empty template \"{}\"", shown);
+    return std::nullopt;
+  }
+  Expr expr;
+  if (size_t colon = text.find(':'); colon != std::string_view::npos) {
+    std::string_view function = trim(text.substr(0, colon));
+    if (function != "hash") {
+      problem = fmt::format(
+          "unknown function \"{}\" in \"{}\" (the only one is hash:)", function, shown);
+      return std::nullopt;
+    }
+    expr.hash = true;
+    text = trim(text.substr(colon + 1));
+  }
+  if (!text.empty() && text.back() == ']') {
+    size_t open = text.rfind('[');
+    std::string_view digits =
+        open == std::string_view::npos ? std::string_view{} : text.substr(open + 1);
+    digits.remove_suffix(digits.empty() ? 0 : 1);
+    digits = trim(digits);
+    bool numeric = !digits.empty() && digits.size() <= k_max_index_digits &&
+                   std::all_of(digits.begin(), digits.end(), [](char c) {
+                     return c >= '0' && c <= '9';
+                   });
+    if (!numeric) {
+      problem = fmt::format("bad index in \"{}\" (expected NAME[0], NAME[1], ...)", shown);
+      return std::nullopt;
+    }
+    expr.index = std::stoul(std::string(digits));
+    text = trim(text.substr(0, open));
+  }
+  if (text.empty() || text.find_first_of("{}[]:") != std::string_view::npos) {
+    problem = fmt::format("bad parameter name in \"{}\"", shown);
+    return std::nullopt;
+  }
+  expr.name = std::string(text);
+  return expr;
+}
+
+// Cuts `text` into pieces; "" on success, else the first problem.
+std::string split_template(std::string_view text, std::vector<Piece>* out) {
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t open = text.find("{{", pos);
+    size_t close = text.find("}}", pos);
+    if (close < open) {
+      return fmt::format("\"}}}}\" without \"{{{{\" in \"{}\"", text);
+    }
+    if (open == std::string_view::npos) {
+      if (out) {
+        out->push_back({std::string(text.substr(pos)), std::nullopt, {}});
+      }
+      break;
+    }
+    close = text.find("}}", open + 2);
+    if (close == std::string_view::npos) {
+      return fmt::format("unclosed \"{{{{\" in \"{}\"", text);
+    }
+    std::string problem;
+    auto expr = parse_expr(text.substr(open + 2, close - open - 2), problem);
+    if (!expr) {
+      return problem;
+    }
+    if (out) {
+      if (open > pos) {
+        out->push_back({std::string(text.substr(pos, open - pos)), std::nullopt, {}});
+      }
+      out->push_back({{}, std::move(expr), std::string(text.substr(open, close + 2 - open))});
+    }
+    pos = close + 2;
+  }
+  return {};
+}
+
+std::string value_text(const Json& v) {
+  return v.is_string() ? v.get<std::string>() : dump_line(v);
+}
+
+// The value an expression stands for, or (returned through `error`) what is missing.
+std::optional<std::string>
+resolve(const Expr& expr, const TemplateInputs& inputs, std::string& error) {
+  std::optional<std::string> value;
+  if (!expr.index && expr.name == "endpoint") {
+    value = inputs.endpoint;
+  } else if (!expr.index && expr.name == "task_id") {
+    value = inputs.task_id;
+  } else {
+    size_t index = expr.index.value_or(0);
+    auto it = inputs.params.is_object() ? inputs.params.find(expr.name) : inputs.params.end();
+    if (it == inputs.params.end() || !it->is_array()) {
+      error = fmt::format("input parameter \"{}\" is missing", expr.name);
+      return std::nullopt;
+    }
+    if (index >= it->size()) {
+      error = fmt::format("input parameter \"{}\" has no value [{}] (it has {})",
+                          expr.name,
+                          index,
+                          it->size());
+      return std::nullopt;
+    }
+    value = value_text((*it)[index]);
+  }
+  return expr.hash ? stable_hash8(*value) : *value;
+}
+
+// RFC 6901: '~' and '/' inside a reference token are escaped.
+std::string pointer_token(std::string_view key) {
+  std::string out;
+  for (char c : key) {
+    out += c == '~' ? std::string("~0") : c == '/' ? std::string("~1") : std::string(1, c);
+  }
+  return out;
+}
+
+Filled fill_at(const Json& value, const TemplateInputs& inputs, const std::string& at) {
+  if (value.is_string()) {
+    std::vector<Piece> pieces;
+    const std::string& text = value.get_ref<const std::string&>();
+    if (std::string problem = split_template(text, &pieces); !problem.empty()) {
+      return {Json(), fmt::format("{} at {}", problem, at)};
+    }
+    std::string out;
+    for (const Piece& piece : pieces) {
+      if (!piece.expr) {
+        out += piece.literal;
+        continue;
+      }
+      std::string missing;
+      auto filled = resolve(*piece.expr, inputs, missing);
+      if (!filled) {
+        return {Json(),
+                fmt::format("{} (needed by \"{}\" at {})", missing, piece.source, at)};
+      }
+      out += *filled;
+    }
+    return {Json(std::move(out)), {}};
+  }
+  if (value.is_array()) {
+    Json out = Json::array();
+    for (size_t i = 0; i < value.size(); ++i) {
+      Filled f = fill_at(value[i], inputs, fmt::format("{}/{}", at, i));
+      if (!f.error.empty()) {
+        return f;
+      }
+      out.push_back(std::move(f.value));
+    }
+    return {std::move(out), {}};
+  }
+  if (value.is_object()) {
+    Json out = Json::object();
+    for (const auto& [key, item] : value.items()) {
+      Filled f = fill_at(item, inputs, fmt::format("{}/{}", at, pointer_token(key)));
+      if (!f.error.empty()) {
+        return f;
+      }
+      out[key] = std::move(f.value);
+    }
+    return {std::move(out), {}};
+  }
+  return {value, {}};
+}
+
+// --- validation ---------------------------------------------------------------------------------
+
+size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) {
+    row[j] = j;
+  }
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+// Collects every problem of one script, each naming the file and the JSON Pointer.
+class Validator {
+public:
+  explicit Validator(std::string name) : m_name(std::move(name)) {}
+
+  void problem(const std::string& at, const std::string& what) {
+    m_problems.push_back(fmt::format("{}: {}: {}", m_name, at.empty() ? "top level" : at, what));
+  }
+
+  void unknown_key(const std::string& at,
+                   const std::string& key,
+                   const std::vector<std::string>& known) {
+    std::string best;
+    size_t best_distance = 4; // farther than this is no useful suggestion
+    for (const std::string& k : known) {
+      size_t d = edit_distance(key, k);
+      if (d < best_distance && d < key.size()) {
+        best = k;
+        best_distance = d;
+      }
+    }
+    std::string list;
+    for (const std::string& k : known) {
+      list += (list.empty() ? "" : ", ") + k;
+    }
+    problem(at,
+            best.empty() ? fmt::format("unknown key \"{}\" (expected one of {})", key, list)
+                         : fmt::format("unknown key \"{}\"; did you mean \"{}\"?", key, best));
+  }
+
+  std::optional<int> delay(const Json& v, const std::string& at) {
+    if (!v.is_number_integer() || v.get<int64_t>() < 0 || v.get<int64_t>() > k_max_delay_ms) {
+      problem(at,
+              fmt::format("expected a whole number of milliseconds from 0 to {}, got {}",
+                          k_max_delay_ms,
+                          dump_line(v)));
+      return std::nullopt;
+    }
+    return static_cast<int>(v.get<int64_t>());
+  }
+
+  std::optional<double> rate(const Json& v, const std::string& at) {
+    if (!v.is_number() || v.get<double>() < 0 || v.get<double>() > 1) {
+      problem(at, fmt::format("expected a share from 0 to 1, got {}", dump_line(v)));
+      return std::nullopt;
+    }
+    return v.get<double>();
+  }
+
+  // Every string must be a valid template; keys are never filled, so a template there is a
+  // mistake worth naming.
+  void templates(const Json& v, const std::string& at) {
+    if (v.is_string()) {
+      if (std::string p = template_problem(v.get_ref<const std::string&>()); !p.empty()) {
+        problem(at, p);
+      }
+    } else if (v.is_array()) {
+      for (size_t i = 0; i < v.size(); ++i) {
+        templates(v[i], fmt::format("{}/{}", at, i));
+      }
+    } else if (v.is_object()) {
+      for (const auto& [key, item] : v.items()) {
+        std::string item_at = fmt::format("{}/{}", at, pointer_token(key));
+        if (key.find("{{") != std::string::npos || key.find("}}") != std::string::npos) {
+          problem(item_at, fmt::format("templates are not filled in object keys: \"{}\"", key));
+        }
+        templates(item, item_at);
+      }
+    }
+  }
+
+  ScriptEndpoint entry(const Json& v, const std::string& at) {
+    ScriptEndpoint e;
+    if (!v.is_object()) {
+      problem(at, fmt::format("expected an object, got {}", v.type_name()));
+      return e;
+    }
+    for (const auto& [key, item] : v.items()) {
+      std::string item_at = fmt::format("{}/{}", at, pointer_token(key));
+      if (key == "description") {
+        if (!item.is_string()) {
+          problem(item_at, fmt::format("expected a string, got {}", item.type_name()));
+        }
+      } else if (key == "delay_ms") {
+        e.delay_ms = delay(item, item_at);
+      } else if (key == "jitter_ms") {
+        e.jitter_ms = delay(item, item_at);
+      } else if (key == "fail_rate") {
+        e.fail_rate = rate(item, item_at);
+      } else if (key == "kill_rate") {
+        e.kill_rate = rate(item, item_at);
+      } else if (key == "drop_callback_rate") {
+        e.drop_callback_rate = rate(item, item_at);
+      } else if (key == "duplicate_rate") {
+        e.duplicate_rate = rate(item, item_at);
+      } else if (key == "error") {
+        if (!item.is_string()) {
+          problem(item_at, fmt::format("expected a string, got {}", item.type_name()));
+        } else {
+          templates(item, item_at);
+          e.error = item.get<std::string>();
+        }
+      } else if (key == "output_data") {
+        if (!item.is_array()) {
+          problem(item_at,
+                  fmt::format("expected an array (the callback's output_data), got {}",
+                              item.type_name()));
+        } else {
+          templates(item, item_at);
+          e.output_data = item;
+        }
+      } else {
+        unknown_key(item_at, key, k_entry_keys);
+      }
+    }
+    return e;
+  }
+
+  Script script(const Json& doc) {
+    Script s;
+    if (!doc.is_object()) {
+      problem("", fmt::format("expected an object with \"endpoints\", got {}", doc.type_name()));
+      return s;
+    }
+    for (const auto& [key, item] : doc.items()) {
+      std::string at = "/" + pointer_token(key);
+      if (key == "description") {
+        if (!item.is_string()) {
+          problem(at, fmt::format("expected a string, got {}", item.type_name()));
+        }
+      } else if (key == "endpoints") {
+        if (!item.is_object()) {
+          problem(at,
+                  fmt::format("expected an object (endpoint name -> entry), got {}",
+                              item.type_name()));
+          continue;
+        }
+        for (const auto& [endpoint, entry_json] : item.items()) {
+          std::string entry_at = fmt::format("{}/{}", at, pointer_token(endpoint));
+          if (endpoint.empty()) {
+            problem(entry_at, "an endpoint name cannot be empty");
+          }
+          s.endpoints[endpoint] = entry(entry_json, entry_at);
+        }
+      } else if (key == "default") {
+        s.fallback = entry(item, at);
+      } else {
+        unknown_key(at, key, k_top_keys);
+      }
+    }
+    if (m_problems.empty() && s.endpoints.empty() && !s.fallback) {
+      problem("", "no \"endpoints\" and no \"default\": every endpoint would be 404");
+    }
+    return s;
+  }
+
+  void check() const {
+    if (!m_problems.empty()) {
+      std::string all;
+      for (const std::string& p : m_problems) {
+        all += (all.empty() ? "" : "\n") + p;
+      }
+      throw Error(all);
+    }
+  }
+
+private:
+  std::string m_name;
+  std::vector<std::string> m_problems;
+};
+
+// "NAME:LINE:COLUMN: not valid JSON: <nlohmann's reason>", the position counted here so the
+// message does not depend on the library version's wording.
+[[noreturn]] void throw_parse_error(std::string_view text,
+                                    const std::string& name,
+                                    const Json::parse_error& e) {
+  size_t end = std::min(e.byte == 0 ? 0 : e.byte - 1, text.size());
+  size_t line = 1 + std::count(text.begin(), text.begin() + end, '\n');
+  size_t line_start = text.rfind('\n', end == 0 ? 0 : end - 1);
+  size_t column = line_start == std::string_view::npos || end == 0 ? end + 1 : end - line_start;
+  std::string reason = e.what();
+  // "[json.exception.parse_error.101] parse error at line 3, column 5: syntax error ..."
+  if (size_t p = reason.find("parse error"); p != std::string::npos) {
+    if (size_t colon = reason.find(": ", p); colon != std::string::npos) {
+      reason = reason.substr(colon + 2);
+    }
+  }
+  throw Error(fmt::format("{}:{}:{}: not valid JSON: {}", name, line, column, reason));
+}
+
+} // namespace
+
+const ScriptEndpoint* Script::find(const std::string& endpoint) const {
+  if (auto it = endpoints.find(endpoint); it != endpoints.end()) {
+    return &it->second;
+  }
+  return fallback ? &*fallback : nullptr;
+}
+
+Script parse_script(std::string_view text, const std::string& name) {
+  Json doc;
+  try {
+    doc = Json::parse(text);
+  } catch (const Json::parse_error& e) {
+    throw_parse_error(text, name, e);
+  }
+  Validator v(name);
+  Script s = v.script(doc);
+  v.check();
+  return s;
+}
+
+Script load_script(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    throw Error(fmt::format("cannot read {}: is a directory", path));
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    throw Error(fmt::format("cannot open {}: {}", path, std::strerror(errno)));
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  if (in.bad()) {
+    throw Error(fmt::format("{}: read error: {}", path, std::strerror(errno)));
+  }
+  return parse_script(text.str(), path);
+}
+
+std::string template_problem(std::string_view text) {
+  return split_template(text, nullptr);
+}
+
+Filled fill_templates(const Json& value, const TemplateInputs& inputs, const std::string& at) {
+  return fill_at(value, inputs, at);
+}
+
+std::string stable_hash8(std::string_view text) {
+  // FNV-1a: stable across runs and platforms, unlike std::hash.
+  uint64_t h = 14695981039346656037ull;
+  for (unsigned char c : text) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return fmt::format("{:08x}", h & 0xffffffffull);
+}
+
+} // namespace core
