@@ -20,11 +20,11 @@ _optexity_chain() {
     prev=${words[cword - 2]}
   fi
 
-  local commands="run emulator status result"
+  local commands="run emulator status result replay"
   local command="" i
   for ((i = 1; i < cword; i++)); do
     case ${words[i]} in
-      run | emulator | status | result)
+      run | emulator | status | result | replay)
         command=${words[i]}
         break
         ;;
@@ -48,7 +48,7 @@ _optexity_chain() {
           _optexity_chain_files "$cur" file
           return 0
           ;;
-        --screenshots | --downloads)
+        --screenshots | --downloads | --record)
           _optexity_chain_files "$cur" dir
           return 0
           ;;
@@ -89,7 +89,7 @@ _optexity_chain() {
         --max-timeout-minutes --retries --connect-timeout --read-timeout --status-url
         --callback-key --callback-key-file --callback-basic-file --tls-cert --tls-key
         --watchdog --listen --callback-path --public-url --timeout --parallel --screenshots
-        --downloads --state --grace --progress --color"
+        --downloads --state --grace --progress --color --record"
       flags="-h --help --stats -q --quiet -v --verbose --carry --dry-run --emulate
         --no-preflight --unordered --no-screenshots --retry-failed --resubmit-unfinished"
       ;;
@@ -109,6 +109,13 @@ _optexity_chain() {
         --fail-rate --kill-rate --drop-callback-rate --duplicate-callbacks --transient-503
         --screenshot-bytes --downloads --seed"
       flags="-h --help --early-callback -q --quiet"
+      ;;
+    replay)
+      if [[ $cur != -* ]]; then
+        _optexity_chain_files "$cur" dir
+        return 0
+      fi
+      flags="-h --help"
       ;;
     status | result)
       case $prev in

@@ -3,7 +3,7 @@
 # ~/.config/fish/completions/. tests/integration/test_docs.sh checks it offers every option of
 # every `--help`.
 
-set -l commands run emulator status result
+set -l commands run emulator status result replay
 set -l statuses success failed killed cancelled timeout submit_failed invalid_input interrupted
 
 # No file names unless an option asks for one (status and result take a task id).
@@ -16,6 +16,7 @@ complete -c optexity-chain -n "not __fish_seen_subcommand_from $commands" -a run
 complete -c optexity-chain -n "not __fish_seen_subcommand_from $commands" -a emulator -d 'Run a fake Optexity service that POSTs callbacks'
 complete -c optexity-chain -n "not __fish_seen_subcommand_from $commands" -a status -d "Print a task's status"
 complete -c optexity-chain -n "not __fish_seen_subcommand_from $commands" -a result -d "Print a finished task's callback payload"
+complete -c optexity-chain -n "not __fish_seen_subcommand_from $commands" -a replay -d 'Print what a recorded run printed, offline'
 
 # run: inputs
 set -l run "__fish_seen_subcommand_from run"
@@ -70,6 +71,7 @@ complete -c optexity-chain -n $run -l grace -x -d 'Seconds to wait for tasks in 
 complete -c optexity-chain -n $run -l progress -x -a 'auto\t"Live line on a terminal" json\t"JSON status line every 2 s" none\t"No progress"' -d 'Progress on stderr'
 complete -c optexity-chain -n $run -l color -x -a 'auto always never' -d 'Colour on stderr (NO_COLOR respected)'
 complete -c optexity-chain -n $run -l stats -d 'Print callback-to-stdout latency at the end'
+complete -c optexity-chain -n $run -l record -x -a '(__fish_complete_directories)' -d 'Store every exchange in DIR for replay'
 complete -c optexity-chain -n $run -s q -l quiet -d 'Only errors on stderr'
 complete -c optexity-chain -n $run -s v -l verbose -d 'Debug lines on stderr'
 
@@ -102,3 +104,7 @@ complete -c optexity-chain -n $lookup -l api-key -x -d 'API key (visible in ps: 
 complete -c optexity-chain -n $lookup -l api-key-file -r -F -d 'File holding the API key'
 complete -c optexity-chain -n $lookup -l timeout -x -d 'Connect and read timeout in seconds (default 30)'
 complete -c optexity-chain -n "__fish_seen_subcommand_from result" -l endpoint -x -d "The task's automation (endpoint_name)"
+
+# replay
+complete -c optexity-chain -n "__fish_seen_subcommand_from replay" -s h -l help -d 'Print the options of replay and exit'
+complete -c optexity-chain -n "__fish_seen_subcommand_from replay" -x -a '(__fish_complete_directories)'
