@@ -8,10 +8,12 @@
 #include "core/error.h"
 #include "core/exit_code.h"
 #include "core/log.h"
+#include "net/versions.h"
 #include "runner/signals.h"
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include <sstream>
 #include <string>
@@ -21,7 +23,19 @@ namespace {
 int real_main(int argc, char** argv) {
   CLI::App app{"optexity-chain: submit Optexity automations and wait for their callbacks, one "
                "JSON line per input"};
-  app.set_version_flag("--version", "optexity-chain " OPTEXITY_VERSION);
+  app.set_version_flag(
+      "--version",
+      fmt::format("optexity-chain {}\nbuilt with CLI11 {}, nlohmann/json {}.{}.{}, fmt "
+                  "{}.{}.{}, {}",
+                  OPTEXITY_VERSION,
+                  CLI11_VERSION,
+                  NLOHMANN_JSON_VERSION_MAJOR,
+                  NLOHMANN_JSON_VERSION_MINOR,
+                  NLOHMANN_JSON_VERSION_PATCH,
+                  FMT_VERSION / 10000,
+                  FMT_VERSION / 100 % 100,
+                  FMT_VERSION % 100,
+                  net::network_library_versions()));
   app.require_subcommand(1);
   app.footer(core::k_exit_code_help);
 

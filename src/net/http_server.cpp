@@ -1,6 +1,9 @@
 #include "net/http_server.h"
 
+#include "net/versions.h"
+
 #include <fmt/format.h>
+#include <openssl/crypto.h>
 
 #include <arpa/inet.h>
 #include <cstdlib>
@@ -87,6 +90,10 @@ void shutdown_accepted_connections(int port) {
   for (const auto& [inode, fd] : accepted_connections(port)) {
     ::shutdown(fd, SHUT_RD);
   }
+}
+
+std::string network_library_versions() {
+  return fmt::format("cpp-httplib {}, {}", CPPHTTPLIB_VERSION, OpenSSL_version(OPENSSL_VERSION));
 }
 
 std::string who_listens(int port) {
