@@ -44,7 +44,7 @@ _optexity_chain() {
     run)
       case $prev in
         --emails | --input | --secure-parameters | --api-key-file | --callback-key-file | \
-          --callback-basic-file | --tls-cert | --tls-key | --state)
+          --callback-basic-file | --tls-cert | --tls-key | --state | --script)
           _optexity_chain_files "$cur" file
           return 0
           ;;
@@ -89,7 +89,7 @@ _optexity_chain() {
         --max-timeout-minutes --retries --connect-timeout --read-timeout --status-url
         --callback-key --callback-key-file --callback-basic-file --tls-cert --tls-key
         --watchdog --listen --callback-path --public-url --timeout --parallel --screenshots
-        --downloads --state --grace --progress --color --record"
+        --downloads --state --grace --progress --color --record --script"
       flags="-h --help --stats -q --quiet -v --verbose --carry --dry-run --emulate
         --no-preflight --unordered --no-screenshots --retry-failed --resubmit-unfinished"
       ;;
@@ -100,13 +100,13 @@ _optexity_chain() {
           return 0
           ;;
         --port | --callback-url | --api-key | --endpoints | --delay-ms | --jitter-ms | \
-          --fail-rate | --kill-rate | --drop-callback-rate | --duplicate-callbacks | \
+          --fail-rate | --kill-rate | --drop-callback-rate | --duplicate-callbacks | --duplicate-rate | \
           --transient-503 | --screenshot-bytes | --downloads | --seed)
           return 0
           ;;
       esac
       opts="--host --port --callback-url --api-key --endpoints --delay-ms --jitter-ms
-        --fail-rate --kill-rate --drop-callback-rate --duplicate-callbacks --transient-503
+        --fail-rate --kill-rate --drop-callback-rate --duplicate-callbacks --duplicate-rate --script --transient-503
         --screenshot-bytes --downloads --seed"
       flags="-h --help --early-callback -q --quiet"
       ;;

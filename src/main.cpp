@@ -25,8 +25,7 @@ int real_main(int argc, char** argv) {
                "JSON line per input"};
   app.set_version_flag(
       "--version",
-      fmt::format("optexity-chain {}\nbuilt with CLI11 {}, nlohmann/json {}.{}.{}, fmt "
-                  "{}.{}.{}, {}",
+      fmt::format("optexity-chain {} (CLI11 {}, nlohmann/json {}.{}.{}, fmt {}.{}.{}, {})",
                   OPTEXITY_VERSION,
                   CLI11_VERSION,
                   NLOHMANN_JSON_VERSION_MAJOR,

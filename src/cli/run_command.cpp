@@ -3,6 +3,7 @@
 #include "cli/key_file.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "core/script.h"
 
 #include <fmt/format.h>
 
@@ -137,6 +138,13 @@ CLI::App* register_run_command(CLI::App& app, RunCommandOptions& opts) {
                   "Base URL of the status API when --api-url is a full /inference URL")
       ->group(service)
       ->type_name("URL");
+  cmd->add_option("--script",
+                  r.emulator.script_path,
+                  "With --emulate: the emulator's per-endpoint outputs, delays and failure rates "
+                  "(see examples/README.md)")
+      ->check(CLI::ExistingFile)
+      ->type_name("FILE")
+      ->group(service);
   cmd->add_flag("--emulate",
                 r.emulate,
                 "Run against the embedded emulator (no network, no key); listens on a free port")
@@ -260,7 +268,8 @@ CLI::App* register_run_command(CLI::App& app, RunCommandOptions& opts) {
          "--color", opts.color, "Colour on stderr: auto (terminal, no NO_COLOR), always, never")
       ->check(CLI::IsMember({"auto", "always", "never"}))
       ->capture_default_str();
-  cmd->add_option("--record", r.record_dir,
+  cmd->add_option("--record",
+                  r.record_dir,
                   "Store every callback received (raw body, headers without credentials) and "
                   "every submit exchange in DIR, one file per event, for `replay`")
       ->type_name("DIR");
@@ -318,6 +327,12 @@ int run_run_command(RunCommandOptions& opts) {
   }
   if (r.tls_cert.empty() != r.tls_key.empty()) {
     throw core::Error("--tls-cert and --tls-key go together");
+  }
+  if (!r.emulator.script_path.empty()) {
+    if (!r.emulate) {
+      throw core::Error("--script configures the embedded emulator: use it with --emulate");
+    }
+    core::load_script(r.emulator.script_path); // every problem reported before anything starts
   }
   if (r.emails_path.empty() && r.input_path.empty()) {
     throw core::Error("run: give the inputs with --emails FILE or --input FILE ('-' for stdin)");

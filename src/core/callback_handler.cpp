@@ -45,25 +45,30 @@ handle_callback_body(Tracker& tracker, const std::string& route_key, std::string
   const std::string& key = route_key.empty() ? task_id : route_key;
   switch (tracker.deliver(key, std::move(payload), body.size())) {
   case Delivery::delivered:
-    return answer(200, "delivered", fmt::format("callback for {}: {}", shown(task_id), status_text));
+    return answer(
+        200, "delivered", fmt::format("callback for {}: {}", shown(task_id), status_text));
   case Delivery::duplicate:
     return answer(
         200, "duplicate ignored", fmt::format("duplicate callback for {} ignored", shown(task_id)));
   case Delivery::progress:
-    return answer(
-        200, "progress noted", fmt::format("progress callback for {}: {}", shown(task_id), status_text));
-  case Delivery::buffered:
     return answer(200,
-                  "accepted",
-                  fmt::format("callback for {} not (yet) submitted by this run: kept", shown(task_id)));
+                  "progress noted",
+                  fmt::format("progress callback for {}: {}", shown(task_id), status_text));
+  case Delivery::buffered:
+    return answer(
+        200,
+        "accepted",
+        fmt::format("callback for {} not (yet) submitted by this run: kept", shown(task_id)));
   case Delivery::mismatch:
-    return answer(409,
-                  "task_id does not match this URL",
-                  fmt::format("callback refused: {} is not the task of input {}", shown(task_id), key));
+    return answer(
+        409,
+        "task_id does not match this URL",
+        fmt::format("callback refused: {} is not the task of input {}", shown(task_id), key));
   case Delivery::buffer_full:
-    return answer(503,
-                  "busy, retry later",
-                  fmt::format("callback for {} refused: early-callback buffer full", shown(task_id)));
+    return answer(
+        503,
+        "busy, retry later",
+        fmt::format("callback for {} refused: early-callback buffer full", shown(task_id)));
   }
   return answer(500, "internal error", "unreachable");
 }

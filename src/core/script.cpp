@@ -69,8 +69,8 @@ std::optional<Expr> parse_expr(std::string_view inner, std::string& problem) {
   if (size_t colon = text.find(':'); colon != std::string_view::npos) {
     std::string_view function = trim(text.substr(0, colon));
     if (function != "hash") {
-      problem = fmt::format(
-          "unknown function \"{}\" in \"{}\" (the only one is hash:)", function, shown);
+      problem =
+          fmt::format("unknown function \"{}\" in \"{}\" (the only one is hash:)", function, shown);
       return std::nullopt;
     }
     expr.hash = true;
@@ -82,10 +82,9 @@ std::optional<Expr> parse_expr(std::string_view inner, std::string& problem) {
         open == std::string_view::npos ? std::string_view{} : text.substr(open + 1);
     digits.remove_suffix(digits.empty() ? 0 : 1);
     digits = trim(digits);
-    bool numeric = !digits.empty() && digits.size() <= k_max_index_digits &&
-                   std::all_of(digits.begin(), digits.end(), [](char c) {
-                     return c >= '0' && c <= '9';
-                   });
+    bool numeric =
+        !digits.empty() && digits.size() <= k_max_index_digits &&
+        std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; });
     if (!numeric) {
       problem = fmt::format("bad index in \"{}\" (expected NAME[0], NAME[1], ...)", shown);
       return std::nullopt;
@@ -156,10 +155,8 @@ resolve(const Expr& expr, const TemplateInputs& inputs, std::string& error) {
       return std::nullopt;
     }
     if (index >= it->size()) {
-      error = fmt::format("input parameter \"{}\" has no value [{}] (it has {})",
-                          expr.name,
-                          index,
-                          it->size());
+      error = fmt::format(
+          "input parameter \"{}\" has no value [{}] (it has {})", expr.name, index, it->size());
       return std::nullopt;
     }
     value = value_text((*it)[index]);
@@ -192,8 +189,7 @@ Filled fill_at(const Json& value, const TemplateInputs& inputs, const std::strin
       std::string missing;
       auto filled = resolve(*piece.expr, inputs, missing);
       if (!filled) {
-        return {Json(),
-                fmt::format("{} (needed by \"{}\" at {})", missing, piece.source, at)};
+        return {Json(), fmt::format("{} (needed by \"{}\" at {})", missing, piece.source, at)};
       }
       out += *filled;
     }
@@ -375,9 +371,9 @@ public:
         }
       } else if (key == "endpoints") {
         if (!item.is_object()) {
-          problem(at,
-                  fmt::format("expected an object (endpoint name -> entry), got {}",
-                              item.type_name()));
+          problem(
+              at,
+              fmt::format("expected an object (endpoint name -> entry), got {}", item.type_name()));
           continue;
         }
         for (const auto& [endpoint, entry_json] : item.items()) {
@@ -416,9 +412,8 @@ private:
 
 // "NAME:LINE:COLUMN: not valid JSON: <nlohmann's reason>", the position counted here so the
 // message does not depend on the library version's wording.
-[[noreturn]] void throw_parse_error(std::string_view text,
-                                    const std::string& name,
-                                    const Json::parse_error& e) {
+[[noreturn]] void
+throw_parse_error(std::string_view text, const std::string& name, const Json::parse_error& e) {
   size_t end = std::min(e.byte == 0 ? 0 : e.byte - 1, text.size());
   size_t line = 1 + std::count(text.begin(), text.begin() + end, '\n');
   size_t line_start = text.rfind('\n', end == 0 ? 0 : end - 1);

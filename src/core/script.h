@@ -8,24 +8,26 @@
 //
 //   {
 //     "description": "free text, ignored",
-//     "endpoints": {                       // endpoint name -> how it answers
+//     "endpoints": {                      // endpoint name -> how it answers
 //       "login": {
 //         "description": "free text, ignored",
-//         "delay_ms": 200,                 // submit -> callback     (overrides --delay-ms)
-//         "jitter_ms": 50,                 // +- uniformly random    (overrides --jitter-ms)
-//         "fail_rate": 0.1,                // 0..1, callback failed  (overrides --fail-rate)
-//         "kill_rate": 0,                  // 0..1, callback killed  (overrides --kill-rate)
-//         "drop_callback_rate": 0,         // 0..1, no callback      (overrides --drop-callback-rate)
-//         "duplicate_rate": 0,             // 0..1, callback twice   (overrides --duplicate-rate)
-//         "error": "Login rejected for {{email}}",   // a failed callback's error
-//         "output_data": [                 // a success callback's output_data
+//         "delay_ms": 200,                // submit -> callback (--delay-ms)
+//         "jitter_ms": 50,                // +- uniformly random (--jitter-ms)
+//         "fail_rate": 0.1,               // 0..1: callback failed (--fail-rate)
+//         "kill_rate": 0,                 // 0..1: callback killed (--kill-rate)
+//         "drop_callback_rate": 0,        // 0..1: no callback (--drop-callback-rate)
+//         "duplicate_rate": 0,            // 0..1: callback sent twice (--duplicate-rate)
+//         "error": "Login rejected for {{email}}",  // a failed callback's error
+//         "output_data": [                // a success callback's output_data
 //           {"unique_identifier": "{{email}}",
 //            "json_data": {"account": "acct-{{hash:email}}", "email": "{{email}}"}}
 //         ]
 //       }
 //     },
-//     "default": { ...the same keys... }   // endpoints not listed; without it they get 404
+//     "default": { ...the same keys... }  // endpoints not listed; without it they get 404
 //   }
+//
+// Each key set in an entry overrides the command-line option named after it.
 //
 // An entry without "output_data" (or "error") keeps the built-in one. Templates: in every
 // string of "output_data" and in "error" (not in object keys), each `{{EXPR}}` is replaced:

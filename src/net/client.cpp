@@ -79,9 +79,10 @@ std::string describe(httplib::Error e) {
 bool never_sent(httplib::Error e) {
   // A write error means the request never left whole: a server acts on complete requests only
   // (each submit has its own connection, so this is never a stale keep-alive socket).
-  return e == httplib::Error::Connection || e == httplib::Error::Write || e == httplib::Error::BindIPAddress ||
-         e == httplib::Error::SSLConnection || e == httplib::Error::SSLLoadingCerts ||
-         e == httplib::Error::SSLServerVerification || e == httplib::Error::ConnectionTimeout;
+  return e == httplib::Error::Connection || e == httplib::Error::Write ||
+         e == httplib::Error::BindIPAddress || e == httplib::Error::SSLConnection ||
+         e == httplib::Error::SSLLoadingCerts || e == httplib::Error::SSLServerVerification ||
+         e == httplib::Error::ConnectionTimeout;
 }
 
 } // namespace

@@ -67,7 +67,7 @@ struct Emulator::Impl {
   std::mutex m_log_mutex;                  // before the helpers that log through it
   std::optional<core::Url> m_callback_url; // none when options.callback_url is empty
   int m_port = 0;
-  PayloadContext m_context; // set by start(), before any handler runs
+  PayloadContext m_context;             // set by start(), before any handler runs
   std::optional<core::Script> m_script; // loaded by start(), before any handler runs
 
   httplib::Server m_server;
@@ -219,12 +219,9 @@ struct Emulator::Impl {
     const auto& known = m_options.endpoints;
     // With a script, the endpoints it answers (all of them when it has a default).
     const core::ScriptEndpoint* entry = m_script ? m_script->find(endpoint) : nullptr;
-    bool unknown =
-        !known.empty() && std::find(known.begin(), known.end(), endpoint) == known.end();
+    bool unknown = !known.empty() && std::find(known.begin(), known.end(), endpoint) == known.end();
     if (unknown || (m_script && entry == nullptr)) {
-      log("submit -> 404 (endpoint '{}' not found{})",
-          endpoint,
-          unknown ? "" : " in the script");
+      log("submit -> 404 (endpoint '{}' not found{})", endpoint, unknown ? "" : " in the script");
       reply_json(
           res,
           404,
@@ -278,9 +275,7 @@ struct Emulator::Impl {
 
   // Answers 202, remembers the task for the status API, and arranges the callback with the
   // faults asked for (the command line's, or those of the endpoint's script `entry`).
-  void accept(const core::Json& body,
-              httplib::Response& res,
-              const core::ScriptEndpoint* entry) {
+  void accept(const core::Json& body, httplib::Response& res, const core::ScriptEndpoint* entry) {
     Draw draw = draw_task(settings_for(entry));
     const std::string endpoint = body["endpoint_name"].get<std::string>();
     ScriptedResult scripted;

@@ -162,9 +162,8 @@ std::string outcome_error(const core::Json& request, TaskOutcome outcome) {
   return {};
 }
 
-std::string outcome_error(const core::Json& request,
-                          TaskOutcome outcome,
-                          const ScriptedResult& scripted) {
+std::string
+outcome_error(const core::Json& request, TaskOutcome outcome, const ScriptedResult& scripted) {
   if (outcome == TaskOutcome::failed && scripted.error) {
     return *scripted.error;
   }

@@ -48,9 +48,8 @@ struct ScriptedResult {
 };
 
 // The payload's `error` for an outcome: the scripted one for a failure when there is one.
-std::string outcome_error(const core::Json& request,
-                          TaskOutcome outcome,
-                          const ScriptedResult& scripted);
+std::string
+outcome_error(const core::Json& request, TaskOutcome outcome, const ScriptedResult& scripted);
 
 // The payload the real service would send for `request` (an already validated inference
 // request body), with every field in the service's order. Success lists `downloads` files;

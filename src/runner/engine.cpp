@@ -407,9 +407,9 @@ void Engine::expire(Slot& slot) {
 std::optional<Json> Engine::reconcile(const std::string& task_id) {
   net::StatusReply status = m_client.task_status(task_id);
   // A transport failure (not an answer) is worth two more tries before calling it a timeout.
-  for (int attempt = 1; attempt <= 2 && !status.available && status.http_status == 0 &&
-                        status.error.find("no status API") == std::string::npos &&
-                        !m_stop.stop_requested();
+  for (int attempt = 1;
+       attempt <= 2 && !status.available && status.http_status == 0 &&
+       status.error.find("no status API") == std::string::npos && !m_stop.stop_requested();
        ++attempt) {
     std::this_thread::sleep_for(std::chrono::milliseconds(200 * attempt));
     status = m_client.task_status(task_id);

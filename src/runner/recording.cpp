@@ -66,22 +66,23 @@ Json redact_request(Json request) {
 
 net::SubmitResult RecordingService::submit(const Json& request, std::stop_token stop) {
   net::SubmitResult result = m_inner.submit(request, stop);
-  m_recorder.record("submit", Json{{"request", redact_request(request)}, {"result", result_json(result)}});
+  m_recorder.record("submit",
+                    Json{{"request", redact_request(request)}, {"result", result_json(result)}});
   return result;
 }
 
 net::StatusReply RecordingService::task_status(const std::string& task_id) {
   net::StatusReply reply = m_inner.task_status(task_id);
-  m_recorder.record("status",
-                    Json{{"api", "task_status"}, {"task_id", task_id}, {"reply", reply_json(reply)}});
+  m_recorder.record(
+      "status", Json{{"api", "task_status"}, {"task_id", task_id}, {"reply", reply_json(reply)}});
   return reply;
 }
 
 net::StatusReply RecordingService::callback_data(const std::string& task_id,
                                                  const std::string& endpoint) {
   net::StatusReply reply = m_inner.callback_data(task_id, endpoint);
-  m_recorder.record("status",
-                    Json{{"api", "callback_data"}, {"task_id", task_id}, {"reply", reply_json(reply)}});
+  m_recorder.record(
+      "status", Json{{"api", "callback_data"}, {"task_id", task_id}, {"reply", reply_json(reply)}});
   return reply;
 }
 

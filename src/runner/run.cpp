@@ -348,8 +348,8 @@ int run(const RunOptions& opts) {
                                   lo.host));
   }
   if (recorder) {
-    lo.on_request = [rec = recorder.get()](const std::string& path, const Json& headers,
-                                           const std::string& body) {
+    lo.on_request = [rec = recorder.get()](
+                        const std::string& path, const Json& headers, const std::string& body) {
       Json e = core::Recorder::body_fields(body);
       e["path"] = path;
       e["headers"] = headers;
