@@ -11,6 +11,7 @@ void block_signals() {
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGUSR1); // wakes the watcher when it should stop
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 }
@@ -22,11 +23,12 @@ SignalWatcher::SignalWatcher(std::function<void(int)> on_signal)
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
-    // A short timeout lets the destructor stop the thread without sending it a signal.
-    timespec tick{0, 100 * 1000 * 1000};
+    sigaddset(&set, SIGUSR1);
+    // The destructor sends SIGUSR1 to this thread; the timeout only guards against a lost one.
+    timespec tick{1, 0};
     while (!m_stop.load()) {
       int sig = sigtimedwait(&set, nullptr, &tick);
-      if (sig > 0) {
+      if (sig == SIGINT || sig == SIGTERM) {
         m_on_signal(sig);
       }
     }
@@ -36,6 +38,7 @@ SignalWatcher::SignalWatcher(std::function<void(int)> on_signal)
 SignalWatcher::~SignalWatcher() {
   m_stop.store(true);
   if (m_thread.joinable()) {
+    pthread_kill(m_thread.native_handle(), SIGUSR1);
     m_thread.join();
   }
 }
