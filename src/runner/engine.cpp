@@ -86,13 +86,17 @@ void Engine::interrupt(int signo) {
     core::log_warning(fmt::format("signal received: no new submits; waiting up to {:g} s for "
                                   "tasks in flight (signal again to stop now)",
                                   std::chrono::duration<double>(m_config.grace).count()));
-    m_grace_timer = std::jthread([this](std::stop_token st) {
+    std::jthread timer([this](std::stop_token st) {
       std::mutex m;
       std::condition_variable_any cv;
       std::unique_lock lock(m);
       cv.wait_for(lock, st, m_config.grace, [] { return false; });
-      stop_now();
+      if (!st.stop_requested()) {
+        stop_now(); // the grace period ended (not the run: then the engine stops the timer)
+      }
     });
+    std::lock_guard lock(m_mutex); // execute() takes the timer out under the same lock
+    m_grace_timer = std::move(timer);
     return;
   }
   stop_now();
@@ -712,6 +716,15 @@ int Engine::execute() {
   m_client.cancel_all();
   m_cv.notify_all();
   submitters.clear(); // joins
+  std::jthread grace_timer;
+  {
+    std::lock_guard lock(m_mutex);
+    grace_timer = std::move(m_grace_timer);
+  }
+  if (grace_timer.joinable()) {
+    grace_timer.request_stop();
+    grace_timer.join();
+  }
   watchdog.request_stop();
   ticker.request_stop();
   ticker.join();
