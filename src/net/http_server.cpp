@@ -88,6 +88,15 @@ std::vector<std::pair<unsigned long, int>> accepted_connections(int port) {
 
 void shutdown_accepted_connections(int port) {
   for (const auto& [inode, fd] : accepted_connections(port)) {
+    shutdown_reading(fd, inode);
+  }
+}
+
+void shutdown_reading(int fd, unsigned long inode) {
+  // The number may have been closed and reused since it was listed: check it is still the
+  // same socket (narrowing that window to the two calls below).
+  struct stat st {};
+  if (fstat(fd, &st) == 0 && static_cast<unsigned long>(st.st_ino) == inode) {
     ::shutdown(fd, SHUT_RD);
   }
 }

@@ -27,6 +27,9 @@ void shutdown_accepted_connections(int port);
 // The connections this process accepted on `port`, as (inode, fd) pairs.
 std::vector<std::pair<unsigned long, int>> accepted_connections(int port);
 
+// shutdown(SHUT_RD) of `fd` if it is still the socket `inode` (see accepted_connections).
+void shutdown_reading(int fd, unsigned long inode);
+
 // Which process listens on TCP `port` ("name (pid N)"), read from /proc; "" when unknown (for
 // instance, another user's process).
 std::string who_listens(int port);

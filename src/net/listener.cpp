@@ -84,7 +84,7 @@ void reap(Listener::Impl& d, std::stop_token stop) {
       auto it = first_seen.find(inode);
       auto since = it == first_seen.end() ? now : it->second;
       if (now - since > deadline) {
-        ::shutdown(fd, SHUT_RD);
+        shutdown_reading(fd, inode);
         d.log(fmt::format("connection open for over {} s cut", d.opts.request_deadline_s));
         continue;
       }
