@@ -38,6 +38,12 @@ rm -f "$T/big.json"
 log "64 MiB POST answered $code in $(elapsed_since "$started") s"
 assert_eq 413 "$code" "status for a body over 64 MiB"
 
+step "a header line over 8 KB -> 400 (cpp-httplib's limit), and a JSON nested 100,000 deep -> 400"
+big_header="X-Big: $(head -c 100000 /dev/zero | tr '\0' a)"
+assert_eq 400 "$(post bighdr -H "$big_header" --data-binary "$unknown" "$CB")" "status for a 100 KB header"
+python3 -c 'print("[" * 100000 + "]" * 100000)' >"$T/deep.json"
+assert_eq 400 "$(post deep --data-binary "@$T/deep.json" "$CB")" "status for deeply nested JSON"
+
 step "the run is unharmed: its inputs still succeed"
 is_alive "$run_pid" || _fail_ctx "the run died"
 make_emails 3 >"$T/in.txt"
