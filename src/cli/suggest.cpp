@@ -1,5 +1,7 @@
 #include "cli/suggest.h"
 
+#include "core/names.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -7,23 +9,6 @@
 namespace cli {
 
 namespace {
-
-size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) {
-    row[j] = j;
-  }
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diagonal = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      size_t above = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = above;
-    }
-  }
-  return row[b.size()];
-}
 
 std::vector<std::string> long_options(const CLI::App& app) {
   std::vector<std::string> names;
@@ -38,16 +23,7 @@ std::vector<std::string> long_options(const CLI::App& app) {
 } // namespace
 
 std::string closest(const std::string& word, const std::vector<std::string>& candidates) {
-  std::string best;
-  size_t best_distance = 4;
-  for (const std::string& c : candidates) {
-    size_t d = edit_distance(word, c);
-    if (d < best_distance && d < word.size()) {
-      best = c;
-      best_distance = d;
-    }
-  }
-  return best;
+  return core::closest_name(word, candidates);
 }
 
 std::string suggest_for_typo(const CLI::App& app, int argc, const char* const* argv) {

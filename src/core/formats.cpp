@@ -1,6 +1,7 @@
 #include "core/formats.h"
 
 #include "core/error.h"
+#include "core/names.h"
 
 #include <fmt/format.h>
 
@@ -53,23 +54,6 @@ std::string quote_name(std::string_view s) {
     }
   }
   return out + "\"";
-}
-
-size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) {
-    row[j] = j;
-  }
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diagonal = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      size_t above = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] != b[j - 1] ? 1 : 0)});
-      diagonal = above;
-    }
-  }
-  return row[b.size()];
 }
 
 std::string join(const std::vector<std::string>& parts, std::string_view separator) {

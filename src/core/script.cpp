@@ -1,6 +1,7 @@
 #include "core/script.h"
 
 #include "core/error.h"
+#include "core/names.h"
 
 #include <fmt/format.h>
 
@@ -222,23 +223,6 @@ Filled fill_at(const Json& value, const TemplateInputs& inputs, const std::strin
 
 // --- validation ---------------------------------------------------------------------------------
 
-size_t edit_distance(const std::string& a, const std::string& b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) {
-    row[j] = j;
-  }
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diagonal = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      size_t above = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = above;
-    }
-  }
-  return row[b.size()];
-}
-
 // Collects every problem of one script, each naming the file and the JSON Pointer.
 class Validator {
 public:
@@ -251,15 +235,7 @@ public:
   void unknown_key(const std::string& at,
                    const std::string& key,
                    const std::vector<std::string>& known) {
-    std::string best;
-    size_t best_distance = 4; // farther than this is no useful suggestion
-    for (const std::string& k : known) {
-      size_t d = edit_distance(key, k);
-      if (d < best_distance && d < key.size()) {
-        best = k;
-        best_distance = d;
-      }
-    }
+    std::string best = closest_name(key, known);
     std::string list;
     for (const std::string& k : known) {
       list += (list.empty() ? "" : ", ") + k;
