@@ -1,5 +1,6 @@
 #include "core/journal.h"
 
+#include "core/clock.h"
 #include "core/error.h"
 #include "core/json.h"
 
@@ -16,16 +17,6 @@
 namespace core {
 
 namespace {
-
-std::string now_iso() {
-  auto now = std::chrono::system_clock::now();
-  auto secs = std::chrono::system_clock::to_time_t(now);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 std::optional<std::string> string_field(const Json& j, const char* key) {
   auto it = j.find(key);
@@ -191,15 +182,15 @@ void Journal::run_started(const std::string& token,
                           const std::string& listen,
                           const std::string& endpoint) {
   append(dump_line(Json{{"type", "run"},
-                        {"time", now_iso()},
+                        {"time", utc_now_iso()},
                         {"token", token},
                         {"listen", listen},
                         {"endpoint", endpoint}}));
 }
 
 void Journal::submitted(const std::string& key, const std::string& task_id) {
-  append(
-      dump_line(Json{{"type", "submit"}, {"time", now_iso()}, {"key", key}, {"task_id", task_id}}));
+  append(dump_line(
+      Json{{"type", "submit"}, {"time", utc_now_iso()}, {"key", key}, {"task_id", task_id}}));
 }
 
 void Journal::finished(const std::string& key,
@@ -207,7 +198,7 @@ void Journal::finished(const std::string& key,
                        const std::string& line,
                        const std::optional<std::string>& task_id,
                        bool unknown_outcome) {
-  Json record = {{"type", "result"}, {"time", now_iso()}, {"key", key}, {"status", status}};
+  Json record = {{"type", "result"}, {"time", utc_now_iso()}, {"key", key}, {"status", status}};
   if (task_id) {
     record["task_id"] = *task_id;
   }

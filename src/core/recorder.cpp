@@ -1,5 +1,6 @@
 #include "core/recorder.h"
 
+#include "core/clock.h"
 #include "core/error.h"
 #include "core/files.h"
 #include "core/inputs.h"
@@ -16,21 +17,7 @@
 
 namespace core {
 
-namespace {
-
-std::string now_iso_ms() {
-  auto now = std::chrono::system_clock::now();
-  auto secs = std::chrono::system_clock::to_time_t(now);
-  auto ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  return fmt::format("{}.{:03}Z", buf, ms);
-}
-
-} // namespace
+namespace {} // namespace
 
 Recorder::Recorder(std::string dir) : m_dir(std::move(dir)) {
   make_directories(m_dir);
@@ -49,7 +36,7 @@ void Recorder::record(const std::string& kind, Json event) {
     return;
   }
   unsigned long seq = ++m_seq;
-  Json out = {{"seq", seq}, {"time", now_iso_ms()}, {"kind", kind}};
+  Json out = {{"seq", seq}, {"time", utc_now_iso(true)}, {"kind", kind}};
   for (auto& [key, value] : event.items()) {
     out[key] = std::move(value);
   }

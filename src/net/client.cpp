@@ -1,6 +1,7 @@
 #include "net/client.h"
 
 #include "core/api.h"
+#include "core/clock.h"
 
 #include <fmt/format.h>
 #include <httplib.h>
@@ -168,10 +169,7 @@ SubmitResult Client::submit(const core::Json& request, std::stop_token stop) {
     }
     d.log(fmt::format("retrying in {} ms", decision.delay.count()));
     // Sleep, but wake at once on stop.
-    std::mutex m;
-    std::condition_variable_any cv;
-    std::unique_lock lock(m);
-    if (cv.wait_for(lock, stop, decision.delay, [] { return false; }) || stop.stop_requested()) {
+    if (!core::sleep_for(decision.delay, stop)) {
       return {SubmitResult::Kind::failed, {}, "interrupted before submitting: " + result.error, 0};
     }
   }

@@ -1,5 +1,6 @@
 #include "net/listener.h"
 
+#include "core/clock.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "net/http_server.h"
@@ -67,15 +68,9 @@ namespace {
 // takes milliseconds; an honest sender whose idle keep-alive connection is cut reconnects).
 void reap(Listener::Impl& d, std::stop_token stop) {
   std::map<unsigned long, std::chrono::steady_clock::time_point> first_seen;
-  std::mutex m;
-  std::condition_variable_any cv;
   const auto deadline = std::chrono::seconds(d.opts.request_deadline_s);
-  while (!stop.stop_requested()) {
-    {
-      std::unique_lock lock(m);
-      cv.wait_for(lock, stop, std::chrono::seconds(1), [] { return false; });
-    }
-    if (stop.stop_requested() || d.port == 0) {
+  while (core::sleep_for(std::chrono::seconds(1), stop)) {
+    if (d.port == 0) {
       continue;
     }
     auto now = std::chrono::steady_clock::now();

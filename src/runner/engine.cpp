@@ -1,6 +1,7 @@
 #include "runner/engine.h"
 
 #include "core/callback_route.h"
+#include "core/clock.h"
 #include "core/error.h"
 #include "core/log.h"
 
@@ -87,11 +88,7 @@ void Engine::interrupt(int signo) {
                                   "tasks in flight (signal again to stop now)",
                                   std::chrono::duration<double>(m_config.grace).count()));
     std::jthread timer([this](std::stop_token st) {
-      std::mutex m;
-      std::condition_variable_any cv;
-      std::unique_lock lock(m);
-      cv.wait_for(lock, st, m_config.grace, [] { return false; });
-      if (!st.stop_requested()) {
+      if (core::sleep_for(m_config.grace, st)) {
         stop_now(); // the grace period ended (not the run: then the engine stops the timer)
       }
     });
@@ -577,18 +574,12 @@ int Engine::exit_code() const {
 void Engine::watch(std::stop_token stop) {
   // Optexity retries a callback for 5 minutes, then gives up; a worker crash sends none. When
   // nothing at all has arrived for a while, ask the service about the tasks in flight.
-  std::mutex m;
-  std::condition_variable_any cv;
   Clock::time_point last_check = Clock::now();
   bool warned = false;
-  while (!stop.stop_requested()) {
-    {
-      std::unique_lock lock(m);
-      cv.wait_for(lock, stop, std::chrono::milliseconds(200), [] { return false; });
-    }
+  while (core::sleep_for(std::chrono::milliseconds(200), stop)) {
     auto now = Clock::now();
     auto silent_since = std::max(m_tracker.last_delivery(), last_check);
-    if (stop.stop_requested() || now - silent_since < m_config.watchdog) {
+    if (now - silent_since < m_config.watchdog) {
       continue;
     }
     last_check = now;
@@ -613,11 +604,10 @@ void Engine::watch(std::stop_token stop) {
         continue;
       }
       if (!warned) {
-        // The task may have just finished, its callback on the way: give it a moment before
-        // calling the callbacks lost.
-        std::unique_lock lock(m);
-        cv.wait_for(lock, stop, std::chrono::seconds(2), [&] { return slot->waiter->done(); });
-        if (slot->waiter->done() || stop.stop_requested()) {
+        // The task may have just finished, its callback on the way: give it a moment (woken
+        // at once if it comes) before calling the callbacks lost.
+        if (slot->waiter->wait_until(Clock::now() + std::chrono::seconds(2), stop) ||
+            stop.stop_requested()) {
           break;
         }
         core::log_warning(fmt::format(
@@ -640,16 +630,7 @@ void Engine::tick(std::stop_token stop) {
     return;
   }
   const auto period = live ? std::chrono::milliseconds(200) : std::chrono::milliseconds(2000);
-  std::mutex m;
-  std::condition_variable_any cv;
-  while (!stop.stop_requested()) {
-    {
-      std::unique_lock lock(m);
-      cv.wait_for(lock, stop, period, [] { return false; });
-    }
-    if (stop.stop_requested()) {
-      break;
-    }
+  while (core::sleep_for(period, stop)) {
     size_t pulled = 0;
     size_t in_flight = 0;
     {
