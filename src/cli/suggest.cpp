@@ -22,10 +22,6 @@ std::vector<std::string> long_options(const CLI::App& app) {
 
 } // namespace
 
-std::string closest(const std::string& word, const std::vector<std::string>& candidates) {
-  return core::closest_name(word, candidates);
-}
-
 std::string suggest_for_typo(const CLI::App& app, int argc, const char* const* argv) {
   // The subcommand the user meant: the first word that is not an option.
   const CLI::App* sub = nullptr;
@@ -45,7 +41,7 @@ std::string suggest_for_typo(const CLI::App& app, int argc, const char* const* a
       }
     }
     if (!sub) {
-      std::string guess = closest(word, subcommand_names);
+      std::string guess = core::closest_name(word, subcommand_names);
       return guess.empty()
                  ? ""
                  : fmt::format("unknown command \"{}\": did you mean \"{}\"?", word, guess);
@@ -65,7 +61,7 @@ std::string suggest_for_typo(const CLI::App& app, int argc, const char* const* a
     if (std::find(names.begin(), names.end(), word) != names.end()) {
       continue;
     }
-    std::string guess = closest(word, names);
+    std::string guess = core::closest_name(word, names);
     if (!guess.empty()) {
       return fmt::format("unknown option {}: did you mean {}?", word, guess);
     }

@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <sys/uio.h>
 #include <unistd.h>
 
 namespace core {
@@ -24,25 +25,19 @@ Json failure_line(const std::string& status,
   return line;
 }
 
-Json result_line(Json payload, const Json& input) {
-  payload["input"] = input;
-  return payload;
-}
-
 std::string line_status(const Json& line) {
   auto it = line.find("status");
   return it != line.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
 void LineWriter::write_line(const std::string& text) {
-  std::string buf;
-  buf.reserve(text.size() + 1);
-  buf += text;
-  buf += '\n';
-  const char* p = buf.data();
-  size_t left = buf.size();
-  while (left > 0) {
-    ssize_t n = ::write(m_fd, p, left);
+  // The line and its newline in one writev: no copy of a large line just to end it.
+  char newline = '\n';
+  iovec parts[2] = {{const_cast<char*>(text.data()), text.size()}, {&newline, 1}};
+  iovec* part = parts;
+  int count = 2;
+  while (count > 0) {
+    ssize_t n = ::writev(m_fd, part, count);
     if (n < 0) {
       if (errno == EINTR) {
         continue;
@@ -52,8 +47,17 @@ void LineWriter::write_line(const std::string& text) {
       }
       throw Error(fmt::format("cannot write to stdout: {}", std::strerror(errno)));
     }
-    p += n;
-    left -= static_cast<size_t>(n);
+    // A short write: skip what went out and write the rest.
+    auto done = static_cast<size_t>(n);
+    while (count > 0 && done >= part->iov_len) {
+      done -= part->iov_len;
+      ++part;
+      --count;
+    }
+    if (count > 0) {
+      part->iov_base = static_cast<char*>(part->iov_base) + done;
+      part->iov_len -= done;
+    }
   }
 }
 

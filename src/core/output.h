@@ -14,10 +14,6 @@ Json failure_line(const std::string& status,
                   const Json& input,
                   const std::optional<std::string>& task_id = std::nullopt);
 
-// The line of a completed task: the callback payload as received, plus `input` (the submitted
-// input_parameters).
-Json result_line(Json payload, const Json& input);
-
 // The status of a line ("" when it has none).
 std::string line_status(const Json& line);
 
