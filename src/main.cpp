@@ -1,6 +1,7 @@
 // optexity-chain: chain Optexity browser automations with callbacks instead of polling.
 // main only wires subcommands to code; each subcommand lives in src/cli/.
 #include "cli/emulator_command.h"
+#include "cli/flow_command.h"
 #include "cli/replay_command.h"
 #include "cli/run_command.h"
 #include "cli/status_command.h"
@@ -41,6 +42,9 @@ int real_main(int argc, char** argv) {
   cli::RunCommandOptions run_opts;
   CLI::App* run_cmd = cli::register_run_command(app, run_opts);
   run_cmd->footer(core::k_exit_code_help);
+  cli::FlowCommandOptions flow_opts;
+  CLI::App* flow_cmd = cli::register_flow_command(app, flow_opts);
+  flow_cmd->footer(core::k_exit_code_help);
   net::EmulatorOptions emulator_opts;
   CLI::App* emulator_cmd = cli::register_emulator_command(app, emulator_opts);
   cli::StatusCommandOptions status_opts;
@@ -67,6 +71,9 @@ int real_main(int argc, char** argv) {
   try {
     if (run_cmd->parsed()) {
       return cli::run_run_command(run_opts);
+    }
+    if (flow_cmd->parsed()) {
+      return cli::run_flow_command(flow_opts);
     }
     if (emulator_cmd->parsed()) {
       return cli::run_emulator_command(emulator_opts);

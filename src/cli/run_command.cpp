@@ -17,15 +17,20 @@
 namespace cli {
 
 CLI::App* register_run_command(CLI::App& app, RunCommandOptions& opts) {
-  auto& r = opts.run;
   CLI::App* cmd = app.add_subcommand(
       "run", "Submit one automation per input and print each result as one JSON line");
-
-  auto* inputs = "Inputs";
-  cmd->add_option("--endpoint", r.request.endpoint, "Automation (endpoint_name) to run")
+  cmd->add_option("--endpoint", opts.run.request.endpoint, "Automation (endpoint_name) to run")
       ->required()
-      ->group(inputs)
+      ->group("Inputs")
       ->type_name("NAME");
+  add_shared_options(cmd, opts, Command::run);
+  return cmd;
+}
+
+void add_shared_options(CLI::App* cmd, RunCommandOptions& opts, Command command) {
+  auto& r = opts.run;
+  const bool run = command == Command::run;
+  auto* inputs = "Inputs";
   auto* emails = cmd->add_option("--emails",
                                  r.emails_path,
                                  "File with one email per line ('-' reads stdin as it streams); "
@@ -50,50 +55,54 @@ CLI::App* register_run_command(CLI::App& app, RunCommandOptions& opts) {
       ->capture_default_str()
       ->group(inputs)
       ->type_name("NAME");
-  cmd->add_option(
-         "--set", opts.set, "NAME=VALUE: a constant parameter added to every input (repeatable)")
-      ->group(inputs)
-      ->type_name("NAME=VALUE");
-  cmd->add_option("--secure-parameters",
-                  r.secure_parameters_path,
-                  "JSON file of secure_parameters (1Password, AWS Secrets Manager or TOTP "
-                  "references) added to every request")
-      ->check(CLI::ExistingFile)
-      ->group(inputs);
-  cmd->add_option("--map",
-                  r.map_specs,
-                  "NAME=POINTER: with --input, each line is a record (another run's output) and "
-                  "parameter NAME comes from its field at the JSON Pointer (repeatable)")
-      ->group(inputs)
-      ->type_name("NAME=POINTER");
-  cmd->add_option("--where-status",
-                  r.where_status,
-                  "Submit only records with this status (default with --map: success); others "
-                  "are passed to stdout unchanged")
-      ->check(CLI::IsMember({"success",
-                             "failed",
-                             "killed",
-                             "cancelled",
-                             "timeout",
-                             "submit_failed",
-                             "invalid_input",
-                             "interrupted"}))
-      ->group(inputs);
-  cmd->add_flag("--carry",
-                r.carry,
-                "Keep each incoming record (without final_screenshot) under \"from\" in its line")
-      ->group(inputs);
-  cmd->add_flag("--dry-run",
-                r.dry_run,
-                "Print the requests that would be sent (key redacted), one JSON line each; "
-                "submit nothing")
-      ->group(inputs);
+  if (run) {
+    cmd->add_option(
+           "--set", opts.set, "NAME=VALUE: a constant parameter added to every input (repeatable)")
+        ->group(inputs)
+        ->type_name("NAME=VALUE");
+    cmd->add_option("--secure-parameters",
+                    r.secure_parameters_path,
+                    "JSON file of secure_parameters (1Password, AWS Secrets Manager or TOTP "
+                    "references) added to every request")
+        ->check(CLI::ExistingFile)
+        ->group(inputs);
+    cmd->add_option("--map",
+                    r.map_specs,
+                    "NAME=POINTER: with --input, each line is a record (another run's output) and "
+                    "parameter NAME comes from its field at the JSON Pointer (repeatable)")
+        ->group(inputs)
+        ->type_name("NAME=POINTER");
+    cmd->add_option("--where-status",
+                    r.where_status,
+                    "Submit only records with this status (default with --map: success); others "
+                    "are passed to stdout unchanged")
+        ->check(CLI::IsMember({"success",
+                               "failed",
+                               "killed",
+                               "cancelled",
+                               "timeout",
+                               "submit_failed",
+                               "invalid_input",
+                               "interrupted"}))
+        ->group(inputs);
+    cmd->add_flag("--carry",
+                  r.carry,
+                  "Keep each incoming record (without final_screenshot) under \"from\" in its line")
+        ->group(inputs);
+    cmd->add_flag("--dry-run",
+                  r.dry_run,
+                  "Print the requests that would be sent (key redacted), one JSON line each; "
+                  "submit nothing")
+        ->group(inputs);
+  }
 
-  cmd->add_option("--unique",
-                  r.request.unique,
-                  "A unique_parameter_names entry (repeatable; default for --emails: email)")
-      ->group(inputs)
-      ->type_name("NAME");
+  if (run) {
+    cmd->add_option("--unique",
+                    r.request.unique,
+                    "A unique_parameter_names entry (repeatable; default for --emails: email)")
+        ->group(inputs)
+        ->type_name("NAME");
+  }
 
   auto* service = "Service";
   cmd->add_option("--api-url",
@@ -176,14 +185,17 @@ CLI::App* register_run_command(CLI::App& app, RunCommandOptions& opts) {
                 opts.no_preflight,
                 "With --public-url: skip the probe that checks the URL reaches this listener")
       ->group(waiting);
-  cmd->add_option("--watchdog",
-                  r.watchdog_seconds,
-                  "Seconds without any callback, with tasks in flight, before checking their "
-                  "status with the service")
-      ->check(CLI::PositiveNumber)
-      ->capture_default_str()
-      ->group(waiting)
-      ->type_name("SECONDS");
+  if (run) {
+    cmd->add_option("--watchdog",
+                    r.watchdog_seconds,
+                    "Seconds without any callback, with tasks in flight, before checking their "
+                    "status with the service")
+        ->check(CLI::PositiveNumber)
+        ->capture_default_str()
+        ->group(waiting)
+        ->type_name("SECONDS");
+  }
+
   opts.listen_option =
       cmd->add_option("--listen",
                       opts.listen,
@@ -250,14 +262,17 @@ CLI::App* register_run_command(CLI::App& app, RunCommandOptions& opts) {
                 r.resubmit_unfinished,
                 "With --state: resubmit tasks that may still be running (may run them twice)")
       ->group(journal);
-  cmd->add_option("--grace",
-                  r.grace_seconds,
-                  "After SIGINT/SIGTERM, seconds to keep waiting for tasks in flight (a second "
-                  "signal exits at once)")
-      ->check(CLI::NonNegativeNumber)
-      ->capture_default_str()
-      ->group(journal)
-      ->type_name("SECONDS");
+  if (run) {
+    cmd->add_option("--grace",
+                    r.grace_seconds,
+                    "After SIGINT/SIGTERM, seconds to keep waiting for tasks in flight (a second "
+                    "signal exits at once)")
+        ->check(CLI::NonNegativeNumber)
+        ->capture_default_str()
+        ->group(journal)
+        ->type_name("SECONDS");
+  }
+
   cmd->add_option("--progress",
                   r.progress,
                   "auto: a live status line when stderr is a terminal; json: a status object on "
@@ -268,18 +283,23 @@ CLI::App* register_run_command(CLI::App& app, RunCommandOptions& opts) {
          "--color", opts.color, "Colour on stderr: auto (terminal, no NO_COLOR), always, never")
       ->check(CLI::IsMember({"auto", "always", "never"}))
       ->capture_default_str();
-  cmd->add_option("--record",
-                  r.record_dir,
-                  "Store every callback received (raw body, headers without credentials) and "
-                  "every submit exchange in DIR, one file per event, for `replay`")
-      ->type_name("DIR");
-  cmd->add_flag("--stats",
-                r.stats,
-                "At the end, print on stderr the latency from each callback's arrival to its "
-                "line on stdout (p50, p99, max)");
+  if (run) {
+    cmd->add_option("--record",
+                    r.record_dir,
+                    "Store every callback received (raw body, headers without credentials) and "
+                    "every submit exchange in DIR, one file per event, for `replay`")
+        ->type_name("DIR");
+  }
+
+  if (run) {
+    cmd->add_flag("--stats",
+                  r.stats,
+                  "At the end, print on stderr the latency from each callback's arrival to its "
+                  "line on stdout (p50, p99, max)");
+  }
+
   cmd->add_flag("-q,--quiet", opts.quiet, "Only errors on stderr");
   cmd->add_flag("-v,--verbose", opts.verbose, "Debug lines on stderr (the key is never shown)");
-  return cmd;
 }
 
 namespace {
@@ -306,7 +326,7 @@ void parse_listen(const std::string& text, std::string& host, int& port) {
 
 } // namespace
 
-int run_run_command(RunCommandOptions& opts) {
+void prepare_options(RunCommandOptions& opts) {
   auto& r = opts.run;
   core::set_verbosity(opts.quiet     ? core::Verbosity::quiet
                       : opts.verbose ? core::Verbosity::verbose
@@ -334,6 +354,16 @@ int run_run_command(RunCommandOptions& opts) {
     }
     core::load_script(r.emulator.script_path); // every problem reported before anything starts
   }
+  parse_listen(opts.listen, r.listen_host, r.listen_port);
+  r.listen_given = opts.listen_option && opts.listen_option->count() > 0;
+  if (r.callback_path.empty() || r.callback_path.front() != '/') {
+    throw core::Error("--callback-path must start with '/'");
+  }
+}
+
+int run_run_command(RunCommandOptions& opts) {
+  prepare_options(opts);
+  auto& r = opts.run;
   if (r.emails_path.empty() && r.input_path.empty()) {
     throw core::Error("run: give the inputs with --emails FILE or --input FILE ('-' for stdin)");
   }
@@ -349,11 +379,6 @@ int run_run_command(RunCommandOptions& opts) {
       throw core::Error(fmt::format("--set: expected NAME=VALUE, got \"{}\"", item));
     }
     r.set_params[item.substr(0, eq)] = core::Json::array({item.substr(eq + 1)});
-  }
-  parse_listen(opts.listen, r.listen_host, r.listen_port);
-  r.listen_given = opts.listen_option && opts.listen_option->count() > 0;
-  if (r.callback_path.empty() || r.callback_path.front() != '/') {
-    throw core::Error("--callback-path must start with '/'");
   }
   return runner::run(r);
 }

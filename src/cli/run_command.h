@@ -24,6 +24,15 @@ struct RunCommandOptions {
   CLI::Option* listen_option = nullptr; // to tell an explicit --listen from the default
 };
 
+// The options `run` and `flow` share (items, service, listener, results, journal, output);
+// `run` adds its own (--set, --map, --dry-run, --record, ...).
+enum class Command { run, flow };
+void add_shared_options(CLI::App* cmd, RunCommandOptions& opts, Command command);
+
+// Resolves keys and secrets (flags, files, environment), the listen address and the checks
+// every command shares; throws core::Error.
+void prepare_options(RunCommandOptions& opts);
+
 // `optexity-chain run`: registers the subcommand and its options (filling `opts`).
 CLI::App* register_run_command(CLI::App& app, RunCommandOptions& opts);
 

@@ -84,6 +84,16 @@ std::string as_text(const Json& value) {
   return dump_line(value);
 }
 
+// With keep_unresolved: a reference to a step without a result, or to the element outside a
+// foreach, stays as written.
+bool unresolved(const TemplateRef& ref, const TemplateScope& scope) {
+  if (!scope.keep_unresolved) {
+    return false;
+  }
+  return (ref.source == TemplateRef::Source::step && (!scope.result || !scope.result(ref.step))) ||
+         (ref.source == TemplateRef::Source::each && !scope.each);
+}
+
 Json render_string(const std::string& text, const TemplateScope& scope, bool* single) {
   TemplateString t = parse_template(text);
   *single = false;
@@ -91,8 +101,7 @@ Json render_string(const std::string& text, const TemplateScope& scope, bool* si
     return text;
   }
   if (t.is_single_ref()) {
-    if (scope.keep_unresolved && t.parts[0].ref->source == TemplateRef::Source::step &&
-        !scope.result(t.parts[0].ref->step)) {
+    if (unresolved(*t.parts[0].ref, scope)) {
       return text;
     }
     *single = true;
@@ -102,8 +111,7 @@ Json render_string(const std::string& text, const TemplateScope& scope, bool* si
   for (const auto& part : t.parts) {
     out += part.literal;
     if (part.ref) {
-      if (scope.keep_unresolved && part.ref->source == TemplateRef::Source::step &&
-          !scope.result(part.ref->step)) {
+      if (unresolved(*part.ref, scope)) {
         out += part.ref->text;
       } else {
         out += as_text(resolve_ref(*part.ref, scope));

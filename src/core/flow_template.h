@@ -32,7 +32,9 @@ struct TemplateString {
   };
   std::vector<Part> parts;
   // The string is exactly one reference (its value replaces the string, keeping its type).
-  bool is_single_ref() const { return parts.size() == 1 && parts[0].ref.has_value(); }
+  bool is_single_ref() const {
+    return parts.size() == 1 && parts[0].ref.has_value() && parts[0].literal.empty();
+  }
   bool has_refs() const;
 };
 
@@ -66,7 +68,8 @@ struct TemplateScope {
   const Json* each = nullptr; // set in a foreach step
   // The result of a finished step, or nullptr when it has none.
   std::function<const Json*(const std::string& step)> result;
-  // Leave references to steps without a result as written (for --plan) instead of failing.
+  // Leave references to steps without a result, and to the element when there is none, as
+  // written (for --plan) instead of failing.
   bool keep_unresolved = false;
 };
 

@@ -4,6 +4,8 @@
 #include "core/clock.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "runner/progress_view.h"
+#include "runner/reconcile.h"
 
 #include <fmt/format.h>
 
@@ -59,14 +61,18 @@ Json Engine::build_request(const core::Input& input, const std::string& key) con
   if (secure.is_object() && !secure.empty()) {
     request["secure_parameters"] = secure;
   }
-  if (!m_config.token.empty()) {
-    request["task_callback_url"] =
-        m_config.callback_base + core::callback_suffix(m_config.callback_path, m_config.token, key);
-  }
-  if (!m_config.callback_key.empty()) {
-    request["task_callback_api_key"] = m_config.callback_key;
-  }
+  add_callback_fields(request, m_config, key);
   return request;
+}
+
+void add_callback_fields(Json& request, const EngineConfig& config, const std::string& key) {
+  if (!config.token.empty()) {
+    request["task_callback_url"] =
+        config.callback_base + core::callback_suffix(config.callback_path, config.token, key);
+  }
+  if (!config.callback_key.empty()) {
+    request["task_callback_api_key"] = config.callback_key;
+  }
 }
 
 void Engine::interrupt(int signo) {
@@ -406,38 +412,7 @@ void Engine::expire(Slot& slot) {
 }
 
 std::optional<Json> Engine::reconcile(const std::string& task_id) {
-  net::StatusReply status = m_client.task_status(task_id);
-  // A transport failure (not an answer) is worth two more tries before calling it a timeout.
-  for (int attempt = 1;
-       attempt <= 2 && !status.available && status.http_status == 0 &&
-       status.error.find("no status API") == std::string::npos && !m_stop.stop_requested();
-       ++attempt) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(200 * attempt));
-    status = m_client.task_status(task_id);
-  }
-  if (!status.available) {
-    core::log_debug(fmt::format("status check for {}: {}", task_id, status.error));
-    return std::nullopt;
-  }
-  const Json* task = status.body.contains("task") ? &status.body["task"] : &status.body;
-  std::string state = task->is_object() && task->contains("status") && (*task)["status"].is_string()
-                          ? (*task)["status"].get<std::string>()
-                          : std::string();
-  core::log_debug(
-      fmt::format("status check for {}: {}", task_id, state.empty() ? status.error : state));
-  if (!core::is_terminal_status(state)) {
-    return std::nullopt;
-  }
-  net::StatusReply data = m_client.callback_data(task_id, m_config.request.endpoint);
-  if (!data.available || !data.error.empty()) {
-    core::log_debug(fmt::format("get_callback_data for {}: {}", task_id, data.error));
-    return std::nullopt;
-  }
-  Json payload = data.body.contains("data") ? data.body["data"] : data.body;
-  if (!payload.is_object()) {
-    return std::nullopt;
-  }
-  return payload;
+  return fetch_final_result(m_client, task_id, m_config.request.endpoint, m_stop.get_token());
 }
 
 void Engine::print(Slot& slot, Json line) {
@@ -623,34 +598,23 @@ void Engine::watch(std::stop_token stop) {
 }
 
 void Engine::tick(std::stop_token stop) {
-  const bool live = m_config.progress == EngineConfig::ProgressMode::live &&
-                    core::stderr_is_tty() && core::verbosity() != core::Verbosity::quiet;
-  const bool json = m_config.progress == EngineConfig::ProgressMode::json;
-  if (!live && !json) {
-    return;
-  }
-  const auto period = live ? std::chrono::milliseconds(200) : std::chrono::milliseconds(2000);
-  while (core::sleep_for(period, stop)) {
-    size_t pulled = 0;
-    size_t in_flight = 0;
-    {
-      std::lock_guard lock(m_mutex);
-      pulled = m_first_index + m_slots.size();
-      in_flight = m_in_flight;
-    }
-    auto known = m_source.size();
-    std::lock_guard lock(m_progress_mutex);
-    m_progress.set_total(known.value_or(pulled), known.has_value());
-    m_progress.set_in_flight(in_flight);
-    if (live) {
-      core::set_live_status(m_progress.status_line(Clock::now()));
-    } else {
-      core::log_always("progress: " + core::dump_line(m_progress.status_json(Clock::now())));
-    }
-  }
-  if (live) {
-    core::set_live_status("");
-  }
+  show_progress(
+      m_config.progress,
+      m_progress,
+      m_progress_mutex,
+      [this](core::Progress& progress) {
+        size_t pulled = 0;
+        size_t in_flight = 0;
+        {
+          std::lock_guard lock(m_mutex);
+          pulled = m_first_index + m_slots.size();
+          in_flight = m_in_flight;
+        }
+        auto known = m_source.size();
+        progress.set_total(known.value_or(pulled), known.has_value());
+        progress.set_in_flight(in_flight);
+      },
+      stop);
 }
 
 int Engine::execute() {
@@ -709,12 +673,8 @@ int Engine::execute() {
   watchdog.request_stop();
   ticker.request_stop();
   ticker.join();
-  if (m_config.summary && code != core::to_int(core::ExitCode::stdout_closed) &&
-      core::verbosity() != core::Verbosity::quiet) {
-    std::lock_guard lock(m_progress_mutex);
-    for (const std::string& line : m_progress.summary_lines(Clock::now())) {
-      core::log_info(line);
-    }
+  if (m_config.summary && code != core::to_int(core::ExitCode::stdout_closed)) {
+    print_summary(m_progress, m_progress_mutex);
   }
   if (m_config.stats && code != core::to_int(core::ExitCode::stdout_closed)) {
     core::log_always("stats: " + m_latency.summary());

@@ -60,6 +60,10 @@ struct EngineConfig {
   std::function<void(core::Json&)> finish_line;
 };
 
+// Adds what lets the service call back: the per-run callback URL naming `key` (with
+// --public-url) and the callback key.
+void add_callback_fields(core::Json& request, const EngineConfig& config, const std::string& key);
+
 // The orchestration of one run. Submitting threads pull inputs and submit them, keeping at most
 // `parallel` inputs between "pulled" and "printed" (a finished task whose line waits for an
 // earlier one still counts). The writer (the thread calling execute) prints each input's line:
@@ -130,7 +134,7 @@ private:
   Deadlines m_deadlines; // unordered: accepted tasks by deadline
 
   core::LatencyStats m_latency;
-  mutable std::mutex m_progress_mutex;
+  std::mutex m_progress_mutex;
   core::Progress m_progress{core::Clock::now()};
   size_t m_printed = 0;
   size_t m_succeeded = 0;

@@ -84,20 +84,8 @@ int print_requests(const RunOptions& opts,
       Json body = engine.build_request(*input, {});
       std::string key = keys.next(
           core::content_hash(opts.request.endpoint, body["input_parameters"], input->secure));
-      Json headers = {{"content-type", "application/json"}};
-      if (!opts.api_key.empty()) {
-        headers["x-api-key"] = "<redacted>";
-      }
-      Json line = {{"method", "POST"},
-                   {"url",
-                    opts.emulate ? std::string("(the embedded emulator)/api/v1/inference")
-                                 : api.inference.origin() + api.inference.path},
-                   {"headers", headers},
-                   {"body", engine.build_request(*input, key)}};
-      if (line["body"].contains("task_callback_api_key")) {
-        line["body"]["task_callback_api_key"] = "<redacted>";
-      }
-      out.write_line(core::dump_line(line));
+      out.write_line(
+          core::dump_line(describe_request(opts, api, engine.build_request(*input, key))));
     }
   } catch (const core::StdoutClosed&) {
     return core::to_int(core::ExitCode::stdout_closed);

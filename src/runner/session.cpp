@@ -186,6 +186,22 @@ net::ClientOptions client_options(const RunOptions& opts, const std::string& api
   return c;
 }
 
+Json describe_request(const RunOptions& opts, const core::ApiEndpoints& api, Json body) {
+  Json headers = {{"content-type", "application/json"}};
+  if (!opts.api_key.empty()) {
+    headers["x-api-key"] = "<redacted>";
+  }
+  if (body.contains("task_callback_api_key")) {
+    body["task_callback_api_key"] = "<redacted>";
+  }
+  return Json{{"method", "POST"},
+              {"url",
+               opts.emulate ? std::string("(the embedded emulator)/api/v1/inference")
+                            : api.inference.origin() + api.inference.path},
+              {"headers", std::move(headers)},
+              {"body", std::move(body)}};
+}
+
 std::unique_ptr<core::Journal> open_journal(const std::string& path,
                                             core::JournalState& journaled) {
   journaled = core::load_journal(path);

@@ -68,6 +68,9 @@ private:
 // A client for `api_url` with the run's key, timeouts and retry policy.
 net::ClientOptions client_options(const RunOptions& opts, const std::string& api_url);
 
+// A request as --dry-run and --plan show it: {method, url, headers, body}, secrets redacted.
+core::Json describe_request(const RunOptions& opts, const core::ApiEndpoints& api, core::Json body);
+
 // --public-url without trailing slashes: the callback path follows it.
 std::string callback_base(std::string url);
 

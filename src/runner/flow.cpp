@@ -1,0 +1,131 @@
+#include "runner/flow.h"
+
+#include "core/error.h"
+#include "core/files.h"
+#include "core/flow.h"
+#include "core/log.h"
+#include "core/output.h"
+#include "core/url.h"
+#include "runner/flow_engine.h"
+#include "runner/session.h"
+#include "runner/signals.h"
+
+#include <fmt/format.h>
+
+namespace runner {
+
+using core::Json;
+
+namespace {
+
+// --plan: for the first item (or none), each step in order with the request it would send.
+// References to results not known before running stay as written ({{login:/...}}, {{each}}).
+int print_plan(const core::Flow& flow, const FlowOptions& opts) {
+  Json item = Json::object();
+  std::string where = "no item (--input not given): item references stay as written";
+  if (!opts.run.input_path.empty() || !opts.run.emails_path.empty()) {
+    auto source = load_inputs(opts.run);
+    auto first = source->next();
+    if (!first) {
+      throw core::Error("--plan: the input has no item to show the plan for");
+    }
+    if (!first->error.empty()) {
+      throw core::Error(fmt::format("--plan: the first item cannot be read: {}", first->error));
+    }
+    item = first->params;
+    where = first->where;
+  }
+  core::log_info(fmt::format("plan of flow \"{}\" for {}", flow.name, where));
+  EngineConfig config = engine_config(opts.run, nullptr);
+  if (!opts.run.public_url.empty()) {
+    config.token = "<token>";
+    config.callback_base = callback_base(opts.run.public_url);
+  }
+  core::ApiEndpoints api = core::resolve_api_url(opts.run.api_url);
+  core::LineWriter out;
+  bool ok = true;
+  try {
+    for (size_t index : flow.order) {
+      const core::FlowStep& step = flow.steps[index];
+      Json line = {{"step", step.id}, {"endpoint", step.endpoint}};
+      Json needs = Json::array();
+      for (size_t d : step.deps) {
+        needs.push_back(flow.steps[d].id);
+      }
+      line["needs"] = needs;
+      if (step.when) {
+        Json when = Json::object();
+        for (const auto& c : *step.when) {
+          when[flow.steps[c.step].id] = c.statuses;
+        }
+        line["when"] = when;
+      }
+      if (step.foreach) {
+        line["foreach"] = step.foreach->text;
+      }
+      line["on_failure"] = step.on_failure == core::OnFailure::stop ? "stop" : "continue";
+      if (step.retries > 0) {
+        line["retries"] = step.retries;
+      }
+      if (step.timeout) {
+        line["timeout_s"] = std::chrono::duration<double>(*step.timeout).count();
+      }
+      core::TemplateScope scope;
+      scope.item = &item;
+      scope.result = [](const std::string&) -> const Json* { return nullptr; };
+      scope.keep_unresolved = true;
+      try {
+        core::FlowJob job;
+        job.step = index;
+        job.params = core::to_input_parameters(core::render_template(step.input, scope));
+        job.secure = step.secure.is_null() ? Json() : core::render_template(step.secure, scope);
+        line["request"] =
+            describe_request(opts.run, api, build_flow_request(step, job, config, "<job>"));
+      } catch (const core::TemplateError& e) {
+        ok = false;
+        line["error"] = fmt::format("step \"{}\": {}", step.id, e.what());
+      }
+      out.write_line(core::dump_line(line));
+    }
+  } catch (const core::StdoutClosed&) {
+    return core::to_int(core::ExitCode::stdout_closed);
+  }
+  return ok ? 0 : core::to_int(core::ExitCode::task_failed);
+}
+
+} // namespace
+
+int run_flow(const FlowOptions& opts) {
+  core::Flow flow = core::load_flow(opts.flow_path); // every problem before anything starts
+  if (opts.plan) {
+    return print_plan(flow, opts);
+  }
+  const RunOptions& r = opts.run;
+  if (!r.public_url.empty() && !core::parse_url(r.public_url)) {
+    throw core::Error(fmt::format("--public-url: not an http(s) URL: \"{}\"", r.public_url));
+  }
+  for (const std::string& dir : {r.results.screenshots_dir, r.results.downloads_dir}) {
+    if (!dir.empty()) {
+      core::make_directories(dir);
+    }
+  }
+  std::unique_ptr<core::InputSource> items = load_inputs(r);
+  EngineConfig config = engine_config(r, nullptr);
+  core::JournalState journaled;
+  std::unique_ptr<core::Journal> journal;
+  if (!r.state_path.empty()) {
+    journal = open_journal(r.state_path, journaled);
+    config.journal = journal.get();
+    config.resume = &journaled;
+  }
+  set_callback_urls(r, journaled, config);
+  core::Tracker tracker;
+  Session session(r, config, tracker, journaled, journal.get(), nullptr, "flow:" + flow.name);
+  FlowEngine engine(flow, config, *items, tracker, session.service());
+  SignalWatcher signals([&engine](int signo) { engine.interrupt(signo); });
+  int code = engine.execute();
+  session.stop();
+  return code;
+}
+
+} // namespace runner

@@ -1,0 +1,51 @@
+#include "runner/reconcile.h"
+
+#include "core/api.h"
+#include "core/clock.h"
+#include "core/log.h"
+
+#include <fmt/format.h>
+
+namespace runner {
+
+using core::Json;
+
+std::optional<Json> fetch_final_result(net::Service& service,
+                                       const std::string& task_id,
+                                       const std::string& endpoint,
+                                       std::stop_token stop) {
+  net::StatusReply status = service.task_status(task_id);
+  // A transport failure (not an answer) is worth two more tries before calling it a timeout.
+  for (int attempt = 1;
+       attempt <= 2 && !status.available && status.http_status == 0 &&
+       status.error.find("no status API") == std::string::npos && !stop.stop_requested();
+       ++attempt) {
+    core::sleep_for(std::chrono::milliseconds(200 * attempt), stop);
+    status = service.task_status(task_id);
+  }
+  if (!status.available) {
+    core::log_debug(fmt::format("status check for {}: {}", task_id, status.error));
+    return std::nullopt;
+  }
+  const Json* task = status.body.contains("task") ? &status.body["task"] : &status.body;
+  std::string state = task->is_object() && task->contains("status") && (*task)["status"].is_string()
+                          ? (*task)["status"].get<std::string>()
+                          : std::string();
+  core::log_debug(
+      fmt::format("status check for {}: {}", task_id, state.empty() ? status.error : state));
+  if (!core::is_terminal_status(state)) {
+    return std::nullopt;
+  }
+  net::StatusReply data = service.callback_data(task_id, endpoint);
+  if (!data.available || !data.error.empty()) {
+    core::log_debug(fmt::format("get_callback_data for {}: {}", task_id, data.error));
+    return std::nullopt;
+  }
+  Json payload = data.body.contains("data") ? data.body["data"] : data.body;
+  if (!payload.is_object()) {
+    return std::nullopt;
+  }
+  return payload;
+}
+
+} // namespace runner
