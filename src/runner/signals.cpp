@@ -1,5 +1,6 @@
 #include "runner/signals.h"
 
+#include <chrono>
 #include <csignal>
 #include <ctime>
 #include <pthread.h>
@@ -26,9 +27,19 @@ SignalWatcher::SignalWatcher(std::function<void(int)> on_signal)
     sigaddset(&set, SIGUSR1);
     // The destructor sends SIGUSR1 to this thread; the timeout only guards against a lost one.
     timespec tick{1, 0};
+    int last_sig = 0;
+    auto last_at = std::chrono::steady_clock::time_point{};
     while (!m_stop.load()) {
       int sig = sigtimedwait(&set, nullptr, &tick);
       if (sig == SIGINT || sig == SIGTERM) {
+        // One signal delivered twice (timeout(1) signals its child, then its whole process
+        // group) is one request, not "the user insists".
+        auto now = std::chrono::steady_clock::now();
+        if (sig == last_sig && now - last_at < std::chrono::milliseconds(500)) {
+          continue;
+        }
+        last_sig = sig;
+        last_at = now;
         m_on_signal(sig);
       }
     }

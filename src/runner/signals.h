@@ -12,7 +12,8 @@ namespace runner {
 void block_signals();
 
 // A background thread that waits for SIGINT and SIGTERM (blocked by block_signals) and calls
-// `on_signal(signo)` for each one, on its own thread.
+// `on_signal(signo)` for each one, on its own thread. The same signal again within half a second
+// counts once (timeout(1) delivers it to its child and then to the whole process group).
 class SignalWatcher {
 public:
   explicit SignalWatcher(std::function<void(int)> on_signal);
