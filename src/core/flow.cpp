@@ -413,6 +413,13 @@ Flow parse_flow(std::string_view text, const std::string& file_name) {
                           found.ref.text,
                           found.ref.step,
                           did_you_mean(found.ref.step, names)));
+      } else if (found.ref.source == TemplateRef::Source::step && found.ref.dotted) {
+        p.add(where,
+              fmt::format("{}: {}: a step's result is reached by JSON Pointer: {{{{{}:{}}}}}",
+                          label,
+                          found.ref.text,
+                          found.ref.step,
+                          found.ref.pointer.to_string()));
       } else if (found.ref.source == TemplateRef::Source::step) {
         depend(found.ref.step, where, found.ref.text);
       }

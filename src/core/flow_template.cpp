@@ -59,13 +59,9 @@ TemplateRef parse_ref(std::string_view expr) {
     if (field.empty()) {
       throw TemplateError(fmt::format("{}: no field name after '.'", ref.text));
     }
-    if (ref.source == TemplateRef::Source::step) {
-      throw TemplateError(fmt::format("{}: a step's result is reached by JSON Pointer: "
-                                      "{{{{{}:/{}}}}}",
-                                      ref.text,
-                                      name,
-                                      pointer_token(field)));
-    }
+    // For a step this is a mistake (its result is reached by JSON Pointer); the flow's
+    // validation says so once it knows whether NAME is a step at all.
+    ref.dotted = true;
     ref.pointer = Json::json_pointer("/" + pointer_token(field));
     return ref;
   }
@@ -239,6 +235,13 @@ const Json& resolve_ref(const TemplateRef& ref, const TemplateScope& scope) {
     whose = "the foreach element";
     break;
   case TemplateRef::Source::step:
+    if (ref.dotted) {
+      throw TemplateError(fmt::format("{}: a step's result is reached by JSON Pointer: "
+                                      "{{{{{}:{}}}}}",
+                                      ref.text,
+                                      ref.step,
+                                      ref.pointer.to_string()));
+    }
     base = scope.result ? scope.result(ref.step) : nullptr;
     if (!base) {
       throw TemplateError(fmt::format("{}: step \"{}\" has no result", ref.text, ref.step));

@@ -22,6 +22,7 @@ struct TemplateRef {
   std::string step;           // Source::step: the step id
   Json::json_pointer pointer; // into the item, the element or the result ("" is all of it)
   std::string text;           // as written, with the braces: for messages
+  bool dotted = false;        // written NAME.FIELD (a step's result needs NAME:/FIELD)
 };
 
 // A template string split at its references: literal text and references alternate.
