@@ -120,8 +120,9 @@ std::vector<std::string> Progress::summary_lines(Clock::time_point now) const {
   for (const auto& [status, n] : m_by_status) {
     counts += fmt::format("{}{} {}", counts.empty() ? "" : ", ", n, status);
   }
-  lines.push_back(fmt::format("{} input{} in {}{}{}",
+  lines.push_back(fmt::format("{} {}{} in {}{}{}",
                               m_done,
+                              m_unit,
                               m_done == 1 ? "" : "s",
                               format_duration(elapsed),
                               counts.empty() ? "" : ": ",

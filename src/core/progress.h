@@ -24,6 +24,8 @@ public:
     m_total_known = known;
   }
   void set_in_flight(size_t n) { m_in_flight = n; }
+  // What is counted, for the summary: "input" (run) or "item" (flow).
+  void set_unit(std::string unit) { m_unit = std::move(unit); }
   // One input's line was printed.
   void finished(const std::string& status,
                 std::chrono::duration<double> took,
@@ -47,6 +49,7 @@ private:
   size_t m_total = 0;
   bool m_total_known = false;
   size_t m_in_flight = 0;
+  std::string m_unit = "input";
   size_t m_done = 0;
   std::map<std::string, size_t> m_by_status;
   std::deque<Clock::time_point> m_recent_ends; // for the rate

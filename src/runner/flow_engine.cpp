@@ -54,7 +54,9 @@ FlowEngine::FlowEngine(const core::Flow& flow,
                        core::Tracker& tracker,
                        net::Service& service)
     : m_flow(flow), m_config(std::move(config)), m_items(items), m_tracker(tracker),
-      m_service(service) {}
+      m_service(service) {
+  m_progress.set_unit("item");
+}
 
 FlowEngine::~FlowEngine() = default;
 
@@ -485,9 +487,12 @@ void FlowEngine::print(Item& item) {
   const std::string status = core::line_status(line);
   const std::string error =
       line.contains("error") && line["error"].is_string() ? line["error"].get<std::string>() : "";
-  ++m_printed;
-  if (status == core::status::success) {
-    ++m_succeeded;
+  {
+    std::lock_guard lock(m_mutex); // the ticker reads the count
+    ++m_printed;
+    if (status == core::status::success) {
+      ++m_succeeded;
+    }
   }
   {
     std::lock_guard lock(m_progress_mutex);
