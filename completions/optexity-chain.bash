@@ -20,11 +20,11 @@ _optexity_chain() {
     prev=${words[cword - 2]}
   fi
 
-  local commands="run emulator status result replay"
+  local commands="run flow emulator status result replay"
   local command="" i
   for ((i = 1; i < cword; i++)); do
     case ${words[i]} in
-      run | emulator | status | result | replay)
+      run | flow | emulator | status | result | replay)
         command=${words[i]}
         break
         ;;
@@ -92,6 +92,55 @@ _optexity_chain() {
         --downloads --state --grace --progress --color --record --script"
       flags="-h --help --stats -q --quiet -v --verbose --carry --dry-run --emulate
         --no-preflight --unordered --no-screenshots --retry-failed --resubmit-unfinished"
+      ;;
+    flow)
+      case $prev in
+        --emails | --input | --api-key-file | --callback-key-file | --callback-basic-file | \
+          --tls-cert | --tls-key | --state | --script)
+          _optexity_chain_files "$cur" file
+          return 0
+          ;;
+        --screenshots | --downloads)
+          _optexity_chain_files "$cur" dir
+          return 0
+          ;;
+        --format)
+          mapfile -t COMPREPLY < <(compgen -W "lines csv ndjson" -- "$cur")
+          return 0
+          ;;
+        --progress)
+          mapfile -t COMPREPLY < <(compgen -W "auto json none" -- "$cur")
+          return 0
+          ;;
+        --color)
+          mapfile -t COMPREPLY < <(compgen -W "auto always never" -- "$cur")
+          return 0
+          ;;
+        --listen)
+          mapfile -t COMPREPLY < <(compgen -W "127.0.0.1:4000 127.0.0.1:0 0.0.0.0:4000" -- "$cur")
+          return 0
+          ;;
+        --api-url)
+          mapfile -t COMPREPLY < <(compgen -W "https://api.optexity.com" -- "$cur")
+          return 0
+          ;;
+        --param-name | --api-key | --priority | --max-timeout-minutes | --retries | \
+          --connect-timeout | --read-timeout | --status-url | --callback-key | --callback-path | \
+          --public-url | --timeout | --parallel)
+          return 0 # free text: nothing to offer
+          ;;
+      esac
+      if [[ $cur != -* ]]; then
+        _optexity_chain_files "$cur" file # FILE: the flow file
+        return 0
+      fi
+      opts="--emails --input --format --param-name --api-url --api-key --api-key-file --priority
+        --max-timeout-minutes --retries --connect-timeout --read-timeout --status-url --script
+        --callback-key --callback-key-file --callback-basic-file --tls-cert --tls-key --listen
+        --callback-path --public-url --timeout --parallel --screenshots --downloads --state
+        --progress --color"
+      flags="-h --help -q --quiet -v --verbose --plan --emulate --no-preflight --unordered
+        --no-screenshots --retry-failed --resubmit-unfinished"
       ;;
     emulator)
       case $prev in

@@ -3,16 +3,17 @@
 # ~/.config/fish/completions/. tests/integration/test_docs.sh checks it offers every option of
 # every `--help`.
 
-set -l commands run emulator status result replay
+set -l commands run flow emulator status result replay
 set -l statuses success failed killed cancelled timeout submit_failed invalid_input interrupted
 
-# No file names unless an option asks for one (status and result take a task id).
+# No file names unless an option (or flow's FILE) asks for one (status and result take a task id).
 complete -c optexity-chain -f
 
 # The program
 complete -c optexity-chain -n "not __fish_seen_subcommand_from $commands" -s h -l help -d 'Print help and exit'
 complete -c optexity-chain -n "not __fish_seen_subcommand_from $commands" -l version -d 'Print the version and exit'
 complete -c optexity-chain -n "not __fish_seen_subcommand_from $commands" -a run -d 'Submit one automation per input, print each result as a JSON line'
+complete -c optexity-chain -n "not __fish_seen_subcommand_from $commands" -a flow -d 'Run a multi-step flow file for each item, one JSON line per item'
 complete -c optexity-chain -n "not __fish_seen_subcommand_from $commands" -a emulator -d 'Run a fake Optexity service that POSTs callbacks'
 complete -c optexity-chain -n "not __fish_seen_subcommand_from $commands" -a status -d "Print a task's status"
 complete -c optexity-chain -n "not __fish_seen_subcommand_from $commands" -a result -d "Print a finished task's callback payload"
@@ -75,6 +76,55 @@ complete -c optexity-chain -n $run -l script -r -F -d 'With --emulate: the emula
 complete -c optexity-chain -n $run -l record -x -a '(__fish_complete_directories)' -d 'Store every exchange in DIR for replay'
 complete -c optexity-chain -n $run -s q -l quiet -d 'Only errors on stderr'
 complete -c optexity-chain -n $run -s v -l verbose -d 'Debug lines on stderr'
+
+# flow: FILE, the flow file
+set -l flow "__fish_seen_subcommand_from flow"
+complete -c optexity-chain -n $flow -F
+complete -c optexity-chain -n $flow -s h -l help -d 'Print the options of flow and exit'
+# flow: inputs
+complete -c optexity-chain -n $flow -l plan -d 'Print each step and its request for the first item; submit nothing'
+complete -c optexity-chain -n $flow -l emails -r -F -d "File with one email per line ('-' reads stdin)"
+complete -c optexity-chain -n $flow -l input -r -F -d "Items file: NDJSON, CSV or lines ('-' reads stdin)"
+complete -c optexity-chain -n $flow -l format -x -a 'lines csv ndjson' -d 'Format of --input'
+complete -c optexity-chain -n $flow -l param-name -x -d 'Parameter each line becomes with --format lines'
+# flow: service
+complete -c optexity-chain -n $flow -l api-url -x -a 'https://api.optexity.com' -d 'Base URL of the service, or a full /inference URL'
+complete -c optexity-chain -n $flow -l api-key -x -d 'API key (visible in ps: prefer the file or env)'
+complete -c optexity-chain -n $flow -l api-key-file -r -F -d 'File holding the API key'
+complete -c optexity-chain -n $flow -l priority -x -d 'Request priority of steps without their own'
+complete -c optexity-chain -n $flow -l max-timeout-minutes -x -d 'Per-attempt limit the service applies'
+complete -c optexity-chain -n $flow -l retries -x -d 'Extra submit attempts where no task can exist (default 3)'
+complete -c optexity-chain -n $flow -l connect-timeout -x -d 'Connect timeout in seconds (default 10)'
+complete -c optexity-chain -n $flow -l read-timeout -x -d 'Read timeout in seconds (default 60)'
+complete -c optexity-chain -n $flow -l status-url -x -d 'Base URL of the status API'
+complete -c optexity-chain -n $flow -l emulate -d 'Run against the embedded emulator'
+complete -c optexity-chain -n $flow -l script -r -F -d 'With --emulate: the emulator script'
+# flow: callbacks and waiting
+complete -c optexity-chain -n $flow -l callback-key -x -d 'Secret callbacks must carry'
+complete -c optexity-chain -n $flow -l callback-key-file -r -F -d 'File holding the callback key'
+complete -c optexity-chain -n $flow -l callback-basic-file -r -F -d 'File holding user:password for Basic auth'
+complete -c optexity-chain -n $flow -l tls-cert -r -F -d 'PEM certificate: serve the listener over HTTPS'
+complete -c optexity-chain -n $flow -l tls-key -r -F -d 'PEM private key for --tls-cert'
+complete -c optexity-chain -n $flow -l no-preflight -d 'Skip the probe of --public-url'
+complete -c optexity-chain -n $flow -l listen -x -a '127.0.0.1:4000 127.0.0.1:0 0.0.0.0:4000' -d 'HOST:PORT of the callback listener'
+complete -c optexity-chain -n $flow -l callback-path -x -d 'Path that accepts callbacks (default /receive_callback)'
+complete -c optexity-chain -n $flow -l public-url -x -d "The listener's address as Optexity sees it"
+complete -c optexity-chain -n $flow -l timeout -x -d "Seconds to wait for each callback of a step without its own"
+complete -c optexity-chain -n $flow -l parallel -x -d 'Tasks in flight at once across all items (default 1)'
+complete -c optexity-chain -n $flow -l unordered -d "Print each item's line as soon as its flow ends"
+# flow: results
+complete -c optexity-chain -n $flow -l screenshots -x -a '(__fish_complete_directories)' -d 'Write screenshots to DIR'
+complete -c optexity-chain -n $flow -l no-screenshots -d 'Remove final_screenshot from the lines'
+complete -c optexity-chain -n $flow -l downloads -x -a '(__fish_complete_directories)' -d 'Fetch downloads into DIR'
+# flow: journal and resume
+complete -c optexity-chain -n $flow -l state -r -F -d 'Append-only journal of every job; a rerun resumes'
+complete -c optexity-chain -n $flow -l retry-failed -d 'With --state: resubmit jobs that did not succeed'
+complete -c optexity-chain -n $flow -l resubmit-unfinished -d 'With --state: resubmit tasks that may still run'
+# flow: other
+complete -c optexity-chain -n $flow -l progress -x -a 'auto\t"Live line on a terminal" json\t"JSON status line every 2 s" none\t"No progress"' -d 'Progress on stderr'
+complete -c optexity-chain -n $flow -l color -x -a 'auto always never' -d 'Colour on stderr (NO_COLOR respected)'
+complete -c optexity-chain -n $flow -s q -l quiet -d 'Only errors on stderr'
+complete -c optexity-chain -n $flow -s v -l verbose -d 'Debug lines on stderr'
 
 # emulator
 set -l emulator "__fish_seen_subcommand_from emulator"

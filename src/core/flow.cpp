@@ -223,16 +223,18 @@ void read_step(const Json& s, RawStep& raw, Problems& p) {
   if (auto it = s.find("retries"); it != s.end()) {
     if (!it->is_number_integer() || it->get<long long>() < 0 || it->get<long long>() > 100) {
       p.add(at + "/retries",
-            fmt::format(
-                "{}: \"retries\" must be a whole number from 0 to 100 (got {})", label(), *it));
+            fmt::format("{}: \"retries\" must be a whole number from 0 to 100 (got {})",
+                        label(),
+                        dump_line(*it)));
     } else {
       step.retries = it->get<int>();
     }
   }
   if (auto it = s.find("priority"); it != s.end()) {
     if (!it->is_number_integer() || std::llabs(it->get<long long>()) > 1000000000LL) {
-      p.add(at + "/priority",
-            fmt::format("{}: \"priority\" must be a whole number (got {})", label(), *it));
+      p.add(
+          at + "/priority",
+          fmt::format("{}: \"priority\" must be a whole number (got {})", label(), dump_line(*it)));
     } else {
       step.priority = it->get<int>();
     }
@@ -251,7 +253,9 @@ void read_step(const Json& s, RawStep& raw, Problems& p) {
   }
   if (auto it = s.find("foreach"); it != s.end()) {
     std::string text = it->is_string() ? it->get<std::string>() : "";
-    if (text.rfind("{{", 0) != 0) {
+    if (!it->is_string() || text.empty()) {
+      text = "{{each}}"; // refused below with the value shown
+    } else if (text.rfind("{{", 0) != 0) {
       text = "{{" + text + "}}";
     }
     try {

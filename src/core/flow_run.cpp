@@ -75,9 +75,13 @@ FlowJob ItemRun::make_job(size_t index, size_t element, std::string* error) cons
   scope.result = [this](const std::string& id) { return result_of(id); };
   try {
     job.params = to_input_parameters(render_template(step.input, scope));
-    job.secure = step.secure.is_null() ? Json() : render_template(step.secure, scope);
+    if (!step.secure.is_null()) {
+      TemplateScope secure_scope = scope;
+      secure_scope.unwrap_single_lists = true; // "item_name": "{{item.user}}" is a string
+      job.secure = render_template(step.secure, secure_scope);
+    }
   } catch (const TemplateError& e) {
-    *error = fmt::format("step \"{}\": {}", step.id, e.what());
+    *error = e.what(); // the item's error names the step
   }
   return job;
 }
@@ -112,11 +116,8 @@ void ItemRun::start(size_t index) {
     error = fmt::format("foreach: {}", e.what());
   }
   if (!error.empty()) {
-    end_step(index,
-             status::invalid_input,
-             failure_line(
-                 status::invalid_input, fmt::format("step \"{}\": {}", step.id, error), nullptr),
-             true);
+    end_step(
+        index, status::invalid_input, failure_line(status::invalid_input, error, nullptr), true);
     return;
   }
   if (run.elements.empty()) {
@@ -128,11 +129,11 @@ void ItemRun::start(size_t index) {
     std::string job_error;
     FlowJob job = make_job(index, e, &job_error);
     if (!job_error.empty()) {
-      run.element_results[e] = failure_line(
-          status::invalid_input, fmt::format("{} (element {})", job_error, e), nullptr);
+      run.element_results[e] = failure_line(status::invalid_input, job_error, nullptr);
       ++run.element_done;
       if (m_first_error.empty()) {
-        m_first_error = error_of(*run.element_results[e]);
+        m_first_error = fmt::format(
+            "step \"{}\" (element {}): {}: {}", step.id, e, status::invalid_input, job_error);
       }
       fail_item(index);
       continue;
@@ -217,6 +218,15 @@ void ItemRun::complete(const FlowJob& job, Json result) {
   advance();
 }
 
+bool ItemRun::when_holds(const FlowStep& step) const {
+  return std::all_of(step.when->begin(), step.when->end(), [&](const FlowStep::Condition& c) {
+    const std::string& got = m_steps[c.step].status;
+    return std::any_of(c.statuses.begin(), c.statuses.end(), [&](const std::string& w) {
+      return when_matches(w, got);
+    });
+  });
+}
+
 void ItemRun::advance() {
   for (size_t index : m_flow.order) {
     StepRun& run = m_steps[index];
@@ -234,7 +244,8 @@ void ItemRun::advance() {
       end_step(index, m_abandoned, skipped_result(), true);
       continue;
     }
-    if (m_stopped_by) {
+    // After a stop only failure handlers start: steps whose `when` holds.
+    if (m_stopped_by && !(step.when && when_holds(step))) {
       end_step(index, "skipped", skipped_result(), true);
       continue;
     }

@@ -65,6 +65,7 @@ private:
   };
 
   void advance();
+  bool when_holds(const FlowStep& step) const;
   void start(size_t index);
   void end_step(size_t index, std::string status, Json result, bool failure);
   void fail_item(size_t index);

@@ -87,7 +87,8 @@ bool unresolved(const TemplateRef& ref, const TemplateScope& scope) {
     return false;
   }
   return (ref.source == TemplateRef::Source::step && (!scope.result || !scope.result(ref.step))) ||
-         (ref.source == TemplateRef::Source::each && !scope.each);
+         (ref.source == TemplateRef::Source::each && !scope.each) ||
+         (ref.source == TemplateRef::Source::item && !scope.item);
 }
 
 Json render_string(const std::string& text, const TemplateScope& scope, bool* single) {
@@ -101,7 +102,12 @@ Json render_string(const std::string& text, const TemplateScope& scope, bool* si
       return text;
     }
     *single = true;
-    return resolve_ref(*t.parts[0].ref, scope);
+    const Json& value = resolve_ref(*t.parts[0].ref, scope);
+    if (scope.unwrap_single_lists && value.is_array() && value.size() == 1 &&
+        !value[0].is_structured()) {
+      return value[0];
+    }
+    return value;
   }
   std::string out;
   for (const auto& part : t.parts) {

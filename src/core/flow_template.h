@@ -72,6 +72,9 @@ struct TemplateScope {
   // Leave references to steps without a result, and to the element when there is none, as
   // written (for --plan) instead of failing.
   bool keep_unresolved = false;
+  // A string that is exactly one reference to a one-element list of a scalar gets the scalar
+  // (secure_parameters hold strings, where input_parameters hold lists).
+  bool unwrap_single_lists = false;
 };
 
 // Resolves one reference; throws TemplateError naming it when it does not resolve.

@@ -21,7 +21,7 @@ namespace {
 // --plan: for the first item (or none), each step in order with the request it would send.
 // References to results not known before running stay as written ({{login:/...}}, {{each}}).
 int print_plan(const core::Flow& flow, const FlowOptions& opts) {
-  Json item = Json::object();
+  std::optional<Json> item;
   std::string where = "no item (--input not given): item references stay as written";
   if (!opts.run.input_path.empty() || !opts.run.emails_path.empty()) {
     auto source = load_inputs(opts.run);
@@ -71,14 +71,18 @@ int print_plan(const core::Flow& flow, const FlowOptions& opts) {
         line["timeout_s"] = std::chrono::duration<double>(*step.timeout).count();
       }
       core::TemplateScope scope;
-      scope.item = &item;
+      scope.item = item ? &*item : nullptr;
       scope.result = [](const std::string&) -> const Json* { return nullptr; };
       scope.keep_unresolved = true;
       try {
         core::FlowJob job;
         job.step = index;
         job.params = core::to_input_parameters(core::render_template(step.input, scope));
-        job.secure = step.secure.is_null() ? Json() : core::render_template(step.secure, scope);
+        if (!step.secure.is_null()) {
+          core::TemplateScope secure_scope = scope;
+          secure_scope.unwrap_single_lists = true;
+          job.secure = core::render_template(step.secure, secure_scope);
+        }
         line["request"] =
             describe_request(opts.run, api, build_flow_request(step, job, config, "<job>"));
       } catch (const core::TemplateError& e) {

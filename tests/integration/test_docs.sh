@@ -84,7 +84,7 @@ chain help_top --help
 assert_exit 0 "$RC" "--help"
 mapfile -t SUBCOMMANDS < <(help_subcommands "$T/help_top.out")
 if ((${#SUBCOMMANDS[@]} < 4)); then
-  fail "--help lists ${#SUBCOMMANDS[@]} subcommands (expected run, emulator, status, result): is its format still parsed?" "$T/help_top.out"
+  fail "--help lists ${#SUBCOMMANDS[@]} subcommands (expected run, flow, emulator, status, result): is its format still parsed?" "$T/help_top.out"
 fi
 TOP_OPTIONS=$(help_options "$T/help_top.out")
 assert_contains "$TOP_OPTIONS" "--version" "options of --help"
@@ -198,6 +198,7 @@ done
 # Files and directories for the file-argument checks.
 mkdir -p "$T/c/shots.d" "$T/c/state.d"
 : >"$T/c/emails.txt"
+: >"$T/c/flow.json"
 : >"$T/c/shot.png"
 
 # --- bash ---------------------------------------------------------------------------------------
@@ -272,6 +273,15 @@ expect_bash "$T/c/emails.txt" result --api-key-file "$T/c/em"
 for opt in --screenshots --downloads; do
   expect_bash "$T/c/shots.d $T/c/state.d" run "$opt" "$T/c/s"
 done
+expect_bash "flow" "fl"
+expect_bash "--plan" flow --pl
+expect_bash "$T/c/flow.json" flow "$T/c/fl"        # FILE, the flow file
+expect_bash "$T/c/flow.json" flow --emulate "$T/c/fl"
+for opt in --emails --input --state --script; do
+  expect_bash "$T/c/emails.txt" flow "$opt" "$T/c/em"
+done
+expect_bash "" flow --timeout ""
+expect_bash "$T/c/shots.d $T/c/state.d" flow --screenshots "$T/c/s"
 
 # --- zsh ----------------------------------------------------------------------------------------
 
@@ -343,6 +353,10 @@ else
     expect_zsh "emails.txt" "run --emails em"
     expect_zsh "emails.txt" "status --api-key-file em"
     expect_zsh "shots.d state.d" "run --screenshots s"
+    expect_zsh "flow" "fl"
+    expect_zsh "flow.json" "flow fl"
+    expect_zsh "emails.txt" "flow --input em"
+    expect_zsh "emails.txt" "flow --state em"
   fi
 fi
 
@@ -386,4 +400,8 @@ else
   expect_fish "emails.txt" "run --emails em"
   expect_fish "emails.txt" "status --api-key-file em"
   expect_fish "shots.d/ state.d/" "run --screenshots s"
+  expect_fish "flow" "fl"
+  expect_fish "flow.json" "flow fl"
+  expect_fish "emails.txt" "flow --emails em"
+  expect_fish "emails.txt" "flow --script em"
 fi
