@@ -152,7 +152,9 @@ EngineConfig engine_config(const RunOptions& opts, const Json& secure) {
                : opts.progress == "none" ? EngineConfig::ProgressMode::none
                                          : EngineConfig::ProgressMode::live;
   c.retry_failed = opts.retry_failed;
-  c.resubmit_unfinished = opts.resubmit_unfinished;
+  // The embedded emulator of an earlier run died with it, and its tasks with it: tasks a
+  // journal shows in flight can only be submitted again.
+  c.resubmit_unfinished = opts.resubmit_unfinished || opts.emulate;
   c.grace = seconds_to_ms(opts.grace_seconds);
   c.watchdog = seconds_to_ms(opts.watchdog_seconds);
   // Default: the service's attempt limit plus its 5 minutes of delivery retries.
