@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <functional>
@@ -212,9 +213,11 @@ void read_step(const Json& s, RawStep& raw, Problems& p) {
   if (auto it = s.find("timeout"); it != s.end()) {
     if (!it->is_number() || it->get<double>() <= 0 || it->get<double>() > 7 * 24 * 3600) {
       p.add(at + "/timeout",
-            fmt::format("{}: \"timeout\" must be a number of seconds above 0 (got {})",
-                        label(),
-                        dump_line(*it)));
+            fmt::format(
+                "{}: \"timeout\" must be a number of seconds above 0 and at most 604800 (7 days) "
+                "(got {})",
+                label(),
+                dump_line(*it)));
     } else {
       step.timeout =
           std::chrono::milliseconds(static_cast<long long>(std::ceil(it->get<double>() * 1000)));
@@ -314,7 +317,20 @@ bool when_matches(const std::string& wanted, const std::string& status) {
 Flow parse_flow(std::string_view text, const std::string& file_name) {
   Json doc = parse_json(text);
   if (doc.is_discarded()) {
-    throw Error(fmt::format("{}: not JSON: {}", file_name, json_error_text(text)));
+    // nlohmann says "parse error at line 3, column 33: ...": FILE:3:33: like every problem.
+    std::string what = json_error_text(text);
+    size_t line = 0;
+    size_t column = 0;
+    int used = 0;
+    if (auto at = what.find(" at line ");
+        at != std::string::npos &&
+        std::sscanf(what.c_str() + at, " at line %zu, column %zu: %n", &line, &column, &used) ==
+            2 &&
+        used > 0) {
+      throw Error(
+          fmt::format("{}:{}:{}: not JSON: {}", file_name, line, column, what.substr(at + used)));
+    }
+    throw Error(fmt::format("{}: not JSON: {}", file_name, what));
   }
   auto places = json_places(text);
   Problems p(file_name, places);
@@ -521,7 +537,8 @@ Flow parse_flow(std::string_view text, const std::string& file_name) {
   }
   if (flow.name.empty()) {
     std::string base = file_name.substr(file_name.find_last_of('/') + 1);
-    flow.name = base.substr(0, base.find('.'));
+    size_t from = base.find_first_not_of('.');
+    flow.name = from == std::string::npos ? base : base.substr(0, base.find('.', from));
   }
   return flow;
 }

@@ -44,8 +44,10 @@ std::vector<FlowJob> ItemRun::take_ready() {
   return out;
 }
 
-bool ItemRun::wants(const FlowJob&) const {
-  return !m_stopped_by && m_abandoned.empty();
+bool ItemRun::wants(const FlowJob& job) const {
+  // After a stop, only the jobs of failure handlers (started after it on purpose).
+  return m_abandoned.empty() &&
+         (!m_stopped_by || (job.step < m_steps.size() && m_steps[job.step].after_stop));
 }
 
 Json ItemRun::skipped_result() const {
@@ -267,6 +269,7 @@ void ItemRun::advance() {
         }
       }
       if (run.state == State::waiting) {
+        run.after_stop = m_stopped_by.has_value();
         start(index);
       }
       continue;

@@ -57,6 +57,7 @@ private:
     std::string status;   // when ended
     Json result;          // the payload, a failure line, or a list (foreach)
     bool failure = false; // counts against the item (failed, or skipped because of a failure)
+    bool after_stop = false; // a failure handler started after the item stopped
     // foreach
     std::vector<Json> elements;
     std::vector<std::optional<Json>> element_results;

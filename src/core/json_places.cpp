@@ -43,7 +43,8 @@ private:
 
 class PlaceRecorder : public nlohmann::json_sax<Json> {
 public:
-  PlaceRecorder(std::string_view text, const size_t* consumed) : m_consumed(consumed) {
+  PlaceRecorder(std::string_view text, const size_t* consumed)
+      : m_text(text), m_consumed(consumed) {
     m_line_starts.push_back(0);
     for (size_t i = 0; i < text.size(); ++i) {
       if (text[i] == '\n') {
@@ -56,9 +57,9 @@ public:
 
   bool null() override { return scalar(); }
   bool boolean(bool) override { return scalar(); }
-  bool number_integer(number_integer_t) override { return scalar(); }
-  bool number_unsigned(number_unsigned_t) override { return scalar(); }
-  bool number_float(number_float_t, const string_t&) override { return scalar(); }
+  bool number_integer(number_integer_t) override { return scalar(true); }
+  bool number_unsigned(number_unsigned_t) override { return scalar(true); }
+  bool number_float(number_float_t, const string_t&) override { return scalar(true); }
   bool string(string_t&) override { return scalar(); }
   bool binary(binary_t&) override { return scalar(); }
   bool start_object(std::size_t) override {
@@ -96,14 +97,14 @@ private:
     const Frame& f = m_frames.back();
     return f.path + "/" + (f.array ? std::to_string(f.index) : pointer_token(f.key));
   }
-  void record(const std::string& path) {
+  void record(const std::string& path, bool number = false) {
     // An object member keeps its key's place; array elements and the root get their own.
     if (m_frames.empty() || m_frames.back().array) {
-      places[path] = here();
+      places[path] = here(number);
     }
   }
-  bool scalar() {
-    record(child_path());
+  bool scalar(bool number = false) {
+    record(child_path(), number);
     if (!m_frames.empty() && m_frames.back().array) {
       ++m_frames.back().index;
     }
@@ -121,13 +122,21 @@ private:
     }
     return true;
   }
-  TextPlace here() const {
+  TextPlace here(bool number = false) const {
     size_t offset = *m_consumed == 0 ? 0 : *m_consumed - 1;
+    // nlohmann reads one character past a number (unless the text ends there).
+    auto in_number = [](char c) {
+      return (c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E';
+    };
+    while (number && offset > 0 && offset < m_text.size() && !in_number(m_text[offset])) {
+      --offset;
+    }
     auto it = std::upper_bound(m_line_starts.begin(), m_line_starts.end(), offset);
     size_t line = static_cast<size_t>(it - m_line_starts.begin());
     return TextPlace{line, offset - m_line_starts[line - 1] + 1};
   }
 
+  std::string_view m_text;
   const size_t* m_consumed;
   std::vector<size_t> m_line_starts;
   std::vector<Frame> m_frames;

@@ -398,19 +398,18 @@ void FlowEngine::finish_task(const std::shared_ptr<Task>& task) {
     return;
   }
   item.run->complete(task->job, std::move(result));
-  if (!item.run->wants(task->job)) {
-    purge_dispatch(item);
-  }
+  purge_dispatch(item);
   schedule(task->item);
 }
 
 void FlowEngine::purge_dispatch(Item& item) {
-  // The item stopped: its jobs not yet taken by a submitter are not submitted.
+  // Once the item stopped, its jobs not yet taken by a submitter are not submitted (but those
+  // of failure handlers are).
   std::vector<std::shared_ptr<Task>> purged;
   {
     std::lock_guard lock(m_mutex);
     for (auto it = m_dispatch.begin(); it != m_dispatch.end();) {
-      if ((*it)->item.get() == &item) {
+      if ((*it)->item.get() == &item && !item.run->wants((*it)->job)) {
         (*it)->finished = true;
         purged.push_back(std::move(*it));
         it = m_dispatch.erase(it);
@@ -591,8 +590,10 @@ int FlowEngine::execute() {
         std::unique_lock lock(m_mutex);
         auto wake = m_deadlines.empty() ? Clock::time_point::max() : m_deadlines.begin()->first;
         m_cv.wait_until(lock, m_stop.get_token(), wake, [&] {
+          // A deadline earlier than `wake` (a task just accepted) wakes the loop to wait less.
           return !m_new_items.empty() || !m_completed.empty() || (m_input_done && m_open == 0) ||
-                 (!m_deadlines.empty() && m_deadlines.begin()->first <= Clock::now());
+                 (!m_deadlines.empty() && (m_deadlines.begin()->first <= Clock::now() ||
+                                           m_deadlines.begin()->first < wake));
         });
         if (m_stop.stop_requested() ||
             (m_input_done && m_open == 0 && m_new_items.empty() && m_completed.empty())) {

@@ -1,0 +1,189 @@
+#!/usr/bin/env bash
+# `flow --state`: kill -9 mid-flow then rerun the same command (with --listen, and without: the
+# journaled address): one line per item, all success, the values passed along the chain, lines
+# printed before the kill reprinted byte for byte, tasks in flight recovered, no job submitted
+# twice over both runs; a third run reprints and submits nothing. Ctrl-C (SIGINT) mid-flow:
+# exit 130, one line per item, unfinished items interrupted with the results their finished
+# steps have; a rerun with the same --state finishes them without resubmitting anything.
+source "$(dirname "$0")/lib.sh"
+
+# Submits the emulator accepted for one endpoint.
+endpoint_accepted() { # endpoint
+  grep -c "^emulator: submit $1 -> 202 " "$EMU_LOG" || true
+}
+
+# The newline-terminated lines of a file (a line cut by a kill is left out).
+complete_lines() { # file
+  head -n "$(wc -l <"$1")" "$1"
+}
+
+# Three steps, the middle one slow: an item takes about 1.7 s.
+cat >"$T/s.json" <<'EOF'
+{"endpoints": {
+  "s1": {"delay_ms": 100, "output_data": [{"json_data": {"v": "one-{{email}}"}}]},
+  "s2": {"delay_ms": 1500, "output_data": [{"json_data": {"v": "two-{{v}}"}}]},
+  "s3": {"delay_ms": 100, "output_data": [{"json_data": {"v": "three-{{v}}"}}]}
+}}
+EOF
+cat >"$T/lin.json" <<'EOF'
+{"name": "linear", "steps": [
+  {"id": "one", "endpoint": "s1", "input": {"email": "{{item.email}}"}},
+  {"id": "two", "endpoint": "s2", "needs": ["one"], "input": {"v": "{{one:/output_data/0/json_data/v}}"}},
+  {"id": "three", "endpoint": "s3", "needs": ["two"], "input": {"v": "{{two:/output_data/0/json_data/v}}"}}
+]}
+EOF
+
+# Asserts a run's stdout holds the N items' lines, all success, in order, with the chained values.
+assert_all_done() { # file n prefix what
+  local file=$1 n=$2 prefix=$3 what=$4 i
+  assert_line_count "$file" "$n" "$what: one line per item"
+  assert_json_lines "$file" "$what: stdout"
+  assert_all_status "$file" success "$what: item statuses"
+  assert_jq "$file" '.item.email[0]' "$(for ((i = 1; i <= n; i++)); do echo "$prefix$i@example.com"; done)" \
+    "$what: items in input order"
+  assert_jq "$file" '[.steps.one.status, .steps.two.status, .steps.three.status] | join(" ")' \
+    "$(for ((i = 1; i <= n; i++)); do echo "success success success"; done)" "$what: step statuses"
+  assert_jq "$file" '.steps.three.output_data[0].json_data.v' \
+    "$(for ((i = 1; i <= n; i++)); do echo "three-two-one-$prefix$i@example.com"; done)" \
+    "$what: the value passed along the chain"
+}
+
+# True when the journal shows the first two items' results (6), 2 tasks in flight, as many
+# submits as the emulator accepted, and stdout has 2 whole lines.
+ready_to_kill() { # journal out
+  local results unfinished submits
+  results=$(journal_count "$1" result)
+  unfinished=$(journal_unfinished_ids "$1" | wc -l)
+  submits=$(journal_count "$1" submit)
+  ((results >= 6 && unfinished == 2 && submits == $(accepted_count) && $(wc -l <"$2") >= 2))
+}
+
+# Runs 4 items at --parallel 2 with --state, kill -9s the run while the last two items' slow
+# steps are in flight, reruns the same command (with or without --listen), then once more.
+kill_and_resume() { # name relisten(yes|no)
+  local name=$1 relisten=$2
+  setup_emulator --script "$T/s.json"
+  for i in 1 2 3 4; do printf '{"email": "%s%d@example.com"}\n' "$name" "$i"; done >"$T/$name.ndjson"
+  local S=$T/$name.state
+  local args=(flow "$T/lin.json" --api-url "$EMU_URL" --input "$T/$name.ndjson" --state "$S"
+    --parallel 2 --no-screenshots)
+  start_bg "$name.1" "$BIN" "${args[@]}" --listen "$LISTEN"
+  local pid=$BG_PID
+  # The same journal counts twice, 0.3 s apart: not in the middle of a burst of submits.
+  local deadline=$((SECONDS + 30)) snap="" now_snap
+  while :; do
+    if [[ -f $S ]] && ready_to_kill "$S" "$T/$name.1.out"; then
+      now_snap="$(journal_count "$S" result)/$(journal_count "$S" submit)"
+      [[ $now_snap == "$snap" ]] && break
+      snap=$now_snap
+    else
+      snap=""
+    fi
+    ((SECONDS < deadline)) || _fail_ctx "timed out waiting for 6 results and 2 tasks in flight in the journal"
+    is_alive "$pid" || _fail_ctx "the run ended before it could be killed"
+    sleep 0.3
+  done
+  kill -KILL "$pid"
+  wait_exit "$pid" 10 "the run after kill -9"
+  assert_exit 137 "$RC" "exit code of the killed run"
+  cp "$S" "$S.at-kill"
+  local in_flight accepted_at_kill
+  mapfile -t in_flight < <(journal_unfinished_ids "$S")
+  accepted_at_kill=$(accepted_count)
+  log "killed with $(journal_count "$S" result) result(s) journaled, ${#in_flight[@]} task(s) in flight, $(wc -l <"$T/$name.1.out") line(s) printed, $accepted_at_kill submit(s)"
+  ((${#in_flight[@]} == 2)) || _fail_ctx "expected 2 tasks in flight at the kill, got ${#in_flight[@]}"
+  assert_eq "$accepted_at_kill" "$(journal_count "$S" submit)" "submits accepted vs journaled at the kill"
+
+  if [[ $relisten == yes ]]; then
+    chain "$name.2" "${args[@]}" --listen "$LISTEN"
+  else
+    # No --listen: the journaled address is reused, so callbacks of tasks in flight reach the rerun.
+    chain "$name.2" "${args[@]}"
+    assert_file_contains "$T/$name.2.err" "listening on $LISTEN" "the rerun listens on the journaled address"
+  fi
+  assert_exit 0 "$RC" "the rerun"
+  assert_all_done "$T/$name.2.out" 4 "$name" "rerun"
+  assert_file_not_contains "$T/$name.2.err" "internal error" "rerun stderr"
+
+  local line email
+  while IFS= read -r line; do
+    email=$(jq -r '.item.email[0]' <<<"$line")
+    assert_eq "$line" "$(grep -F "\"item\":{\"email\":[\"$email\"]}" "$T/$name.2.out")" \
+      "the line of $email, printed before the kill, again byte for byte on the rerun"
+  done < <(complete_lines "$T/$name.1.out")
+
+  # Every job (item x step) submitted once over both runs.
+  assert_eq 12 "$(accepted_count)" "submits accepted over both runs (4 items x 3 steps)"
+  assert_eq "4 4 4" "$(endpoint_accepted s1) $(endpoint_accepted s2) $(endpoint_accepted s3)" \
+    "submits per step's endpoint over both runs"
+  assert_eq 12 "$(journal_count "$S" submit)" "submit records in the journal"
+  assert_eq 12 "$(journal_records "$S" | jq -r 'select(.type == "submit") | .key' | sort -u | wc -l)" \
+    "distinct jobs submitted"
+  assert_eq "$(accepted_task_ids | sort)" \
+    "$(jq -r '.steps[].task_id' "$T/$name.2.out" | sort)" \
+    "the tasks the emulator accepted are the rerun lines' tasks"
+  local id
+  for id in "${in_flight[@]}"; do
+    assert_eq "two" "$(jq -r --arg id "$id" '.steps | to_entries[] | select(.value.task_id == $id) | .key' \
+      "$T/$name.2.out")" "the task $id, in flight at the kill, is recovered as a step two"
+  done
+
+  chain "$name.3" "${args[@]}"
+  assert_exit 0 "$RC" "a third run"
+  if ! cmp -s "$T/$name.2.out" "$T/$name.3.out"; then
+    _fail_ctx "the third run's stdout differs from the second's: $(diff "$T/$name.2.out" "$T/$name.3.out" | head -c 2000)"
+  fi
+  assert_eq 12 "$(accepted_count)" "submits after the third run (none)"
+}
+
+step "kill -9 mid-flow, rerun without --listen (the journaled address), then a third run"
+kill_and_resume ka no
+
+step "kill -9 mid-flow, rerun with the same --listen, then a third run"
+kill_and_resume kb yes
+
+step "Ctrl-C mid-flow: exit 130, one line per item, unfinished items interrupted with their finished steps"
+setup_emulator --script "$T/s.json"
+for i in 1 2 3 4 5; do printf '{"email": "int%d@example.com"}\n' "$i"; done >"$T/int.ndjson"
+S=$T/int.state
+args=(flow "$T/lin.json" --api-url "$EMU_URL" --input "$T/int.ndjson" --state "$S" --parallel 2
+  --no-screenshots)
+start_bg_default_signals int.1 "$BIN" "${args[@]}" --listen "$LISTEN"
+pid=$BG_PID
+# Items 1 and 2 done, items 3 and 4 in their slow step, item 5 not started (--parallel 2): 10
+# submits, all journaled.
+int_ready() {
+  (($(endpoint_accepted s2) == 4 && $(accepted_count) == 10)) &&
+    [[ -f $S ]] && (($(journal_count "$S" submit) == 10))
+}
+wait_until 20 "items 3 and 4 in their slow step" int_ready
+kill -INT "$pid"
+wait_exit "$pid" 10 "the run after SIGINT"
+assert_exit 130 "$RC" "exit code after SIGINT"
+LAST=int.1
+assert_line_count "$T/int.1.out" 5 "one line per item"
+assert_json_lines "$T/int.1.out" "stdout"
+assert_jq "$T/int.1.out" '.item.email[0]' "$(printf 'int%d@example.com\n' 1 2 3 4 5)" "items in input order"
+assert_jq "$T/int.1.out" '.status' $'success\nsuccess\ninterrupted\ninterrupted\ninterrupted' "item statuses"
+assert_jq "$T/int.1.out" '[.steps.one.status, .steps.two.status, .steps.three.status] | join(" ")' \
+  $'success success success\nsuccess success success\nsuccess interrupted interrupted\nsuccess interrupted interrupted\ninterrupted interrupted interrupted' \
+  "step statuses"
+assert_jq "$T/int.1.out" 'select(.status == "interrupted") | .error | contains("SIGINT")' \
+  $'true\ntrue\ntrue' "the interrupted items say why"
+assert_jq "$T/int.1.out" 'select(.item.email[0] == "int3@example.com" or .item.email[0] == "int4@example.com") | .steps.one.output_data[0].json_data.v' \
+  $'one-int3@example.com\none-int4@example.com' "interrupted items keep the results of their finished steps"
+assert_jq "$T/int.1.out" 'select(.item.email[0] == "int3@example.com" or .item.email[0] == "int4@example.com") | .steps.two.task_id | type' \
+  $'string\nstring' "a step in flight keeps its task id"
+assert_jq "$T/int.1.out" 'select(.item.email[0] == "int3@example.com" or .item.email[0] == "int4@example.com") | .steps.two.input.v[0]' \
+  $'one-int3@example.com\none-int4@example.com' "a step in flight keeps its input"
+
+step "a rerun with the same --state after Ctrl-C finishes every item, submitting nothing twice"
+chain int.2 "${args[@]}"
+assert_exit 0 "$RC" "the rerun after SIGINT"
+assert_all_done "$T/int.2.out" 5 int "rerun after SIGINT"
+for i in 1 2; do
+  assert_eq "$(sed -n "${i}p" "$T/int.1.out")" "$(sed -n "${i}p" "$T/int.2.out")" \
+    "item $i's line, finished before the SIGINT, byte for byte"
+done
+assert_eq "5 5 5" "$(endpoint_accepted s1) $(endpoint_accepted s2) $(endpoint_accepted s3)" \
+  "submits per step's endpoint over both runs (one per item)"
