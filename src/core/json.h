@@ -11,28 +11,21 @@ namespace core {
 // printed in the shape the service sent it.
 using Json = nlohmann::ordered_json;
 
-// One-line JSON text; invalid UTF-8 from the network is replaced, never a throw.
-inline std::string dump_line(const Json& j) {
-  return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
-}
+// One-line JSON text, byte for byte what nlohmann's dump(-1) gives (invalid UTF-8 from the
+// network replaced, never a throw). Strings of printable ASCII without '"' and '\' (a base64
+// screenshot) are copied as they are instead of going through nlohmann's escaping, one character
+// at a time: a 1 MB screenshot is one copy.
+std::string dump_line(const Json& j);
 
 // Deeper JSON than this is refused: nlohmann parses any depth, but copying or printing a value
 // recurses, and tens of thousands of levels (a few hundred KB of brackets) overflow the stack.
 inline constexpr int k_max_json_depth = 256;
 
 // Parses `text`; the result is_discarded() when it is not JSON or nests deeper than
-// k_max_json_depth. Never throws. Use it for everything read from outside.
-inline Json parse_json(std::string_view text) {
-  bool too_deep = false;
-  Json::parser_callback_t limit = [&too_deep](int depth, Json::parse_event_t, Json&) {
-    if (depth > k_max_json_depth) {
-      too_deep = true;
-      return false; // drop it: the parse goes on without building it
-    }
-    return true;
-  };
-  Json j = Json::parse(text, limit, /*allow_exceptions=*/false);
-  return too_deep ? Json(Json::value_t::discarded) : j;
-}
+// k_max_json_depth. Never throws. Use it for everything read from outside. Long string values of
+// printable ASCII without escapes (a base64 screenshot) are lifted out before nlohmann parses
+// the rest and put back after, so nlohmann does not lex them one character at a time; the result
+// is the same value nlohmann would give.
+Json parse_json(std::string_view text);
 
 } // namespace core

@@ -1,0 +1,118 @@
+// core::parse_json and core::dump_line take shortcuts for long plain strings (a base64
+// screenshot): they must give exactly what nlohmann gives.
+#include "core/json.h"
+
+#include <doctest/doctest.h>
+
+#include <string>
+#include <vector>
+
+using core::Json;
+
+namespace {
+
+std::string nlohmann_dump(const Json& j) {
+  return j.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+// parse_json agrees with nlohmann (value, or "not JSON"), and dump_line with nlohmann's dump.
+void check_same(const std::string& text) {
+  CAPTURE(text.substr(0, 120));
+  Json fast = core::parse_json(text);
+  Json slow = Json::parse(text, nullptr, /*allow_exceptions=*/false);
+  REQUIRE(fast.is_discarded() == slow.is_discarded());
+  if (!slow.is_discarded()) {
+    CHECK(fast == slow);
+    CHECK(core::dump_line(fast) == nlohmann_dump(slow));
+  }
+}
+
+std::string plain(size_t n, char first = 'A') {
+  std::string s;
+  for (size_t i = 0; i < n; ++i) {
+    s += static_cast<char>(first + static_cast<char>(i % 26));
+  }
+  return s;
+}
+
+} // namespace
+
+TEST_SUITE("json") {
+  TEST_CASE("json::long plain strings are lifted and put back where they were") {
+    const std::string big = plain(5000);
+    check_same(R"({"task_id":"t","status":"success","final_screenshot":")" + big + R"("})");
+    check_same(R"({"a":[")" + big + R"(",")" + plain(300, 'a') + R"(",1,2.5,null,true]})");
+    check_same("[\"" + big + "\" , \"" + big + "\"\n]");
+    check_same("\"" + big + "\"");
+    // Exactly at the threshold and one below.
+    check_same(R"({"x":")" + plain(256) + R"(","y":")" + plain(255) + R"("})");
+    Json j = core::parse_json(R"({"s":")" + big + R"(","n":{"t":")" + big + R"("}})");
+    CHECK(j["s"] == big);
+    CHECK(j["n"]["t"] == big);
+  }
+
+  TEST_CASE("json::long keys, escapes and non-ASCII take nlohmann's path") {
+    const std::string big = plain(400);
+    check_same(R"({")" + big + R"(":1,")" + big + "b\" \n : 2}");
+    check_same(R"({"k":")" + big + R"(\"quoted\" \u00e9 \\ end","z":")" + big + R"("})");
+    check_same(R"({"k":")" + big + "\xc3\xa9" + big + R"("})");
+    check_same(R"({"k":")" + big + "\x7f" + R"("})");
+    check_same(R"(["\\", ")" + big + R"(", "\"", ")" + big + R"("])");
+  }
+
+  TEST_CASE("json::text that is not JSON stays not JSON") {
+    const std::string big = plain(400);
+    for (const std::string& text : {
+             R"({"a":")" + big + R"(")",
+             R"({"a":")" + big,
+             R"({"a" ")" + big + R"("})",
+             R"({"a":")" + big + R"(" "b":1})",
+             R"({"a":")" + big + R"("}})",
+             "tru\"" + big + "\"",
+             R"({"a":")" + big + "\n" + big + R"("})",
+             R"({"a":")" + big + R"(\q"})",
+             R"({"a":")" + big + "\"}\\",
+             R"({"a":")" + big + "\"} x",
+         }) {
+      check_same(text);
+      CHECK(core::parse_json(text).is_discarded());
+    }
+  }
+
+  TEST_CASE("json::a string that looks like the marker is kept as it is") {
+    const std::string big = plain(300);
+    const std::string text =
+        R"({"a":"@optexity-lifted-0","b":"@optexity-lifted-x-0","c":")" + big + R"("})";
+    check_same(text);
+    CHECK(core::parse_json(text)["a"] == "@optexity-lifted-0");
+  }
+
+  TEST_CASE("json::nesting deeper than the limit is refused, with or without lifting") {
+    std::string deep(core::k_max_json_depth + 5, '[');
+    deep += "\"" + plain(300) + "\"";
+    deep += std::string(core::k_max_json_depth + 5, ']');
+    CHECK(core::parse_json(deep).is_discarded());
+    std::string ok(10, '[');
+    ok += "\"" + plain(300) + "\"" + std::string(10, ']');
+    check_same(ok);
+  }
+
+  TEST_CASE("json::dump_line equals nlohmann's dump for every kind of value") {
+    Json j = {{"s", "plain"},
+              {"e", "tab\there \"q\" \\ \x01 \x7f"},
+              {"u", "caf\xc3\xa9"},
+              {"bad", std::string("\xff\xfe")},
+              {"n", -12},
+              {"u64", 18446744073709551615ULL},
+              {"f", 0.1},
+              {"big", 1e300},
+              {"b", false},
+              {"z", nullptr},
+              {"arr", Json::array({1, "x", Json::object(), Json::array()})},
+              {"key \"with\" quotes", Json::object({{"deep", Json::array({Json::array({})})}})}};
+    CHECK(core::dump_line(j) == nlohmann_dump(j));
+    CHECK(core::dump_line(Json()) == "null");
+    CHECK(core::dump_line(Json::object()) == "{}");
+    CHECK(core::dump_line(Json("x")) == "\"x\"");
+  }
+}
