@@ -2,6 +2,7 @@
 
 #include "core/keys.h"
 
+#include <cstdint>
 #include <cstring>
 #include <vector>
 
@@ -16,8 +17,27 @@ inline bool plain_byte(char c) {
   return u >= 0x20 && u < 0x7f && c != '"' && c != '\\';
 }
 
+// Whether none of the 8 bytes of `w` needs escaping or checking: none below 0x20, at or above
+// 0x7f, '"' or '\' (the word-at-a-time tests of "Bit Twiddling Hacks": exact for "any byte").
+inline bool plain_word(uint64_t w) {
+  constexpr uint64_t ones = 0x0101010101010101ULL;
+  constexpr uint64_t highs = 0x8080808080808080ULL;
+  auto has_zero = [](uint64_t v) { return (v - ones) & ~v & highs; };
+  uint64_t below_space = (w - ones * 0x20) & ~w & highs;
+  return (below_space | (w & highs) | has_zero(w ^ (ones * 0x7f)) | has_zero(w ^ (ones * '"')) |
+          has_zero(w ^ (ones * '\\'))) == 0;
+}
+
 size_t plain_run(const char* p, const char* end) {
   const char* q = p;
+  while (end - q >= 8) {
+    uint64_t w;
+    std::memcpy(&w, q, 8);
+    if (!plain_word(w)) {
+      break;
+    }
+    q += 8;
+  }
   while (q < end && plain_byte(*q)) {
     ++q;
   }
