@@ -16,6 +16,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <malloc.h>
 #include <sstream>
 #include <string>
 
@@ -102,6 +103,10 @@ int real_main(int argc, char** argv) {
 int main(int argc, char** argv) {
   // Before any thread starts: only the signal watcher thread ever sees SIGINT/SIGTERM.
   runner::block_signals();
+  // Callbacks carry megabytes (screenshots): keep freed memory for the next one instead of
+  // returning it to the kernel and faulting it back in, page by page, for every callback.
+  mallopt(M_TRIM_THRESHOLD, 64 << 20);
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
   try {
     return real_main(argc, argv);
   } catch (const std::exception& e) {
