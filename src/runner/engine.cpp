@@ -89,7 +89,7 @@ void Engine::interrupt(int signo) {
       std::lock_guard lock(m_mutex);
       m_draining = true;
     }
-    m_cv.notify_all();
+    notify_everyone();
     core::log_warning(fmt::format("signal received: no new submits; waiting up to {:g} s for "
                                   "tasks in flight (signal again to stop now)",
                                   std::chrono::duration<double>(m_config.grace).count()));
@@ -105,10 +105,15 @@ void Engine::interrupt(int signo) {
   stop_now();
 }
 
+void Engine::notify_everyone() {
+  m_cv.notify_all();
+  m_writer_cv.notify_all();
+}
+
 void Engine::stop_now() {
   m_stop.request_stop();
   m_client.cancel_all();
-  m_cv.notify_all();
+  notify_everyone();
 }
 
 std::shared_ptr<Engine::Slot> Engine::pull_next_slot() {
@@ -119,7 +124,7 @@ std::shared_ptr<Engine::Slot> Engine::pull_next_slot() {
     if (m_input_done || m_draining || m_stop.stop_requested() ||
         (m_refusal && m_source.streaming())) {
       m_input_done = true;
-      m_cv.notify_all();
+      notify_everyone();
       return nullptr;
     }
   }
@@ -142,7 +147,7 @@ std::shared_ptr<Engine::Slot> Engine::pull_next_slot() {
   std::lock_guard lock(m_mutex);
   if (!input || m_stop.stop_requested()) {
     m_input_done = true;
-    m_cv.notify_all();
+    notify_everyone();
     if (!input) {
       return nullptr;
     }
@@ -154,14 +159,14 @@ std::shared_ptr<Engine::Slot> Engine::pull_next_slot() {
       if (auto s = weak.lock()) {
         std::lock_guard inner(m_mutex);
         m_finished.push_back(s);
-        m_cv.notify_all();
+        m_writer_cv.notify_one();
       }
     });
   } else {
     slot->waiter = std::make_shared<core::Waiter>();
   }
   m_slots.push_back(slot);
-  m_cv.notify_all();
+  m_writer_cv.notify_one();
   return slot;
 }
 
@@ -180,7 +185,7 @@ void Engine::submit_loop() {
     if (!slot) {
       std::lock_guard lock(m_mutex);
       --m_in_flight;
-      m_cv.notify_all();
+      notify_everyone();
       return;
     }
     process(*slot);
@@ -234,7 +239,7 @@ void Engine::process(Slot& slot) {
       if (!slot.printed) {
         slot.deadline = m_deadlines.emplace(deadline, m_slots[slot.index - m_first_index]);
       }
-      m_cv.notify_all();
+      m_writer_cv.notify_one();
     }
     return;
   }
@@ -302,7 +307,7 @@ bool Engine::resume(Slot& slot) {
     if (!slot.printed) {
       slot.deadline = m_deadlines.emplace(deadline, m_slots[slot.index - m_first_index]);
     }
-    m_cv.notify_all();
+    m_writer_cv.notify_one();
   }
   return true;
 }
@@ -333,7 +338,7 @@ void Engine::on_refused(Slot& slot, const net::SubmitResult& result) {
 
 std::shared_ptr<Engine::Slot> Engine::wait_for_slot(size_t index) {
   std::unique_lock lock(m_mutex);
-  m_cv.wait(lock, m_stop.get_token(), [&] {
+  m_writer_cv.wait(lock, m_stop.get_token(), [&] {
     return m_first_index + m_slots.size() > index || m_input_done;
   });
   if (m_stop.stop_requested() || m_first_index + m_slots.size() <= index) {
@@ -366,7 +371,7 @@ std::shared_ptr<Engine::Slot> Engine::wait_for_any() {
       continue;
     }
     auto wake = m_deadlines.empty() ? Clock::time_point::max() : m_deadlines.begin()->first;
-    m_cv.wait_until(lock, m_stop.get_token(), wake, [&] {
+    m_writer_cv.wait_until(lock, m_stop.get_token(), wake, [&] {
       return !m_finished.empty() || (m_input_done && m_in_flight == 0) ||
              (!m_deadlines.empty() && m_deadlines.begin()->first <= Clock::now());
     });
@@ -491,7 +496,7 @@ void Engine::release(Slot& slot) {
       slot.deadline.reset();
     }
   }
-  m_cv.notify_all();
+  m_cv.notify_one(); // one submitter may take the freed place
   if (!m_config.token.empty() && !slot.key.empty()) {
     m_tracker.retire(slot.key);
   } else if (task_id) {
@@ -659,7 +664,7 @@ int Engine::execute() {
   }
   m_stop.request_stop();
   m_client.cancel_all();
-  m_cv.notify_all();
+  notify_everyone();
   submitters.clear(); // joins
   std::jthread grace_timer;
   {

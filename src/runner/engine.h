@@ -102,6 +102,7 @@ private:
   void print(Slot& slot, core::Json line);
   void count(Slot& slot, const std::string& status, const std::string& what);
   void stop_now();
+  void notify_everyone();
   void watch(std::stop_token stop);
   void tick(std::stop_token stop);
   void release(Slot& slot);
@@ -121,7 +122,10 @@ private:
   core::InputKeys m_keys;  // guarded by m_read_mutex
 
   mutable std::mutex m_mutex;
+  // Two condition variables on m_mutex: submitters wait on m_cv for a free place, the writer on
+  // m_writer_cv for a finished task, so a burst of callbacks wakes the writer only.
   std::condition_variable_any m_cv;
+  std::condition_variable_any m_writer_cv;
   std::deque<std::shared_ptr<Slot>> m_slots; // by input index; printed ones become null
   size_t m_first_index = 0;                  // index of m_slots.front()
   size_t m_in_flight = 0;                    // pulled and not yet printed
