@@ -98,6 +98,12 @@ std::shared_ptr<FlowEngine::Item> FlowEngine::make_item(core::Input input) {
   item->input = std::move(input);
   item->index = m_pulled++;
   item->started = Clock::now();
+  if (!item->input.secure.is_null() && !m_warned_item_secure) {
+    m_warned_item_secure = true;
+    core::log_warning(fmt::format("{}: the item's secure_parameters are not sent: in a flow, each "
+                                  "step gives its own (\"secure_parameters\" in the flow file)",
+                                  item->input.where));
+  }
   if (item->input.error.empty()) {
     item->key = m_keys.next(
         core::content_hash("flow:" + m_flow.name, item->input.params, item->input.secure));

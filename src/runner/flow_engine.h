@@ -85,6 +85,7 @@ private:
   std::stop_source m_stop;
   std::atomic<int> m_signal{0};
   core::InputKeys m_keys; // reader thread only
+  bool m_warned_item_secure = false; // reader thread only
   size_t m_pulled = 0;    // reader thread only (then the coordinator, once it has stopped)
 
   mutable std::mutex m_mutex;
