@@ -2,6 +2,7 @@
 
 #include "core/keys.h"
 
+#include <charconv>
 #include <cstdint>
 #include <cstring>
 #include <vector>
@@ -96,12 +97,16 @@ void dump_value(const Json& j, std::string& out) {
 // Strings shorter than this are left to nlohmann.
 constexpr size_t k_lift_min = 256;
 
+} // namespace
+
 // Stands for a lifted string in the text nlohmann parses: random per process, so no payload
 // can hold it by chance or on purpose.
-const std::string& lift_marker() {
+const std::string& json_lift_marker() {
   static const std::string marker = "@optexity-lifted-" + random_token() + "-";
   return marker;
 }
+
+namespace {
 
 Json parse_limited(std::string_view text) {
   bool too_deep = false;
@@ -120,8 +125,13 @@ void restore(Json& j, const std::vector<std::string_view>& lifted, const std::st
   if (j.is_string()) {
     const std::string& s = j.get_ref<const std::string&>();
     if (s.size() > marker.size() && s.compare(0, marker.size(), marker) == 0) {
-      size_t index = std::stoul(s.substr(marker.size()));
-      if (index < lifted.size()) {
+      // Only the marker and an index we wrote; anything else is a string of the payload.
+      size_t index = 0;
+      const char* first = s.data() + marker.size();
+      const char* last = s.data() + s.size();
+      auto [end, ec] = std::from_chars(first, last, index);
+      if (ec == std::errc() && end == last && index < lifted.size() &&
+          static_cast<size_t>(last - first) == std::to_string(index).size()) {
         j = std::string(lifted[index]);
       }
     }
@@ -148,7 +158,7 @@ Json parse_json(std::string_view text) {
   // plain string value (not a key: no ':' follows) is replaced by the marker and its index.
   // The replacement is a string token where one was, so the text is JSON exactly when the
   // original is, and nlohmann reports the same errors.
-  const std::string& marker = lift_marker();
+  const std::string& marker = json_lift_marker();
   std::string skeleton;
   std::vector<std::string_view> lifted;
   const char* p = text.data();

@@ -28,4 +28,8 @@ inline constexpr int k_max_json_depth = 256;
 // is the same value nlohmann would give.
 Json parse_json(std::string_view text);
 
+// The text that stands for a lifted string while nlohmann parses (random per process). Exposed
+// for tests, which check that a payload holding it is still read as it is.
+const std::string& json_lift_marker();
+
 } // namespace core

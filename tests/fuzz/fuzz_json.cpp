@@ -6,12 +6,28 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "fuzz_check.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view text(reinterpret_cast<const char*>(data), size);
+  // "@M@" stands for the process's lift marker, so the fuzzer can try payloads that hold it
+  // (a network peer cannot know it): they must still parse without a throw or a crash.
+  if (text.find("@M@") != std::string_view::npos) {
+    std::string with_marker(text);
+    for (size_t at; (at = with_marker.find("@M@")) != std::string::npos;) {
+      with_marker.replace(at, 3, core::json_lift_marker());
+    }
+    try {
+      core::Json j = core::parse_json(with_marker);
+      (void)core::dump_line(j);
+    } catch (...) {
+      FUZZ_CHECK(false, "parse_json threw on a payload holding the lift marker");
+    }
+    return 0;
+  }
   core::Json fast = core::parse_json(text);
   core::Json slow = core::Json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (fast.is_discarded()) {

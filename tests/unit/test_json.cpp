@@ -107,6 +107,18 @@ TEST_SUITE("json") {
     CHECK(core::parse_json(text)["a"] == "@optexity-lifted-0");
   }
 
+  TEST_CASE("json::a payload holding the lift marker itself is read without a throw") {
+    const std::string big = plain(300);
+    const std::string& m = core::json_lift_marker();
+    for (const std::string& odd : {m + "x", m + "01", m + "99", m + "-1", m + "1 "}) {
+      const std::string text = R"({"a":")" + odd + R"(","b":")" + big + R"("})";
+      Json j;
+      CHECK_NOTHROW(j = core::parse_json(text));
+      CHECK(j["a"] == odd);
+      CHECK(j["b"] == big);
+    }
+  }
+
   TEST_CASE("json::nesting deeper than the limit is refused, with or without lifting") {
     std::string deep(core::k_max_json_depth + 5, '[');
     deep += "\"" + plain(300) + "\"";
