@@ -10,6 +10,7 @@
 #include <mutex>
 #include <random>
 #include <set>
+#include <vector>
 
 namespace net {
 
@@ -21,6 +22,12 @@ struct Client::Impl {
   std::set<httplib::Client*> in_use; // requests in progress, for cancel_all
   std::mt19937_64 rng;
   bool cancelled = false;
+  // Submit connections kept open after a complete answer, with when they were last used.
+  struct Idle {
+    std::unique_ptr<httplib::Client> http;
+    std::chrono::steady_clock::time_point last_used;
+  };
+  std::vector<Idle> idle;
 
   explicit Impl(ClientOptions o) : opts(std::move(o)) {
     rng.seed(opts.seed ? opts.seed : std::random_device{}());
@@ -32,13 +39,53 @@ struct Client::Impl {
     }
   }
 
+  // A connection for one submit: one that answered a submit less than k_reuse_window ago, or a
+  // new one. A server closes an idle keep-alive connection after seconds (5 s for Node and
+  // uvicorn, 60 s or more behind load balancers), and httplib checks the socket before reusing
+  // it, so a request is not written into a connection the server has just closed; were it to
+  // happen, the answer is missing and the submit's outcome is unknown, as on a new connection.
+  std::unique_ptr<httplib::Client> take_submit_client(const core::Url& url) {
+    std::vector<Idle> stale;
+    std::unique_ptr<httplib::Client> found;
+    {
+      std::lock_guard lock(mutex);
+      auto now = std::chrono::steady_clock::now();
+      while (!idle.empty() && !found) {
+        Idle entry = std::move(idle.back());
+        idle.pop_back();
+        if (now - entry.last_used < k_reuse_window) {
+          found = std::move(entry.http);
+        } else {
+          stale.push_back(std::move(entry));
+        }
+      }
+    }
+    if (found) {
+      return found; // stale ones close here, outside the lock
+    }
+    auto http = make_http(url);
+    http->set_keep_alive(true);
+    return http;
+  }
+
+  // After a complete answer the connection may serve the next submit.
+  void give_back(std::unique_ptr<httplib::Client> http) {
+    std::lock_guard lock(mutex);
+    if (!cancelled && idle.size() < k_max_idle) {
+      idle.push_back({std::move(http), std::chrono::steady_clock::now()});
+      return;
+    }
+    // (closed when `http` goes out of scope, after the lock is released)
+  }
+
+  static constexpr std::chrono::milliseconds k_reuse_window{1000};
+  static constexpr size_t k_max_idle = 64;
+
   std::unique_ptr<httplib::Client> make_http(const core::Url& url) {
     auto http = std::make_unique<httplib::Client>(url.origin());
     http->set_connection_timeout(opts.connect_timeout);
     http->set_read_timeout(opts.read_timeout);
     http->set_write_timeout(opts.read_timeout);
-    // A fresh connection per submit: on a reused keep-alive socket a failure could not tell
-    // "never sent" (safe to retry) from "sent, answer lost" (must not resubmit).
     http->set_keep_alive(false);
     http->set_follow_location(false);
     // httplib writes headers and body separately: without TCP_NODELAY, Nagle and delayed ACKs
@@ -78,8 +125,7 @@ std::string describe(httplib::Error e) {
 
 // httplib's errors before the request left this machine; anything else may have reached it.
 bool never_sent(httplib::Error e) {
-  // A write error means the request never left whole: a server acts on complete requests only
-  // (each submit has its own connection, so this is never a stale keep-alive socket).
+  // A write error means the request never left whole: a server acts on complete requests only.
   return e == httplib::Error::Connection || e == httplib::Error::Write ||
          e == httplib::Error::BindIPAddress || e == httplib::Error::SSLConnection ||
          e == httplib::Error::SSLLoadingCerts || e == httplib::Error::SSLServerVerification ||
@@ -94,7 +140,7 @@ SubmitResult Client::submit(const core::Json& request, std::stop_token stop) {
   std::string body = core::dump_line(request);
   std::string last_error;
   for (int attempt = 0;; ++attempt) {
-    auto http = d.make_http(url);
+    auto http = d.take_submit_client(url);
     {
       std::lock_guard lock(d.mutex);
       if (d.cancelled || stop.stop_requested()) {
@@ -106,6 +152,9 @@ SubmitResult Client::submit(const core::Json& request, std::stop_token stop) {
     {
       std::lock_guard lock(d.mutex);
       d.in_use.erase(http.get());
+    }
+    if (res) {
+      d.give_back(std::move(http));
     }
 
     AttemptOutcome outcome;
