@@ -70,6 +70,9 @@ struct Client::Impl {
 
   // After a complete answer the connection may serve the next submit.
   void give_back(std::unique_ptr<httplib::Client> http) {
+    if (!opts.reuse_connections) {
+      return;
+    }
     std::lock_guard lock(mutex);
     if (!cancelled && idle.size() < k_max_idle) {
       idle.push_back({std::move(http), std::chrono::steady_clock::now()});

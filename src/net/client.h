@@ -20,6 +20,10 @@ struct ClientOptions {
   std::chrono::milliseconds connect_timeout{10000};
   std::chrono::milliseconds read_timeout{60000};
   core::RetryPolicy retry;
+  // Submits reuse a connection answered less than a second ago (saves a TCP handshake per
+  // task in a sequential run). Off with many submits in flight: new connections spread the
+  // service's callbacks, and a burst of callbacks holds the listener's threads longer.
+  bool reuse_connections = true;
   uint64_t seed = 0;                           // jitter; 0: random
   std::function<void(const std::string&)> log; // debug lines (stderr with -v)
 };

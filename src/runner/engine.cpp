@@ -347,19 +347,20 @@ std::shared_ptr<Engine::Slot> Engine::wait_for_slot(size_t index) {
   return m_slots[index - m_first_index];
 }
 
-std::shared_ptr<Engine::Slot> Engine::wait_for_any() {
+std::vector<std::shared_ptr<Engine::Slot>> Engine::wait_for_finished() {
   std::unique_lock lock(m_mutex);
   for (;;) {
     if (m_stop.stop_requested()) {
-      return nullptr;
+      return {};
     }
     if (!m_finished.empty()) {
-      auto slot = m_finished.front();
-      m_finished.pop_front();
-      return slot;
+      // Everything finished so far, in one go: one lock for a burst of callbacks.
+      std::vector<std::shared_ptr<Slot>> batch(m_finished.begin(), m_finished.end());
+      m_finished.clear();
+      return batch;
     }
     if (m_input_done && m_in_flight == 0) {
-      return nullptr;
+      return {};
     }
     if (!m_deadlines.empty() && m_deadlines.begin()->first <= Clock::now()) {
       auto slot = m_deadlines.begin()->second;
@@ -372,8 +373,10 @@ std::shared_ptr<Engine::Slot> Engine::wait_for_any() {
     }
     auto wake = m_deadlines.empty() ? Clock::time_point::max() : m_deadlines.begin()->first;
     m_writer_cv.wait_until(lock, m_stop.get_token(), wake, [&] {
+      // A deadline earlier than `wake` (the first task accepted) means waiting less.
       return !m_finished.empty() || (m_input_done && m_in_flight == 0) ||
-             (!m_deadlines.empty() && m_deadlines.begin()->first <= Clock::now());
+             (!m_deadlines.empty() &&
+              (m_deadlines.begin()->first <= Clock::now() || m_deadlines.begin()->first < wake));
     });
   }
 }
@@ -633,9 +636,11 @@ int Engine::execute() {
   int code = 0;
   try {
     if (m_config.unordered) {
-      while (auto slot = wait_for_any()) {
-        print(*slot, slot->waiter->take());
-        release(*slot);
+      for (auto batch = wait_for_finished(); !batch.empty(); batch = wait_for_finished()) {
+        for (auto& slot : batch) {
+          print(*slot, slot->waiter->take());
+          release(*slot);
+        }
       }
     } else {
       for (size_t index = 0;; ++index) {

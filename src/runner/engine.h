@@ -22,6 +22,7 @@
 #include <stop_token>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace runner {
 
@@ -95,7 +96,7 @@ private:
   bool resume(Slot& slot);
   void on_refused(Slot& slot, const net::SubmitResult& result);
   std::shared_ptr<Slot> wait_for_slot(size_t index);
-  std::shared_ptr<Slot> wait_for_any();
+  std::vector<std::shared_ptr<Slot>> wait_for_finished();
   core::Json await_in_order(Slot& slot);
   void expire(Slot& slot);
   std::optional<core::Json> reconcile(const std::string& task_id);

@@ -184,6 +184,7 @@ net::ClientOptions client_options(const RunOptions& opts, const std::string& api
   c.connect_timeout = seconds_to_ms(opts.connect_timeout_seconds);
   c.read_timeout = seconds_to_ms(opts.read_timeout_seconds);
   c.retry = opts.retry;
+  c.reuse_connections = opts.parallel <= 16; // measured: see bench/RESULTS.md
   c.log = [](const std::string& line) { core::log_debug(line); };
   return c;
 }
