@@ -33,6 +33,17 @@ assert_eq "$drops" "$(grep -c '^emulator: get_callback_data .* -> success' "$EMU
 cp "$T/dropped.out" "$T/finished.out"
 finished_url=$EMU_URL
 
+step "--unordered with every callback lost: the first deadline wakes the writer (no watchdog wait)"
+setup_emulator --drop-callback-rate 1 --delay-ms 50
+make_emails 2 lost >"$T/lost.txt"
+started=$(now)
+chain_run lost --endpoint demo --emails "$T/lost.txt" --unordered --timeout 1
+took=$(elapsed_since "$started")
+assert_exit 0 "$RC" "run with every callback lost, --unordered"
+assert_line_count "$T/lost.out" 2 "one line per email"
+assert_all_status "$T/lost.out" success "statuses (fetched at the deadline)"
+assert_less "$took" 6 "seconds for a run with 1 s timeouts (the watchdog would take 360 s)"
+
 step "--kill-rate 1: every line is killed, exit 1"
 setup_emulator --kill-rate 1 --delay-ms 20
 make_emails 3 kill >"$T/in3.txt"
