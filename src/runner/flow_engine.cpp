@@ -649,6 +649,18 @@ int FlowEngine::execute() {
   submitters.clear();
   ticker.request_stop();
   ticker.join();
+  // Items and their tasks point at each other: an early end (| head) leaves some open.
+  for (auto& item : m_items_open) {
+    item->tasks.clear();
+  }
+  m_items_open.clear();
+  {
+    std::lock_guard lock(m_mutex);
+    m_new_items.clear();
+    m_dispatch.clear();
+    m_completed.clear();
+    m_deadlines.clear();
+  }
   if (m_config.summary && code != core::to_int(core::ExitCode::stdout_closed)) {
     print_summary(m_progress, m_progress_mutex);
   }
