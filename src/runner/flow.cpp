@@ -61,7 +61,9 @@ int print_plan(const core::Flow& flow, const FlowOptions& opts) {
         line["when"] = when;
       }
       if (step.foreach) {
-        line["foreach"] = step.foreach->text;
+        // As a flow file writes it: "orders:/output_data/0/json_data/orders".
+        const std::string& text = step.foreach->text;
+        line["foreach"] = text.substr(2, text.size() - 4);
       }
       line["on_failure"] = step.on_failure == core::OnFailure::stop ? "stop" : "continue";
       if (step.retries > 0) {
