@@ -626,16 +626,39 @@ void Engine::tick(std::stop_token stop) {
 }
 
 int Engine::execute() {
+  // One task at a time in input order: this thread submits, waits and prints, with no hand-off
+  // to a submitting thread and back for every task.
+  const bool one_thread = m_config.parallel <= 1 && !m_config.unordered;
   const size_t threads = std::min<size_t>(static_cast<size_t>(std::max(1, m_config.parallel)), 64);
   std::vector<std::jthread> submitters;
-  for (size_t i = 0; i < threads; ++i) {
+  for (size_t i = 0; i < threads && !one_thread; ++i) {
     submitters.emplace_back([this] { submit_loop(); });
   }
   std::jthread watchdog([this](std::stop_token st) { watch(st); });
   std::jthread ticker([this](std::stop_token st) { tick(st); });
   int code = 0;
   try {
-    if (m_config.unordered) {
+    if (one_thread) {
+      for (;;) {
+        {
+          std::lock_guard lock(m_mutex);
+          ++m_in_flight;
+        }
+        std::shared_ptr<Slot> slot = pull_next_slot();
+        if (!slot) {
+          std::lock_guard lock(m_mutex);
+          --m_in_flight;
+          break;
+        }
+        process(*slot);
+        Json line = await_in_order(*slot);
+        if (line.is_null()) {
+          break; // interrupted
+        }
+        print(*slot, std::move(line));
+        release(*slot);
+      }
+    } else if (m_config.unordered) {
       for (auto batch = wait_for_finished(); !batch.empty(); batch = wait_for_finished()) {
         for (auto& slot : batch) {
           print(*slot, slot->waiter->take());
