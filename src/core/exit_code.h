@@ -1,5 +1,7 @@
 #pragma once
 
+#include <csignal>
+
 namespace core {
 
 // The process exit codes: the one place they are defined (documented in --help and the man page).
@@ -15,6 +17,11 @@ enum class ExitCode : int {
 
 inline int to_int(ExitCode code) {
   return static_cast<int>(code);
+}
+
+// The exit code after a signal stopped the run: 143 for SIGTERM, 130 for SIGINT.
+inline ExitCode signal_exit_code(int signo) {
+  return signo == SIGTERM ? ExitCode::terminated : ExitCode::interrupted;
 }
 
 // One line per exit code, for --help.

@@ -80,8 +80,7 @@ void Engine::interrupt(int signo) {
   if (!m_signal.compare_exchange_strong(expected, signo)) {
     // A second signal: the user insists; leave now (journaled work stays journaled).
     // A second signal: the user insists; leave now.
-    std::_Exit(signo == SIGTERM ? core::to_int(core::ExitCode::terminated)
-                                : core::to_int(core::ExitCode::interrupted));
+    std::_Exit(core::to_int(core::signal_exit_code(signo)));
   }
   if (m_config.grace.count() > 0) {
     // Stop submitting, let the tasks in flight finish for a while, then stop waiting.
@@ -681,8 +680,7 @@ int Engine::execute() {
     }
     if (int signo = m_signal.load(); signo != 0) {
       finish_interrupted();
-      code =
-          core::to_int(signo == SIGTERM ? core::ExitCode::terminated : core::ExitCode::interrupted);
+      code = core::to_int(core::signal_exit_code(signo));
     } else {
       code = exit_code();
     }

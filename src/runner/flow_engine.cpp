@@ -85,8 +85,7 @@ void FlowEngine::interrupt(int signo) {
   int expected = 0;
   if (!m_signal.compare_exchange_strong(expected, signo)) {
     // A second signal: leave now (journaled work stays journaled).
-    std::_Exit(signo == SIGTERM ? core::to_int(core::ExitCode::terminated)
-                                : core::to_int(core::ExitCode::interrupted));
+    std::_Exit(core::to_int(core::signal_exit_code(signo)));
   }
   m_stop.request_stop();
   m_service.cancel_all();
@@ -632,8 +631,7 @@ int FlowEngine::execute() {
     submitters.clear(); // joins
     if (int signo = m_signal.load(); signo != 0) {
       finish_interrupted();
-      code =
-          core::to_int(signo == SIGTERM ? core::ExitCode::terminated : core::ExitCode::interrupted);
+      code = core::to_int(core::signal_exit_code(signo));
     } else {
       code = exit_code();
     }
