@@ -391,31 +391,19 @@ Json Engine::await_in_order(Slot& slot) {
 }
 
 void Engine::expire(Slot& slot) {
-  if (slot.waiter->done()) {
-    return;
-  }
   std::optional<std::string> task_id;
   {
     std::lock_guard lock(m_mutex);
     task_id = slot.task_id;
   }
-  // The callback may have been lost (the service gives up after 5 minutes; a worker crash sends
-  // none): ask the service once before calling it a timeout.
-  if (task_id) {
-    if (auto payload = reconcile(*task_id)) {
-      core::log_warning(fmt::format("{}: no callback for task {}, but the service says it ended: "
-                                    "result fetched",
-                                    slot.input.where,
-                                    *task_id));
-      slot.waiter->complete(std::move(*payload));
-      return;
-    }
-  }
-  auto seconds = std::chrono::duration<double>(m_config.timeout).count();
-  slot.waiter->complete(core::failure_line(core::status::timeout,
-                                           fmt::format("no callback within {:g} s", seconds),
-                                           slot.input.params,
-                                           task_id));
+  complete_at_deadline(*slot.waiter,
+                       m_client,
+                       task_id,
+                       m_config.request.endpoint,
+                       slot.input.where,
+                       m_config.timeout,
+                       slot.input.params,
+                       m_stop.get_token());
 }
 
 std::optional<Json> Engine::reconcile(const std::string& task_id) {

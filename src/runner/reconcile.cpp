@@ -3,6 +3,7 @@
 #include "core/api.h"
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/output.h"
 
 #include <fmt/format.h>
 
@@ -46,6 +47,34 @@ std::optional<Json> fetch_final_result(net::Service& service,
     return std::nullopt;
   }
   return payload;
+}
+
+void complete_at_deadline(core::Waiter& waiter,
+                          net::Service& service,
+                          const std::optional<std::string>& task_id,
+                          const std::string& endpoint,
+                          const std::string& where,
+                          std::chrono::milliseconds timeout,
+                          const Json& params,
+                          std::stop_token stop) {
+  if (waiter.done()) {
+    return;
+  }
+  if (task_id) {
+    if (auto payload = fetch_final_result(service, *task_id, endpoint, stop)) {
+      core::log_warning(
+          fmt::format("{}: no callback for task {}, but the service says it ended: result fetched",
+                      where,
+                      *task_id));
+      waiter.complete(std::move(*payload));
+      return;
+    }
+  }
+  waiter.complete(core::failure_line(
+      core::status::timeout,
+      fmt::format("no callback within {:g} s", std::chrono::duration<double>(timeout).count()),
+      params,
+      task_id));
 }
 
 } // namespace runner

@@ -1,8 +1,10 @@
 #pragma once
 
 #include "core/json.h"
+#include "core/tracker.h"
 #include "net/service.h"
 
+#include <chrono>
 #include <optional>
 #include <stop_token>
 #include <string>
@@ -16,5 +18,17 @@ std::optional<core::Json> fetch_final_result(net::Service& service,
                                              const std::string& task_id,
                                              const std::string& endpoint,
                                              std::stop_token stop);
+
+// At a task's deadline: completes `waiter` with the result the service reports for `task_id`
+// (its callback was lost: the service gives up after 5 minutes, a worker crash sends none), or
+// else with a timeout line. `where` names the task in the warning ("items.csv:3: step login").
+void complete_at_deadline(core::Waiter& waiter,
+                          net::Service& service,
+                          const std::optional<std::string>& task_id,
+                          const std::string& endpoint,
+                          const std::string& where,
+                          std::chrono::milliseconds timeout,
+                          const core::Json& params,
+                          std::stop_token stop);
 
 } // namespace runner
