@@ -415,6 +415,16 @@ accepted_at_least() { (($(accepted_count) >= $1)); } # for wait_until
 answered_count() { grep -cE "^emulator: submit.* -> $1( |\$)" "$EMU_LOG" || true; } # status
 submit_count() { grep -c '^emulator: submit' "$EMU_LOG" || true; }
 
+# Submits the emulator accepted for one endpoint.
+endpoint_accepted() { # endpoint
+  grep -c "^emulator: submit $1 -> 202 " "$EMU_LOG" || true
+}
+
+# The newline-terminated lines of a file (a line cut by a kill is left out).
+complete_lines() { # file
+  head -n "$(wc -l <"$1")" "$1"
+}
+
 # The task ids the emulator accepted, in log order.
 accepted_task_ids() { sed -n 's/^emulator: submit .* -> 202 task \([0-9a-f-]*\) .*/\1/p' "$EMU_LOG"; }
 

@@ -5,11 +5,6 @@
 # later results left as written, nothing submitted); `| head -1` (exit 141 soon, no hang).
 source "$(dirname "$0")/lib.sh"
 
-# Submits the emulator accepted for one endpoint.
-endpoint_accepted() { # endpoint
-  grep -c "^emulator: submit $1 -> 202 " "$EMU_LOG" || true
-}
-
 cat >"$T/s.json" <<'EOF'
 {"endpoints": {
   "ep-login":  {"delay_ms": 30, "output_data": [{"unique_identifier": "{{email}}",

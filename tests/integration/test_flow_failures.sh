@@ -6,11 +6,6 @@
 # fill (invalid_input, nothing submitted), an endpoint the service does not know (404: exit 3).
 source "$(dirname "$0")/lib.sh"
 
-# Submits the emulator accepted for one endpoint.
-endpoint_accepted() { # endpoint
-  grep -c "^emulator: submit $1 -> 202 " "$EMU_LOG" || true
-}
-
 cat >"$T/s.json" <<'EOF'
 {"endpoints": {
   "ep-a": {"delay_ms": 40, "output_data": [{"unique_identifier": "{{email}}",

@@ -7,16 +7,6 @@
 # steps have; a rerun with the same --state finishes them without resubmitting anything.
 source "$(dirname "$0")/lib.sh"
 
-# Submits the emulator accepted for one endpoint.
-endpoint_accepted() { # endpoint
-  grep -c "^emulator: submit $1 -> 202 " "$EMU_LOG" || true
-}
-
-# The newline-terminated lines of a file (a line cut by a kill is left out).
-complete_lines() { # file
-  head -n "$(wc -l <"$1")" "$1"
-}
-
 # Three steps, the middle one slow: an item takes about 1.7 s.
 cat >"$T/s.json" <<'EOF'
 {"endpoints": {

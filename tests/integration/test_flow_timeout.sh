@@ -5,11 +5,6 @@
 # step with the deadline is the only task in flight: nothing else wakes the run before it.
 source "$(dirname "$0")/lib.sh"
 
-# Submits the emulator accepted for one endpoint.
-endpoint_accepted() { # endpoint
-  grep -c "^emulator: submit $1 -> 202 " "$EMU_LOG" || true
-}
-
 cat >"$T/s.json" <<'EOF'
 {"endpoints": {
   "ep-a": {"delay_ms": 40, "output_data": [{"json_data": {"acct": "X-{{email}}"}}]},

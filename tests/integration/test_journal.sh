@@ -8,11 +8,6 @@ source "$(dirname "$0")/lib.sh"
 make_emails 9 >"$T/in9.txt"
 mapfile -t nine <"$T/in9.txt"
 
-# The newline-terminated lines of a file (a line cut by a kill is left out).
-complete_lines() { # file
-  head -n "$(wc -l <"$1")" "$1"
-}
-
 # True when the journal shows a result, PARALLEL tasks in flight (so no submit can start before
 # a callback comes, 1.5 s later) and as many submits as the emulator accepted.
 ready_to_kill() { # journal parallel
