@@ -89,7 +89,13 @@ void FlowEngine::interrupt(int signo) {
   }
   m_stop.request_stop();
   m_service.cancel_all();
+  notify_everyone();
+}
+
+void FlowEngine::notify_everyone() {
   m_cv.notify_all();
+  m_reader_cv.notify_all();
+  m_coord_cv.notify_all();
 }
 
 std::shared_ptr<FlowEngine::Item> FlowEngine::make_item(core::Input input) {
@@ -115,7 +121,7 @@ void FlowEngine::read_loop() {
   for (;;) {
     {
       std::unique_lock lock(m_mutex);
-      m_cv.wait(lock, m_stop.get_token(), [&] { return m_open < parallel; });
+      m_reader_cv.wait(lock, m_stop.get_token(), [&] { return m_open < parallel; });
       if (m_stop.stop_requested()) {
         return;
       }
@@ -127,11 +133,11 @@ void FlowEngine::read_loop() {
     if (!item) {
       --m_open;
       m_input_done = true;
-      m_cv.notify_all();
+      m_coord_cv.notify_one();
       return;
     }
     m_new_items.push_back(std::move(item));
-    m_cv.notify_all();
+    m_coord_cv.notify_one();
   }
 }
 
@@ -173,7 +179,7 @@ void FlowEngine::await_callback(const std::shared_ptr<Task>& task, const std::st
   std::lock_guard lock(m_mutex);
   if (!task->finished && !task->waiter->done()) {
     task->deadline = m_deadlines.emplace(Clock::now() + task->timeout, task);
-    m_cv.notify_all();
+    m_coord_cv.notify_one();
   }
 }
 
@@ -341,7 +347,7 @@ void FlowEngine::schedule(const std::shared_ptr<Item>& item) {
       if (auto t = weak.lock()) {
         std::lock_guard lock(m_mutex);
         m_completed.push_back(std::move(t));
-        m_cv.notify_all();
+        m_coord_cv.notify_one();
       }
     });
     item->tasks.push_back(task);
@@ -378,7 +384,7 @@ void FlowEngine::finish_task(const std::shared_ptr<Task>& task) {
     }
     task_id = task->task_id;
   }
-  m_cv.notify_all();
+  m_cv.notify_one(); // one submitter may take the freed place
   if (!m_config.token.empty()) {
     m_tracker.retire(task->key);
   } else if (task_id) {
@@ -430,31 +436,19 @@ void FlowEngine::purge_dispatch(Item& item) {
 }
 
 void FlowEngine::expire(Task& task) {
-  if (task.waiter->done()) {
-    return;
-  }
   std::optional<std::string> task_id;
   {
     std::lock_guard lock(m_mutex);
     task_id = task.task_id;
   }
-  // The callback may have been lost: ask the service once before calling it a timeout.
-  if (task_id) {
-    if (auto payload = fetch_final_result(m_service, *task_id, task.endpoint, m_stop.get_token())) {
-      core::log_warning(fmt::format("{}: step {}: no callback for task {}, but the service says "
-                                    "it ended: result fetched",
-                                    task.item->input.where,
-                                    task.step_id,
-                                    *task_id));
-      task.waiter->complete(std::move(*payload));
-      return;
-    }
-  }
-  task.waiter->complete(core::failure_line(
-      core::status::timeout,
-      fmt::format("no callback within {:g} s", std::chrono::duration<double>(task.timeout).count()),
-      task.job.params,
-      task_id));
+  complete_at_deadline(*task.waiter,
+                       m_service,
+                       task_id,
+                       task.endpoint,
+                       fmt::format("{}: step {}", task.item->input.where, task.step_id),
+                       task.timeout,
+                       task.job.params,
+                       m_stop.get_token());
 }
 
 void FlowEngine::print_ready() {
@@ -512,7 +506,7 @@ void FlowEngine::print(Item& item) {
     std::lock_guard lock(m_mutex);
     --m_open;
   }
-  m_cv.notify_all();
+  m_reader_cv.notify_one();
 }
 
 void FlowEngine::finish_interrupted() {
@@ -594,7 +588,7 @@ int FlowEngine::execute() {
       {
         std::unique_lock lock(m_mutex);
         auto wake = m_deadlines.empty() ? Clock::time_point::max() : m_deadlines.begin()->first;
-        m_cv.wait_until(lock, m_stop.get_token(), wake, [&] {
+        m_coord_cv.wait_until(lock, m_stop.get_token(), wake, [&] {
           // A deadline earlier than `wake` (a task just accepted) wakes the loop to wait less.
           return !m_new_items.empty() || !m_completed.empty() || (m_input_done && m_open == 0) ||
                  (!m_deadlines.empty() && (m_deadlines.begin()->first <= Clock::now() ||
@@ -626,7 +620,7 @@ int FlowEngine::execute() {
     }
     m_stop.request_stop();
     m_service.cancel_all();
-    m_cv.notify_all();
+    notify_everyone();
     reader.join();
     submitters.clear(); // joins
     if (int signo = m_signal.load(); signo != 0) {
@@ -640,7 +634,7 @@ int FlowEngine::execute() {
   }
   m_stop.request_stop();
   m_service.cancel_all();
-  m_cv.notify_all();
+  notify_everyone();
   if (reader.joinable()) {
     reader.join();
   }

@@ -58,6 +58,7 @@ private:
   struct Item;
   struct Task;
 
+  void notify_everyone();
   void read_loop();
   void submit_loop();
   void process(const std::shared_ptr<Task>& task);
@@ -84,12 +85,17 @@ private:
   core::LineWriter m_out;
   std::stop_source m_stop;
   std::atomic<int> m_signal{0};
-  core::InputKeys m_keys; // reader thread only
+  core::InputKeys m_keys;            // reader thread only
   bool m_warned_item_secure = false; // reader thread only
-  size_t m_pulled = 0;    // reader thread only (then the coordinator, once it has stopped)
+  size_t m_pulled = 0; // reader thread only (then the coordinator, once it has stopped)
 
   mutable std::mutex m_mutex;
+  // On m_mutex, one condition variable per kind of waiter, so a callback wakes the coordinator
+  // alone: submitters wait on m_cv (a job and a free place), the reader on m_reader_cv (room for
+  // an item), the coordinator on m_coord_cv (items, results, deadlines).
   std::condition_variable_any m_cv;
+  std::condition_variable_any m_reader_cv;
+  std::condition_variable_any m_coord_cv;
   // reader -> coordinator
   std::deque<std::shared_ptr<Item>> m_new_items;
   size_t m_open = 0; // items pulled and not yet printed
