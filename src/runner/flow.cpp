@@ -107,6 +107,8 @@ int run_flow(const FlowOptions& opts) {
     return print_plan(flow, opts);
   }
   const RunOptions& r = opts.run;
+  // Everything the user gave is checked before anything is created, listens or submits.
+  (void)core::resolve_api_url(r.api_url);
   if (!r.public_url.empty() && !core::parse_url(r.public_url)) {
     throw core::Error(fmt::format("--public-url: not an http(s) URL: \"{}\"", r.public_url));
   }
