@@ -1,5 +1,6 @@
 #include "runner/engine.h"
 
+#include "core/api.h"
 #include "core/callback_route.h"
 #include "core/clock.h"
 #include "core/error.h"
@@ -11,7 +12,6 @@
 
 #include <algorithm>
 #include <csignal>
-#include <thread>
 #include <vector>
 
 namespace runner {
@@ -20,50 +20,32 @@ using core::Clock;
 using core::Json;
 
 // One input on its way through the run.
-struct Engine::Slot {
+struct Engine::Item {
   size_t index = 0;
   core::Input input;
-  std::string key; // content hash + occurrence: names the input in per-run callback URLs
-  std::shared_ptr<core::Waiter> waiter;
-  std::optional<std::string> task_id; // guarded by Engine::m_mutex
+  std::string key; // content hash + occurrence: names the item's jobs
   Clock::time_point started{};
+  // Coordinator only:
+  std::unique_ptr<ItemPlan> plan;
+  std::vector<std::shared_ptr<Task>> tasks; // handed out and not finished
+  Clock::time_point result_at{};            // when its last result arrived (--stats)
   bool printed = false;
-  std::optional<std::string> verbatim; // a journaled final line, printed again byte for byte
-  bool unknown_outcome = false;        // submit_failed after the request was sent
-  std::optional<Deadlines::iterator> deadline; // unordered: its entry in m_deadlines
 };
 
-Engine::Engine(EngineConfig config,
-               core::InputSource& source,
-               core::Tracker& tracker,
-               net::Service& client)
-    : m_config(std::move(config)), m_source(source), m_tracker(tracker), m_client(client) {}
-
-Engine::~Engine() = default;
-
-Json Engine::build_request(const core::Input& input, const std::string& key) const {
-  Json params = input.params;
-  for (const auto& [name, value] : m_config.set_params.items()) {
-    params[name] = value;
-  }
-  Json request = core::build_inference_request(m_config.request, params);
-  Json secure = input.secure;
-  if (m_config.secure_params.is_object()) {
-    if (!secure.is_object()) {
-      secure = Json::object();
-    }
-    for (const auto& [name, value] : m_config.secure_params.items()) {
-      if (!secure.contains(name)) {
-        secure[name] = value;
-      }
-    }
-  }
-  if (secure.is_object() && !secure.empty()) {
-    request["secure_parameters"] = secure;
-  }
-  add_callback_fields(request, m_config, key);
-  return request;
-}
+// One job of one item: a submit, then a wait on its waiter.
+struct Engine::Task {
+  std::shared_ptr<Item> item;
+  Job job;
+  std::shared_ptr<core::Waiter> waiter;
+  // Guarded by Engine::m_mutex:
+  std::optional<std::string> task_id;
+  bool taken = false;    // a submitter has it (it counts as in flight)
+  bool finished = false; // the coordinator has its result
+  std::optional<Deadlines::iterator> deadline;
+  // Written by the submitter before the waiter completes, read by the coordinator after:
+  std::optional<std::string> journaled; // the result is this line, journaled by an earlier run
+  bool unknown_outcome = false;
+};
 
 void add_callback_fields(Json& request, const EngineConfig& config, const std::string& key) {
   if (!config.token.empty()) {
@@ -75,498 +57,580 @@ void add_callback_fields(Json& request, const EngineConfig& config, const std::s
   }
 }
 
+Engine::Engine(Planner& planner,
+               EngineConfig config,
+               core::InputSource& source,
+               core::Tracker& tracker,
+               net::Service& service)
+    : m_planner(planner), m_config(std::move(config)), m_source(source), m_tracker(tracker),
+      m_service(service) {
+  m_progress.set_unit(m_planner.unit());
+}
+
+Engine::~Engine() = default;
+
 void Engine::interrupt(int signo) {
   int expected = 0;
   if (!m_signal.compare_exchange_strong(expected, signo)) {
     // A second signal: the user insists; leave now (journaled work stays journaled).
-    // A second signal: the user insists; leave now.
     std::_Exit(core::to_int(core::signal_exit_code(signo)));
   }
-  if (m_config.grace.count() > 0) {
-    // Stop submitting, let the tasks in flight finish for a while, then stop waiting.
-    {
-      std::lock_guard lock(m_mutex);
-      m_draining = true;
-    }
-    notify_everyone();
-    core::log_warning(fmt::format("signal received: no new submits; waiting up to {:g} s for "
-                                  "tasks in flight (signal again to stop now)",
-                                  std::chrono::duration<double>(m_config.grace).count()));
-    std::jthread timer([this](std::stop_token st) {
-      if (core::sleep_for(m_config.grace, st)) {
-        stop_now(); // the grace period ended (not the run: then the engine stops the timer)
-      }
-    });
-    std::lock_guard lock(m_mutex); // execute() takes the timer out under the same lock
-    m_grace_timer = std::move(timer);
+  if (m_config.grace.count() <= 0) {
+    stop_now();
     return;
   }
-  stop_now();
+  // Stop submitting, let the tasks in flight finish for a while, then stop waiting.
+  {
+    std::lock_guard lock(m_mutex);
+    m_draining = true;
+  }
+  notify_everyone();
+  core::log_warning(fmt::format("signal received: no new submits; waiting up to {:g} s for "
+                                "tasks in flight (signal again to stop now)",
+                                std::chrono::duration<double>(m_config.grace).count()));
+  std::jthread timer([this](std::stop_token st) {
+    if (core::sleep_for(m_config.grace, st)) {
+      stop_now(); // the grace period ended (not the run: then the engine stops the timer)
+    }
+  });
+  std::lock_guard lock(m_mutex); // execute() takes the timer out under the same lock
+  m_grace_timer = std::move(timer);
 }
 
 void Engine::notify_everyone() {
   m_cv.notify_all();
-  m_writer_cv.notify_all();
+  m_reader_cv.notify_all();
+  m_coord_cv.notify_all();
 }
 
 void Engine::stop_now() {
   m_stop.request_stop();
-  m_client.cancel_all();
+  m_service.cancel_all();
   notify_everyone();
 }
 
-std::shared_ptr<Engine::Slot> Engine::pull_next_slot() {
-  std::lock_guard read_lock(m_read_mutex);
-  {
-    std::lock_guard lock(m_mutex);
-    // After a refusal, a stream stops being read; a file's inputs each still get their line.
-    if (m_input_done || m_draining || m_stop.stop_requested() ||
-        (m_refusal && m_source.streaming())) {
-      m_input_done = true;
-      notify_everyone();
-      return nullptr;
-    }
+// --- reading -------------------------------------------------------------------------------
+
+std::shared_ptr<Engine::Item> Engine::make_item(core::Input input, bool read_now) {
+  auto item = std::make_shared<Item>();
+  item->input = std::move(input);
+  item->index = m_pulled++;
+  item->started = Clock::now();
+  std::string content = m_planner.admit(item->input);
+  if (item->input.error.empty()) {
+    item->key = m_keys.next(content);
   }
-  std::optional<core::Input> input = m_source.next(m_stop.get_token());
-  auto slot = std::make_shared<Slot>();
-  if (input) {
-    slot->input = std::move(*input);
-    if (slot->input.error.empty()) {
-      // The line shows what was submitted: the input's parameters with --set ones.
-      for (const auto& [name, value] : m_config.set_params.items()) {
-        slot->input.params[name] = value;
-      }
-      slot->key = m_keys.next(
-          core::content_hash(m_config.request.endpoint, slot->input.params, slot->input.secure));
-    }
-    if (m_config.on_input) {
-      m_config.on_input(slot->input);
-    }
+  if (read_now && m_config.on_input) {
+    m_config.on_input(item->input);
   }
-  std::lock_guard lock(m_mutex);
-  if (!input || m_stop.stop_requested()) {
-    m_input_done = true;
-    notify_everyone();
-    if (!input) {
-      return nullptr;
-    }
-  }
-  slot->index = m_first_index + m_slots.size();
-  if (m_config.unordered) {
-    std::weak_ptr<Slot> weak = slot;
-    slot->waiter = std::make_shared<core::Waiter>([this, weak] {
-      if (auto s = weak.lock()) {
-        std::lock_guard inner(m_mutex);
-        m_finished.push_back(s);
-        m_writer_cv.notify_one();
-      }
-    });
-  } else {
-    slot->waiter = std::make_shared<core::Waiter>();
-  }
-  m_slots.push_back(slot);
-  m_writer_cv.notify_one();
-  return slot;
+  return item;
 }
+
+void Engine::read_loop() {
+  const auto parallel = static_cast<size_t>(std::max(1, m_config.parallel));
+  // After a refusal, a stream stops being read; a file's inputs each still get their line.
+  auto stop_reading = [&] {
+    return m_stop.stop_requested() || m_draining || (m_refusal && m_source.streaming());
+  };
+  for (;;) {
+    {
+      std::unique_lock lock(m_mutex);
+      m_reader_cv.wait(
+          lock, m_stop.get_token(), [&] { return m_open < parallel || stop_reading(); });
+      if (stop_reading()) {
+        m_input_done = true;
+        m_coord_cv.notify_one();
+        return;
+      }
+      ++m_open;
+    }
+    std::optional<core::Input> input = m_source.next(m_stop.get_token());
+    std::shared_ptr<Item> item = input ? make_item(std::move(*input), true) : nullptr;
+    std::lock_guard lock(m_mutex);
+    if (!item) {
+      --m_open;
+      m_input_done = true;
+      m_coord_cv.notify_one();
+      return;
+    }
+    m_new_items.push_back(std::move(item));
+    m_coord_cv.notify_one();
+  }
+}
+
+// --- submitting ----------------------------------------------------------------------------
 
 void Engine::submit_loop() {
   const auto parallel = static_cast<size_t>(std::max(1, m_config.parallel));
   for (;;) {
+    std::shared_ptr<Task> task;
+    bool check = false;
     {
       std::unique_lock lock(m_mutex);
-      m_cv.wait(lock, m_stop.get_token(), [&] { return m_input_done || m_in_flight < parallel; });
-      if (m_input_done || m_stop.stop_requested()) {
+      m_cv.wait(lock, m_stop.get_token(), [&] {
+        return !m_checks.empty() || (!m_draining && !m_dispatch.empty() && m_in_flight < parallel);
+      });
+      if (m_stop.stop_requested()) {
         return;
       }
-      ++m_in_flight;
+      if (!m_checks.empty()) {
+        task = std::move(m_checks.front());
+        m_checks.pop_front();
+        check = true;
+      } else {
+        task = std::move(m_dispatch.front());
+        m_dispatch.pop_front();
+        task->taken = true;
+        ++m_in_flight;
+      }
     }
-    std::shared_ptr<Slot> slot = pull_next_slot();
-    if (!slot) {
-      std::lock_guard lock(m_mutex);
-      --m_in_flight;
-      notify_everyone();
-      return;
+    if (check) {
+      check_at_deadline(task);
+    } else {
+      process(task);
     }
-    process(*slot);
   }
 }
 
-void Engine::process(Slot& slot) {
-  slot.started = Clock::now();
-  if (!slot.input.passthrough.is_null()) {
-    slot.waiter->complete(slot.input.passthrough); // printed as it came
+void Engine::fail(Task& task, const std::string& status, const std::string& error) {
+  std::optional<std::string> task_id;
+  {
+    std::lock_guard lock(m_mutex);
+    task_id = task.task_id;
+  }
+  task.waiter->complete(core::failure_line(status, error, task.job.params, task_id));
+}
+
+void Engine::await_callback(const std::shared_ptr<Task>& task, const std::string& task_id) {
+  if (!m_config.token.empty()) {
+    m_tracker.bind(task->job.key, task->waiter, task_id);
+  } else {
+    m_tracker.bind(task_id, task->waiter);
+  }
+  std::lock_guard lock(m_mutex);
+  if (!task->finished && !task->waiter->done()) {
+    task->deadline = m_deadlines.emplace(Clock::now() + task->job.timeout, task);
+    m_coord_cv.notify_one();
+  }
+}
+
+void Engine::process(const std::shared_ptr<Task>& task) {
+  if (m_config.resume && resume(task)) {
     return;
   }
-  if (!slot.input.error.empty()) {
-    slot.waiter->complete(
-        core::failure_line(core::status::invalid_input, slot.input.error, nullptr));
-    return;
-  }
-  if (m_config.resume && resume(slot)) {
-    return;
-  }
+  std::optional<std::string> refusal;
   {
     std::lock_guard lock(m_mutex);
     if (m_refusal) {
-      slot.waiter->complete(
-          core::failure_line(core::status::submit_failed, *m_refusal, slot.input.params));
-      return;
+      refusal = m_refusal;
+    } else if (auto it = m_refused_endpoints.find(task->job.endpoint);
+               it != m_refused_endpoints.end()) {
+      refusal = it->second;
     }
   }
-  net::SubmitResult result =
-      m_client.submit(build_request(slot.input, slot.key), m_stop.get_token());
-  const bool key_mode = !m_config.token.empty();
+  if (refusal) {
+    fail(*task, core::status::submit_failed, *refusal);
+    return;
+  }
+  Json request = task->job.request;
+  add_callback_fields(request, m_config, task->job.key);
+  net::SubmitResult result = m_service.submit(request, m_stop.get_token());
   if (result.kind == net::SubmitResult::Kind::accepted) {
     {
       std::lock_guard lock(m_mutex);
       m_any_accepted = true;
-      slot.task_id = result.task_id;
+      task->task_id = result.task_id;
     }
-    core::log_debug(fmt::format("{}: submitted as task {}", slot.input.where, result.task_id));
+    core::log_debug(fmt::format("{}: submitted as task {}", task->job.where, result.task_id));
     if (m_config.journal) {
-      m_config.journal->submitted(slot.key, result.task_id);
+      m_config.journal->submitted(task->job.key, result.task_id);
     }
-    Clock::time_point deadline = Clock::now() + m_config.timeout;
-    if (key_mode) {
-      m_tracker.bind(slot.key, slot.waiter, result.task_id);
-    } else {
-      m_tracker.bind(result.task_id, slot.waiter);
-    }
-    slot.waiter->set_deadline(deadline);
-    if (m_config.unordered) {
-      std::lock_guard lock(m_mutex);
-      if (!slot.printed) {
-        slot.deadline = m_deadlines.emplace(deadline, m_slots[slot.index - m_first_index]);
-      }
-      m_writer_cv.notify_one();
-    }
+    await_callback(task, result.task_id);
     return;
   }
   if (result.kind == net::SubmitResult::Kind::refused ||
       (result.unreachable && !m_stop.stop_requested())) {
-    std::unique_lock lock(m_mutex);
-    if (!m_any_accepted) {
-      lock.unlock();
-      on_refused(slot, result);
+    // A refusal (bad key, unknown endpoint) or no connection before any task was accepted is
+    // the run's problem, not this input's.
+    bool refused = false;
+    {
+      std::lock_guard lock(m_mutex);
+      refused = !m_any_accepted ||
+                (result.kind == net::SubmitResult::Kind::refused && !task->job.step.empty());
+    }
+    if (refused) {
+      on_refused(*task, result);
       return;
     }
   }
-  if (key_mode) {
-    // The URL names the input: a result may have arrived although the answer was lost.
-    if (auto payload = m_tracker.take_buffered(slot.key)) {
-      slot.waiter->complete(std::move(*payload));
+  if (!m_config.token.empty()) {
+    // The URL names the job: a result may have arrived although the answer was lost.
+    if (auto payload = m_tracker.take_buffered(task->job.key)) {
+      task->waiter->complete(std::move(*payload));
       return;
     }
   }
-  std::string status = m_stop.stop_requested() && result.http_status == 0
-                           ? core::status::interrupted
-                           : core::status::submit_failed;
-  slot.unknown_outcome = result.unknown_outcome;
-  slot.waiter->complete(core::failure_line(status, result.error, slot.input.params));
+  task->unknown_outcome = result.unknown_outcome;
+  fail(*task,
+       m_stop.stop_requested() && result.http_status == 0 ? core::status::interrupted
+                                                          : core::status::submit_failed,
+       result.error);
 }
 
-bool Engine::resume(Slot& slot) {
-  auto it = m_config.resume->entries.find(slot.key);
+void Engine::on_refused(Task& task, const net::SubmitResult& result) {
+  // In a flow, a 404 concerns one endpoint (one step); a bad key or no network concerns every
+  // step. A run has one endpoint: any refusal is the run's.
+  const bool one_endpoint = result.http_status == 404 && !task.job.step.empty();
+  std::string text;
+  bool first = false;
+  {
+    std::lock_guard lock(m_mutex);
+    if (one_endpoint) {
+      auto [it, fresh] = m_refused_endpoints.emplace(
+          task.job.endpoint,
+          fmt::format("the service refused endpoint \"{}\": {}", task.job.endpoint, result.error));
+      first = fresh;
+      text = it->second;
+    } else {
+      if (!m_refusal) {
+        m_refusal =
+            (result.unreachable ? "cannot reach the service: " : "the service refused the run: ") +
+            result.error;
+        first = true;
+      }
+      text = *m_refusal;
+    }
+  }
+  if (first) {
+    // Every input would get the same answer: say it once, with what to do.
+    std::string hint = " (check --api-key, --api-key-file or OPTEXITY_API_KEY)";
+    if (result.unreachable) {
+      hint = " (check --api-url, the network and DNS)";
+    } else if (result.http_status == 404) {
+      hint = task.job.step.empty()
+                 ? " (is the --endpoint name right?)"
+                 : fmt::format(" (is the endpoint of step \"{}\" right?)", task.job.step);
+    }
+    core::log_error(text + hint);
+    notify_everyone(); // a stream stops being read
+  }
+  fail(task, core::status::submit_failed, text);
+}
+
+bool Engine::resume(const std::shared_ptr<Task>& task) {
+  auto it = m_config.resume->entries.find(task->job.key);
   const core::JournalEntry* entry = it == m_config.resume->entries.end() ? nullptr : &it->second;
   switch (core::resume_action(entry, m_config.retry_failed, m_config.resubmit_unfinished)) {
   case core::ResumeAction::submit:
     return false;
-  case core::ResumeAction::reprint:
+  case core::ResumeAction::reprint: {
     if (!entry->line) {
       return false;
     }
-    slot.verbatim = entry->line;
-    slot.waiter->complete(Json{{"status", entry->status.value_or("")}});
+    Json line = core::parse_json(*entry->line);
+    if (!line.is_object()) {
+      line = Json{{"status", entry->status.value_or("")}};
+    }
+    task->journaled = *entry->line;
+    task->waiter->complete(std::move(line));
     return true;
+  }
   case core::ResumeAction::await:
     break;
   }
-  // Submitted by an earlier run: it may have finished while no one listened.
+  // Submitted by an earlier run: it may have ended while no one listened.
   const std::string task_id = *entry->task_id;
   {
     std::lock_guard lock(m_mutex);
     m_any_accepted = true;
-    slot.task_id = task_id;
+    task->task_id = task_id;
   }
-  if (auto payload = reconcile(task_id)) {
-    slot.waiter->complete(std::move(*payload));
+  if (auto payload =
+          fetch_final_result(m_service, task_id, task->job.endpoint, m_stop.get_token())) {
+    task->waiter->complete(std::move(*payload));
     return true;
   }
   core::log_info(fmt::format(
-      "{}: task {} from an earlier run: waiting for its callback", slot.input.where, task_id));
-  Clock::time_point deadline = Clock::now() + m_config.timeout;
-  if (!m_config.token.empty()) {
-    m_tracker.bind(slot.key, slot.waiter, task_id);
-  } else {
-    m_tracker.bind(task_id, slot.waiter);
-  }
-  slot.waiter->set_deadline(deadline);
-  if (m_config.unordered) {
-    std::lock_guard lock(m_mutex);
-    if (!slot.printed) {
-      slot.deadline = m_deadlines.emplace(deadline, m_slots[slot.index - m_first_index]);
-    }
-    m_writer_cv.notify_one();
-  }
+      "{}: task {} from an earlier run: waiting for its callback", task->job.where, task_id));
+  await_callback(task, task_id);
   return true;
 }
 
-void Engine::on_refused(Slot& slot, const net::SubmitResult& result) {
-  std::string refusal;
-  bool first = false;
-  {
-    std::lock_guard lock(m_mutex);
-    if (!m_refusal) {
-      m_refusal =
-          (result.unreachable ? "cannot reach the service: " : "the service refused the run: ") +
-          result.error;
-      first = true;
-    }
-    refusal = *m_refusal;
-  }
-  if (first) {
-    // Every input would get the same answer: say it once, with what to do.
-    core::log_error(refusal + (result.unreachable ? " (check --api-url, the network and DNS)"
-                               : result.http_status == 404
-                                   ? " (is the --endpoint name right?)"
-                                   : " (check --api-key, --api-key-file or OPTEXITY_API_KEY)"));
-  }
-  slot.waiter->complete(
-      core::failure_line(core::status::submit_failed, refusal, slot.input.params));
-}
-
-std::shared_ptr<Engine::Slot> Engine::wait_for_slot(size_t index) {
-  std::unique_lock lock(m_mutex);
-  m_writer_cv.wait(lock, m_stop.get_token(), [&] {
-    return m_first_index + m_slots.size() > index || m_input_done;
-  });
-  if (m_stop.stop_requested() || m_first_index + m_slots.size() <= index) {
-    return nullptr;
-  }
-  return m_slots[index - m_first_index];
-}
-
-std::vector<std::shared_ptr<Engine::Slot>> Engine::wait_for_finished() {
-  std::unique_lock lock(m_mutex);
-  for (;;) {
-    if (m_stop.stop_requested()) {
-      return {};
-    }
-    if (!m_finished.empty()) {
-      // Everything finished so far, in one go: one lock for a burst of callbacks.
-      std::vector<std::shared_ptr<Slot>> batch(m_finished.begin(), m_finished.end());
-      m_finished.clear();
-      return batch;
-    }
-    if (m_input_done && m_in_flight == 0) {
-      return {};
-    }
-    if (!m_deadlines.empty() && m_deadlines.begin()->first <= Clock::now()) {
-      auto slot = m_deadlines.begin()->second;
-      m_deadlines.erase(m_deadlines.begin());
-      slot->deadline.reset();
-      lock.unlock();
-      expire(*slot); // completes the waiter, whose hook queues it
-      lock.lock();
-      continue;
-    }
-    auto wake = m_deadlines.empty() ? Clock::time_point::max() : m_deadlines.begin()->first;
-    m_writer_cv.wait_until(lock, m_stop.get_token(), wake, [&] {
-      // A deadline earlier than `wake` (the first task accepted) means waiting less.
-      return !m_finished.empty() || (m_input_done && m_in_flight == 0) ||
-             (!m_deadlines.empty() &&
-              (m_deadlines.begin()->first <= Clock::now() || m_deadlines.begin()->first < wake));
-    });
-  }
-}
-
-Json Engine::await_in_order(Slot& slot) {
-  if (!slot.waiter->wait(m_stop.get_token()) && !m_stop.stop_requested()) {
-    expire(slot);
-  }
-  if (!slot.waiter->done()) {
-    return nullptr; // interrupted
-  }
-  return slot.waiter->take();
-}
-
-void Engine::expire(Slot& slot) {
+void Engine::check_at_deadline(const std::shared_ptr<Task>& task) {
   std::optional<std::string> task_id;
   {
     std::lock_guard lock(m_mutex);
-    task_id = slot.task_id;
+    task_id = task->task_id;
   }
-  complete_at_deadline(*slot.waiter,
-                       m_client,
+  complete_at_deadline(*task->waiter,
+                       m_service,
                        task_id,
-                       m_config.request.endpoint,
-                       slot.input.where,
-                       m_config.timeout,
-                       slot.input.params,
+                       task->job.endpoint,
+                       task->job.where,
+                       task->job.timeout,
+                       task->job.params,
                        m_stop.get_token());
 }
 
-std::optional<Json> Engine::reconcile(const std::string& task_id) {
-  return fetch_final_result(m_client, task_id, m_config.request.endpoint, m_stop.get_token());
+// --- coordinating --------------------------------------------------------------------------
+
+void Engine::start_item(const std::shared_ptr<Item>& item) {
+  m_items_open.push_back(item);
+  item->plan = m_planner.plan(item->input, item->key);
+  schedule(item);
 }
 
-void Engine::print(Slot& slot, Json line) {
-  if (slot.verbatim) {
-    // A final result journaled by an earlier run: the same bytes again.
-    m_out.write_line(*slot.verbatim);
-    count(slot, core::line_status(line), core::line_status(line) + " (journaled earlier)");
+void Engine::schedule(const std::shared_ptr<Item>& item) {
+  std::vector<std::shared_ptr<Task>> tasks;
+  for (Job& job : item->plan->take_ready()) {
+    auto task = std::make_shared<Task>();
+    task->item = item;
+    task->job = std::move(job);
+    std::weak_ptr<Task> weak = task;
+    task->waiter = std::make_shared<core::Waiter>([this, weak] {
+      if (auto t = weak.lock()) {
+        std::lock_guard lock(m_mutex);
+        m_completed.push_back(std::move(t));
+        m_coord_cv.notify_one();
+      }
+    });
+    item->tasks.push_back(task);
+    tasks.push_back(std::move(task));
+  }
+  if (tasks.empty()) {
     return;
   }
-  const bool passthrough = !slot.input.passthrough.is_null();
-  if (!passthrough) {
-    // A callback's line is its payload as received, plus the input_parameters we submitted.
-    line["input"] = slot.input.error.empty() ? slot.input.params : Json();
-    if (!slot.input.from.is_null()) {
-      line["from"] = slot.input.from;
-    }
-    if (m_config.finish_line) {
-      m_config.finish_line(line);
-    }
-  }
-  std::string text = core::dump_line(line);
-  m_out.write_line(text);
-  std::string status = core::line_status(line);
-  if (m_config.stats && !passthrough && core::is_terminal_status(status)) {
-    m_latency.record(Clock::now() - slot.waiter->completed_at());
-  }
-  if (m_config.journal && !passthrough && !slot.key.empty()) {
-    std::optional<std::string> task_id;
-    if (auto it = line.find("task_id"); it != line.end() && it->is_string()) {
-      task_id = it->get<std::string>();
-    }
-    m_config.journal->finished(slot.key, status, text, task_id, slot.unknown_outcome);
-  }
-  std::string what = passthrough ? "passed on: " + status : status;
-  if (status != core::status::success && !passthrough) {
-    if (auto it = line.find("error"); it != line.end() && it->is_string()) {
-      what += ": " + it->get<std::string>();
-    }
-  }
-  count(slot, status, what);
-}
-
-void Engine::count(Slot& slot, const std::string& status, const std::string& what) {
-  ++m_printed;
-  if (status == core::status::success && slot.input.passthrough.is_null()) {
-    ++m_succeeded; // a line passed on was not run here: the pipeline's end reports it as failed
-  }
-  {
-    std::string error = what.size() > status.size() + 2 ? what.substr(status.size() + 2) : "";
-    std::lock_guard lock(m_progress_mutex);
-    m_progress.finished(status, Clock::now() - slot.started, slot.input.where, error, Clock::now());
-  }
-  auto elapsed = std::chrono::duration<double>(Clock::now() - slot.started).count();
-  std::string shown =
-      core::colored_status(status) + what.substr(std::min(what.size(), status.size()));
-  if (!slot.input.passthrough.is_null()) {
-    shown = what;
-  }
-  core::log_info(fmt::format("[{}] {} {} ({:.2f} s)", m_printed, slot.input.where, shown, elapsed));
-}
-
-void Engine::release(Slot& slot) {
-  std::optional<std::string> task_id;
   {
     std::lock_guard lock(m_mutex);
-    task_id = slot.task_id;
-    slot.printed = true;
-    --m_in_flight;
-    m_slots[slot.index - m_first_index].reset();
-    while (!m_slots.empty() && !m_slots.front()) {
-      m_slots.pop_front();
-      ++m_first_index;
-    }
-    if (slot.deadline) {
-      m_deadlines.erase(*slot.deadline);
-      slot.deadline.reset();
+    for (auto& task : tasks) {
+      m_dispatch.push_back(std::move(task));
     }
   }
+  if (tasks.size() == 1) {
+    m_cv.notify_one();
+  } else {
+    m_cv.notify_all();
+  }
+}
+
+void Engine::finish_task(const std::shared_ptr<Task>& task) {
+  std::optional<std::string> task_id;
+  bool taken = false;
+  {
+    std::lock_guard lock(m_mutex);
+    if (task->finished) {
+      return;
+    }
+    task->finished = true;
+    taken = task->taken;
+    if (taken) {
+      --m_in_flight;
+    }
+    if (task->deadline) {
+      m_deadlines.erase(*task->deadline);
+      task->deadline.reset();
+    }
+    task_id = task->task_id;
+  }
   m_cv.notify_one(); // one submitter may take the freed place
-  if (!m_config.token.empty() && !slot.key.empty()) {
-    m_tracker.retire(slot.key);
+  if (!m_config.token.empty()) {
+    m_tracker.retire(task->job.key);
   } else if (task_id) {
     m_tracker.retire(*task_id);
   }
+  Item& item = *task->item;
+  item.result_at = task->waiter->completed_at();
+  Json result = task->waiter->take();
+  std::erase(item.tasks, task);
+  const std::string* journaled = task->journaled ? &*task->journaled : nullptr;
+  if (!journaled) {
+    item.plan->finish_result(task->job, result);
+    const std::string status = core::line_status(result);
+    if (m_config.journal && taken && status != "skipped") {
+      m_config.journal->finished(
+          task->job.key, status, core::dump_line(result), task_id, task->unknown_outcome);
+    }
+  }
+  if (item.printed) {
+    return;
+  }
+  item.plan->complete(task->job, std::move(result), journaled);
+  purge_dispatch(item);
+  schedule(task->item);
 }
 
-void Engine::finish_interrupted() {
-  // Nothing already finished is lost: finished results are printed, the rest say `interrupted`.
-  std::lock_guard read_lock(m_read_mutex);
-  std::vector<std::shared_ptr<Slot>> rest;
+void Engine::purge_dispatch(Item& item) {
+  // Once the item stopped, its jobs not yet taken by a submitter are not submitted (but those
+  // of failure handlers are).
+  std::vector<std::shared_ptr<Task>> purged;
   {
     std::lock_guard lock(m_mutex);
-    for (auto& slot : m_slots) {
-      if (slot) {
-        rest.push_back(slot);
+    for (auto it = m_dispatch.begin(); it != m_dispatch.end();) {
+      if ((*it)->item.get() == &item && !item.plan->wants((*it)->job)) {
+        (*it)->finished = true;
+        purged.push_back(std::move(*it));
+        it = m_dispatch.erase(it);
+      } else {
+        ++it;
       }
     }
   }
+  for (auto& task : purged) {
+    std::erase(item.tasks, task);
+    item.plan->complete(task->job, item.plan->skipped_result(), nullptr);
+  }
+}
+
+void Engine::print_ready() {
+  auto done = [](const Item& item) { return item.plan->done(); };
+  if (m_config.unordered) {
+    for (auto it = m_items_open.begin(); it != m_items_open.end();) {
+      if (done(**it)) {
+        print(**it);
+        it = m_items_open.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    return;
+  }
+  while (!m_items_open.empty() && done(*m_items_open.front())) {
+    print(*m_items_open.front());
+    m_items_open.pop_front();
+  }
+}
+
+void Engine::print(Item& item) {
+  ItemLine line = item.plan->line();
+  item.printed = true;
+  m_out.write_line(line.text);
+  const auto now = Clock::now();
+  size_t printed = 0;
+  {
+    std::lock_guard lock(m_mutex); // the ticker reads the counts
+    printed = ++m_printed;
+    if (line.status == core::status::success && line.origin != ItemLine::Origin::passed_on) {
+      ++m_succeeded; // a line passed on was not run here: the pipeline's end reports it
+    }
+  }
+  if (m_config.stats && line.origin == ItemLine::Origin::ran &&
+      core::is_terminal_status(line.status) && item.result_at != Clock::time_point{}) {
+    m_latency.record(now - item.result_at);
+  }
+  std::string shown;
+  std::string error = line.error;
+  switch (line.origin) {
+  case ItemLine::Origin::ran:
+    shown = core::colored_status(line.status) + (error.empty() ? "" : ": " + error);
+    break;
+  case ItemLine::Origin::journaled:
+    shown = core::colored_status(line.status) + " (journaled earlier)";
+    error = "journaled earlier";
+    break;
+  case ItemLine::Origin::passed_on:
+    shown = "passed on: " + line.status;
+    error = "passed on";
+    break;
+  }
+  {
+    std::lock_guard lock(m_progress_mutex);
+    m_progress.finished(line.status, now - item.started, item.input.where, error, now);
+  }
+  core::log_info(fmt::format("[{}] {} {} ({:.2f} s)",
+                             printed,
+                             item.input.where,
+                             shown,
+                             std::chrono::duration<double>(now - item.started).count()));
+  {
+    std::lock_guard lock(m_mutex);
+    --m_open;
+  }
+  m_reader_cv.notify_one();
+}
+
+void Engine::finish_interrupted() {
+  // Nothing already done is lost: every open item is printed with the results it has; the rest
+  // say interrupted (journaled tasks in flight resume on a rerun).
+  std::deque<std::shared_ptr<Item>> pulled;
+  {
+    std::lock_guard lock(m_mutex);
+    pulled.swap(m_new_items);
+    m_completed.clear(); // their tasks are still in their items: finished below
+    m_checks.clear();
+  }
+  for (auto& item : pulled) {
+    start_item(item);
+  }
   if (!m_source.streaming()) {
-    // Every input of a file gets its line, even those never pulled.
+    // Every input of a file gets its line, even those never read.
     while (auto input = m_source.next()) {
-      auto slot = std::make_shared<Slot>();
-      slot->input = std::move(*input);
-      slot->waiter = std::make_shared<core::Waiter>();
-      slot->started = Clock::now();
-      rest.push_back(slot);
+      start_item(make_item(std::move(*input), false));
     }
   }
-  const char* why = m_signal.load() == SIGTERM ? "terminated (SIGTERM) before the task finished"
-                                               : "interrupted (SIGINT) before the task finished";
-  for (auto& slot : rest) {
-    std::optional<std::string> task_id;
-    {
-      std::lock_guard lock(m_mutex);
-      task_id = slot->task_id;
+  const std::string why =
+      fmt::format("{} before {}",
+                  m_signal.load() == SIGTERM ? "terminated (SIGTERM)" : "interrupted (SIGINT)",
+                  m_planner.unfinished());
+  for (auto& item : m_items_open) {
+    item->plan->abandon(core::status::interrupted, why);
+    for (auto tasks = item->tasks; auto& task : tasks) {
+      fail(*task, core::status::interrupted, why); // unless it has its result
+      finish_task(task);
     }
-    Json line =
-        slot->input.error.empty()
-            ? core::failure_line(core::status::interrupted, why, slot->input.params, task_id)
-            : core::failure_line(core::status::invalid_input, slot->input.error, nullptr);
-    slot->waiter->complete(std::move(line));
-    print(*slot, slot->waiter->take());
   }
+  for (auto& item : m_items_open) {
+    print(*item);
+  }
+  m_items_open.clear();
 }
 
 int Engine::exit_code() const {
   std::lock_guard lock(m_mutex);
-  if (m_refusal) {
+  if (m_refusal || !m_refused_endpoints.empty()) {
     return core::to_int(core::ExitCode::refused);
   }
   return m_succeeded == m_printed ? 0 : core::to_int(core::ExitCode::task_failed);
 }
 
+// --- watching --------------------------------------------------------------------------------
+
 void Engine::watch(std::stop_token stop) {
   // Optexity retries a callback for 5 minutes, then gives up; a worker crash sends none. When
   // nothing at all has arrived for a while, ask the service about the tasks in flight.
+  const auto silence =
+      std::max<std::chrono::milliseconds>(m_config.watchdog, std::chrono::milliseconds(100));
   Clock::time_point last_check = Clock::now();
   bool warned = false;
-  while (core::sleep_for(std::chrono::milliseconds(200), stop)) {
+  for (;;) {
+    auto due = std::max(m_tracker.last_delivery(), last_check) + silence;
     auto now = Clock::now();
-    auto silent_since = std::max(m_tracker.last_delivery(), last_check);
-    if (now - silent_since < m_config.watchdog) {
+    if (now < due) {
+      // Sleep until the silence could be long enough; a delivery meanwhile moves it on.
+      if (!core::sleep_for(std::chrono::ceil<std::chrono::milliseconds>(due - now), stop)) {
+        return;
+      }
       continue;
     }
     last_check = now;
-    std::vector<std::pair<std::shared_ptr<Slot>, std::string>> in_flight;
+    std::vector<std::shared_ptr<Task>> in_flight; // oldest deadline (first submitted) first
     {
       std::lock_guard lock(m_mutex);
-      for (auto& slot : m_slots) {
-        if (slot && slot->task_id && !slot->waiter->done()) {
-          in_flight.emplace_back(slot, *slot->task_id);
+      for (auto& [deadline, task] : m_deadlines) {
+        if (task->task_id && !task->waiter->done()) {
+          in_flight.push_back(task);
         }
       }
     }
-    for (auto& [slot, task_id] : in_flight) {
+    for (auto& task : in_flight) {
       if (stop.stop_requested()) {
         return;
       }
-      auto payload = reconcile(task_id);
+      std::string task_id;
+      {
+        std::lock_guard lock(m_mutex);
+        task_id = *task->task_id;
+      }
+      auto payload = fetch_final_result(m_service, task_id, task->job.endpoint, stop);
       if (!payload) {
         if (!warned) {
           break; // the oldest is still running: the silence is just a quiet period
@@ -576,7 +640,7 @@ void Engine::watch(std::stop_token stop) {
       if (!warned) {
         // The task may have just finished, its callback on the way: give it a moment (woken
         // at once if it comes) before calling the callbacks lost.
-        if (slot->waiter->wait_until(Clock::now() + std::chrono::seconds(2), stop) ||
+        if (task->waiter->wait_until(Clock::now() + std::chrono::seconds(2), stop) ||
             stop.stop_requested()) {
           break;
         }
@@ -587,7 +651,7 @@ void Engine::watch(std::stop_token stop) {
             task_id));
         warned = true;
       }
-      slot->waiter->complete(std::move(*payload));
+      task->waiter->complete(std::move(*payload));
     }
   }
 }
@@ -598,74 +662,71 @@ void Engine::tick(std::stop_token stop) {
       m_progress,
       m_progress_mutex,
       [this](core::Progress& progress) {
-        size_t pulled = 0;
-        size_t in_flight = 0;
-        {
-          std::lock_guard lock(m_mutex);
-          pulled = m_first_index + m_slots.size();
-          in_flight = m_in_flight;
-        }
+        std::lock_guard lock(m_mutex);
         auto known = m_source.size();
-        progress.set_total(known.value_or(pulled), known.has_value());
-        progress.set_in_flight(in_flight);
+        progress.set_total(known.value_or(m_printed + m_open), known.has_value());
+        progress.set_in_flight(m_in_flight);
       },
       stop);
 }
 
+// --- the run -------------------------------------------------------------------------------
+
 int Engine::execute() {
-  // One task at a time in input order: this thread submits, waits and prints, with no hand-off
-  // to a submitting thread and back for every task.
-  const bool one_thread = m_config.parallel <= 1 && !m_config.unordered;
   const size_t threads = std::min<size_t>(static_cast<size_t>(std::max(1, m_config.parallel)), 64);
+  std::jthread reader([this] { read_loop(); });
   std::vector<std::jthread> submitters;
-  for (size_t i = 0; i < threads && !one_thread; ++i) {
+  for (size_t i = 0; i < threads; ++i) {
     submitters.emplace_back([this] { submit_loop(); });
   }
   std::jthread watchdog([this](std::stop_token st) { watch(st); });
   std::jthread ticker([this](std::stop_token st) { tick(st); });
   int code = 0;
   try {
-    if (one_thread) {
-      for (;;) {
-        {
-          std::lock_guard lock(m_mutex);
-          ++m_in_flight;
-        }
-        std::shared_ptr<Slot> slot = pull_next_slot();
-        if (!slot) {
-          std::lock_guard lock(m_mutex);
-          --m_in_flight;
+    for (;;) {
+      std::deque<std::shared_ptr<Item>> items;
+      std::deque<std::shared_ptr<Task>> completed;
+      {
+        std::unique_lock lock(m_mutex);
+        auto ended = [&] {
+          return (m_input_done && m_open == 0) || (m_draining && m_in_flight == 0);
+        };
+        auto wake = m_deadlines.empty() ? Clock::time_point::max() : m_deadlines.begin()->first;
+        m_coord_cv.wait_until(lock, m_stop.get_token(), wake, [&] {
+          // A deadline earlier than `wake` (a task just accepted) wakes the loop to wait less.
+          return !m_new_items.empty() || !m_completed.empty() || ended() ||
+                 (!m_deadlines.empty() && (m_deadlines.begin()->first <= Clock::now() ||
+                                           m_deadlines.begin()->first < wake));
+        });
+        if (m_stop.stop_requested() || (ended() && m_new_items.empty() && m_completed.empty())) {
           break;
         }
-        process(*slot);
-        Json line = await_in_order(*slot);
-        if (line.is_null()) {
-          break; // interrupted
+        items.swap(m_new_items);
+        completed.swap(m_completed);
+        // Expired deadlines go to the submitters, which ask the service (never this thread).
+        bool checks = false;
+        while (!m_deadlines.empty() && m_deadlines.begin()->first <= Clock::now()) {
+          auto task = m_deadlines.begin()->second;
+          task->deadline.reset();
+          m_deadlines.erase(m_deadlines.begin());
+          m_checks.push_back(std::move(task));
+          checks = true;
         }
-        print(*slot, std::move(line));
-        release(*slot);
+        if (checks) {
+          m_cv.notify_all();
+        }
       }
-    } else if (m_config.unordered) {
-      for (auto batch = wait_for_finished(); !batch.empty(); batch = wait_for_finished()) {
-        for (auto& slot : batch) {
-          print(*slot, slot->waiter->take());
-          release(*slot);
-        }
+      for (auto& item : items) {
+        start_item(item);
       }
-    } else {
-      for (size_t index = 0;; ++index) {
-        std::shared_ptr<Slot> slot = wait_for_slot(index);
-        if (!slot) {
-          break;
-        }
-        Json line = await_in_order(*slot);
-        if (line.is_null()) {
-          break; // interrupted
-        }
-        print(*slot, std::move(line));
-        release(*slot);
+      for (auto& task : completed) {
+        finish_task(task);
       }
+      print_ready();
     }
+    stop_now();
+    reader.join();
+    submitters.clear(); // joins
     if (int signo = m_signal.load(); signo != 0) {
       finish_interrupted();
       code = core::to_int(core::signal_exit_code(signo));
@@ -676,10 +737,11 @@ int Engine::execute() {
     // `| head -1`: stop submitting and leave quietly.
     code = core::to_int(core::ExitCode::stdout_closed);
   }
-  m_stop.request_stop();
-  m_client.cancel_all();
-  notify_everyone();
-  submitters.clear(); // joins
+  stop_now();
+  if (reader.joinable()) {
+    reader.join();
+  }
+  submitters.clear();
   std::jthread grace_timer;
   {
     std::lock_guard lock(m_mutex);
@@ -690,12 +752,27 @@ int Engine::execute() {
     grace_timer.join();
   }
   watchdog.request_stop();
+  watchdog.join();
   ticker.request_stop();
   ticker.join();
-  if (m_config.summary && code != core::to_int(core::ExitCode::stdout_closed)) {
+  // Items and their tasks point at each other: an early end (| head) leaves some open.
+  for (auto& item : m_items_open) {
+    item->tasks.clear();
+  }
+  m_items_open.clear();
+  {
+    std::lock_guard lock(m_mutex);
+    m_new_items.clear();
+    m_dispatch.clear();
+    m_checks.clear();
+    m_completed.clear();
+    m_deadlines.clear();
+  }
+  const bool closed = code == core::to_int(core::ExitCode::stdout_closed);
+  if (m_config.summary && !closed) {
     print_summary(m_progress, m_progress_mutex);
   }
-  if (m_config.stats && code != core::to_int(core::ExitCode::stdout_closed)) {
+  if (m_config.stats && !closed) {
     core::log_always("stats: " + m_latency.summary());
   }
   return code;

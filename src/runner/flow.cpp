@@ -6,7 +6,8 @@
 #include "core/log.h"
 #include "core/output.h"
 #include "core/url.h"
-#include "runner/flow_engine.h"
+#include "runner/engine.h"
+#include "runner/flow_plan.h"
 #include "runner/session.h"
 #include "runner/signals.h"
 
@@ -85,8 +86,9 @@ int print_plan(const core::Flow& flow, const FlowOptions& opts) {
           secure_scope.unwrap_single_lists = true;
           job.secure = core::render_template(step.secure, secure_scope);
         }
-        line["request"] =
-            describe_request(opts.run, api, build_flow_request(step, job, config, "<job>"));
+        Json request = flow_request(step, job, config);
+        add_callback_fields(request, config, "<job>");
+        line["request"] = describe_request(opts.run, api, std::move(request));
       } catch (const core::TemplateError& e) {
         ok = false;
         line["error"] = fmt::format("step \"{}\": {}", step.id, e.what());
@@ -129,7 +131,8 @@ int run_flow(const FlowOptions& opts) {
   set_callback_urls(r, journaled, config);
   core::Tracker tracker;
   Session session(r, config, tracker, journaled, journal.get(), nullptr, "flow:" + flow.name);
-  FlowEngine engine(flow, config, *items, tracker, session.service());
+  FlowPlanner planner(flow, config);
+  Engine engine(planner, config, *items, tracker, session.service());
   SignalWatcher signals([&engine](int signo) { engine.interrupt(signo); });
   int code = engine.execute();
   session.stop();

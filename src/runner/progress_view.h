@@ -1,7 +1,7 @@
 #pragma once
 
 #include "core/progress.h"
-#include "runner/engine.h"
+#include "runner/engine_config.h"
 
 #include <functional>
 #include <mutex>

@@ -4,6 +4,7 @@
 #include "core/inputs.h"
 #include "core/log.h"
 #include "runner/engine.h"
+#include "runner/run_plan.h"
 
 #include <fmt/format.h>
 
@@ -185,7 +186,8 @@ int replay(const std::string& dir) {
   }
   ReplayService service(events);
   core::VectorSource source(std::move(inputs));
-  Engine engine(config, source, tracker, service);
+  RunPlanner planner(config);
+  Engine engine(planner, config, source, tracker, service);
   return engine.execute();
 }
 

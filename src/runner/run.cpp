@@ -12,11 +12,11 @@
 #include "core/recorder.h"
 #include "core/tracker.h"
 #include "core/url.h"
-#include "net/client.h"
 #include "net/listener.h"
 #include "net/probe.h"
 #include "runner/engine.h"
 #include "runner/recording.h"
+#include "runner/run_plan.h"
 #include "runner/session.h"
 #include "runner/signals.h"
 
@@ -62,14 +62,11 @@ int print_requests(const RunOptions& opts,
                    core::InputSource& source,
                    const Json& secure,
                    const core::ApiEndpoints& api) {
-  core::Tracker tracker;
-  net::Client client(client_options(opts, opts.api_url));
   EngineConfig config = engine_config(opts, secure);
   if (!opts.public_url.empty()) {
     config.token = "<token>";
     config.callback_base = callback_base(opts.public_url);
   }
-  Engine engine(config, source, tracker, client);
   core::LineWriter out;
   core::InputKeys keys;
   bool all_valid = true;
@@ -81,11 +78,11 @@ int print_requests(const RunOptions& opts,
             core::failure_line(core::status::invalid_input, input->error, nullptr)));
         continue;
       }
-      Json body = engine.build_request(*input, {});
+      Json body = run_request(config, *input);
       std::string key = keys.next(
           core::content_hash(opts.request.endpoint, body["input_parameters"], input->secure));
-      out.write_line(
-          core::dump_line(describe_request(opts, api, engine.build_request(*input, key))));
+      add_callback_fields(body, config, key);
+      out.write_line(core::dump_line(describe_request(opts, api, std::move(body))));
     }
   } catch (const core::StdoutClosed&) {
     return core::to_int(core::ExitCode::stdout_closed);
@@ -162,7 +159,8 @@ int run(const RunOptions& opts) {
   core::Tracker tracker;
   Session session(
       opts, config, tracker, journaled, journal.get(), recorder.get(), opts.request.endpoint);
-  Engine engine(config, *source, tracker, session.service());
+  RunPlanner planner(config);
+  Engine engine(planner, config, *source, tracker, session.service());
   SignalWatcher signals([&engine](int signo) { engine.interrupt(signo); });
   int code = engine.execute();
   session.stop();

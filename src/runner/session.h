@@ -7,9 +7,9 @@
 #include "net/client.h"
 #include "net/emulator.h"
 #include "net/listener.h"
-#include "runner/engine.h"
+#include "runner/engine_config.h"
 #include "runner/recording.h"
-#include "runner/run.h"
+#include "runner/run_options.h"
 
 #include <memory>
 #include <string>

@@ -1,0 +1,53 @@
+#pragma once
+
+#include "core/api.h"
+#include "core/inputs.h"
+#include "core/journal.h"
+#include "core/json.h"
+
+#include <chrono>
+#include <functional>
+#include <string>
+
+namespace runner {
+
+// What the engine needs to know about a run (`run` and `flow` alike).
+struct EngineConfig {
+  core::RequestOptions request;
+  core::Json set_params = core::Json::object(); // --set: added to every input
+  core::Json secure_params = nullptr;           // --secure-parameters: added to every input
+  int parallel = 1;
+  bool unordered = false;
+  std::chrono::milliseconds timeout{std::chrono::minutes(15)};
+  // Per-run callback URLs: when `token` is set, each request carries
+  // task_callback_url = callback_base + "<callback path>/<token>/<task key>".
+  std::string token;
+  std::string callback_base;
+  std::string callback_path = "/receive_callback";
+  std::string callback_key; // sent as task_callback_api_key
+  bool stats = false;       // --stats: callback->line latency summary on stderr at the end
+  // --state: the journal to append to, and what an earlier run journaled (resume).
+  core::Journal* journal = nullptr;
+  const core::JournalState* resume = nullptr;
+  bool retry_failed = false;        // resubmit journaled failures
+  bool resubmit_unfinished = false; // resubmit tasks that may still run (may run them twice)
+  // --grace: after the first signal, seconds to keep waiting for tasks in flight.
+  std::chrono::milliseconds grace{0};
+  // Callback silence (with tasks in flight) after which their status is checked.
+  std::chrono::milliseconds watchdog{std::chrono::seconds(360)};
+  // Progress on stderr: a live line on a terminal (`live`), a JSON status object every few
+  // seconds (`json`), or nothing; and a summary at the end (not with -q).
+  enum class ProgressMode { live, json, none };
+  ProgressMode progress = ProgressMode::live;
+  bool summary = true;
+  // Called with each input as it is read, in input order (--record).
+  std::function<void(const core::Input&)> on_input;
+  // Turns a result line into what is printed (screenshots to files, downloads); may be empty.
+  std::function<void(core::Json&)> finish_line;
+};
+
+// Adds what lets the service call back: the per-run callback URL naming `key` (with
+// --public-url) and the callback key.
+void add_callback_fields(core::Json& request, const EngineConfig& config, const std::string& key);
+
+} // namespace runner

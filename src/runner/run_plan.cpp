@@ -1,0 +1,153 @@
+#include "runner/run_plan.h"
+
+#include "core/api.h"
+#include "core/keys.h"
+#include "core/output.h"
+
+#include <optional>
+
+namespace runner {
+
+using core::Json;
+
+Json run_request(const EngineConfig& config, const core::Input& input) {
+  Json params = input.params;
+  for (const auto& [name, value] : config.set_params.items()) {
+    params[name] = value;
+  }
+  Json request = core::build_inference_request(config.request, params);
+  Json secure = input.secure;
+  if (config.secure_params.is_object()) {
+    if (!secure.is_object()) {
+      secure = Json::object();
+    }
+    for (const auto& [name, value] : config.secure_params.items()) {
+      if (!secure.contains(name)) {
+        secure[name] = value;
+      }
+    }
+  }
+  if (secure.is_object() && !secure.empty()) {
+    request["secure_parameters"] = secure;
+  }
+  return request;
+}
+
+namespace {
+
+class RunPlan final : public ItemPlan {
+public:
+  RunPlan(const EngineConfig& config, const core::Input& input, std::string key)
+      : m_config(config), m_input(input), m_key(std::move(key)) {}
+
+  std::vector<Job> take_ready() override {
+    if (m_handed_out || !m_input.error.empty() || !m_input.passthrough.is_null()) {
+      return {};
+    }
+    m_handed_out = true;
+    Job job;
+    job.key = m_key;
+    job.endpoint = m_config.request.endpoint;
+    job.where = m_input.where;
+    job.request = run_request(m_config, m_input);
+    job.params = m_input.params;
+    job.timeout = m_config.timeout;
+    std::vector<Job> jobs;
+    jobs.push_back(std::move(job));
+    return jobs;
+  }
+
+  bool wants(const Job&) const override { return true; }
+  Json skipped_result() const override { return Json{{"status", "skipped"}}; }
+
+  void finish_result(const Job&, Json& result) override { finish(result); }
+
+  void complete(const Job&, Json result, const std::string* journaled) override {
+    m_result = std::move(result);
+    if (journaled) {
+      m_journaled = *journaled;
+    }
+  }
+
+  void abandon(const std::string& status, const std::string& why) override {
+    m_abandoned = core::failure_line(status, why, m_input.params); // unless a result comes
+  }
+
+  bool done() const override {
+    return m_result || m_abandoned || !m_input.error.empty() || !m_input.passthrough.is_null();
+  }
+
+  ItemLine line() override {
+    ItemLine line;
+    if (!m_input.passthrough.is_null()) {
+      line.text = core::dump_line(m_input.passthrough); // printed as it came
+      line.status = core::line_status(m_input.passthrough);
+      line.origin = ItemLine::Origin::passed_on;
+      return line;
+    }
+    if (m_journaled) {
+      line.text = *m_journaled; // the same bytes again
+      line.status = core::line_status(*m_result);
+      line.origin = ItemLine::Origin::journaled;
+      return line;
+    }
+    Json result;
+    if (m_result) {
+      result = std::move(*m_result);
+    } else if (!m_input.error.empty()) {
+      result = core::failure_line(core::status::invalid_input, m_input.error, nullptr);
+      finish(result);
+    } else {
+      result = std::move(*m_abandoned);
+      finish(result);
+    }
+    line.text = core::dump_line(result);
+    line.status = core::line_status(result);
+    if (line.status != core::status::success) {
+      if (auto it = result.find("error"); it != result.end() && it->is_string()) {
+        line.error = it->get<std::string>();
+      }
+    }
+    return line;
+  }
+
+private:
+  // A line is the payload as received, plus the input_parameters submitted and the record the
+  // input came from.
+  void finish(Json& result) const {
+    result["input"] = m_input.error.empty() ? m_input.params : Json();
+    if (!m_input.from.is_null()) {
+      result["from"] = m_input.from;
+    }
+    if (m_config.finish_line) {
+      m_config.finish_line(result);
+    }
+  }
+
+  const EngineConfig& m_config;
+  const core::Input& m_input;
+  std::string m_key;
+  bool m_handed_out = false;
+  std::optional<Json> m_result;
+  std::optional<std::string> m_journaled;
+  std::optional<Json> m_abandoned;
+};
+
+} // namespace
+
+std::string RunPlanner::admit(core::Input& input) {
+  if (!input.error.empty()) {
+    return {};
+  }
+  // The line shows what was submitted: the input's parameters with --set ones.
+  for (const auto& [name, value] : m_config.set_params.items()) {
+    input.params[name] = value;
+  }
+  return core::content_hash(m_config.request.endpoint, input.params, input.secure);
+}
+
+std::unique_ptr<ItemPlan> RunPlanner::plan(const core::Input& input, const std::string& key) {
+  return std::make_unique<RunPlan>(m_config, input, key);
+}
+
+} // namespace runner
