@@ -84,6 +84,23 @@ struct Client::Impl {
   static constexpr std::chrono::milliseconds k_reuse_window{1000};
   static constexpr size_t k_max_idle = 64;
 
+  // Runs one status request so that cancel_all() cuts it short (it would run to its read
+  // timeout otherwise); none starts once cancelled.
+  template <class Request>
+  httplib::Result cancellable(httplib::Client& http, Request&& request) {
+    {
+      std::lock_guard lock(mutex);
+      if (cancelled) {
+        return httplib::Result(nullptr, httplib::Error::Canceled);
+      }
+      in_use.insert(&http);
+    }
+    httplib::Result res = request();
+    std::lock_guard lock(mutex);
+    in_use.erase(&http);
+    return res;
+  }
+
   std::unique_ptr<httplib::Client> make_http(const core::Url& url) {
     auto http = std::make_unique<httplib::Client>(url.origin());
     http->set_connection_timeout(opts.connect_timeout);
@@ -260,7 +277,9 @@ StatusReply Client::task_status(const std::string& task_id) {
   }
   auto http = d.make_http(*d.opts.api.status_base);
   std::string path = d.opts.api.status_base->path + "/api/v1/task_status";
-  auto res = http->Get(path, httplib::Params{{"task_id", task_id}}, httplib::Headers{});
+  auto res = d.cancellable(*http, [&] {
+    return http->Get(path, httplib::Params{{"task_id", task_id}}, httplib::Headers{});
+  });
   d.log(fmt::format("GET {}{}?task_id={}: {}",
                     d.opts.api.status_base->origin(),
                     path,
@@ -277,7 +296,8 @@ StatusReply Client::callback_data(const std::string& task_id, const std::string&
   auto http = d.make_http(*d.opts.api.status_base);
   std::string path = d.opts.api.status_base->path + "/api/v1/get_callback_data";
   core::Json body = {{"task_id", task_id}, {"endpoint_name", endpoint}};
-  auto res = http->Post(path, core::dump_line(body), "application/json");
+  auto res = d.cancellable(
+      *http, [&] { return http->Post(path, core::dump_line(body), "application/json"); });
   d.log(fmt::format("POST {}{} ({}): {}",
                     d.opts.api.status_base->origin(),
                     path,

@@ -63,7 +63,7 @@ Engine::Engine(Planner& planner,
                core::Tracker& tracker,
                net::Service& service)
     : m_planner(planner), m_config(std::move(config)), m_source(source), m_tracker(tracker),
-      m_service(service) {
+      m_service(service), m_out(m_config.output_fd) {
   m_progress.set_unit(m_planner.unit());
 }
 

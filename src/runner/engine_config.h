@@ -40,6 +40,7 @@ struct EngineConfig {
   enum class ProgressMode { live, json, none };
   ProgressMode progress = ProgressMode::live;
   bool summary = true;
+  int output_fd = 1; // where the lines go (stdout; a file in tests)
   // Called with each input as it is read, in input order (--record).
   std::function<void(const core::Input&)> on_input;
   // Turns a result line into what is printed (screenshots to files, downloads); may be empty.

@@ -1,0 +1,339 @@
+// The engine against a fake service: ordering, deadlines and status checks, refusals, lost
+// answers and cancellation, with no network. Callbacks are handed to the tracker as the
+// listener would.
+#include "core/flow.h"
+#include "core/tracker.h"
+#include "net/service.h"
+#include "runner/engine.h"
+#include "runner/flow_plan.h"
+#include "runner/run_plan.h"
+
+#include <doctest/doctest.h>
+
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <thread>
+#include <unistd.h>
+
+TEST_SUITE_BEGIN("engine");
+
+using core::Json;
+using namespace std::chrono_literals;
+
+namespace {
+
+Json callback(const std::string& task_id, const std::string& status = "success") {
+  return Json{{"task_id", task_id}, {"status", status}, {"output_data", Json::array({task_id})}};
+}
+
+// A service whose answers the test decides. Every wait in it is bounded.
+class FakeService : public net::Service {
+public:
+  // What submit answers; by default, accepted with task ids t0, t1, ...
+  std::function<net::SubmitResult(const Json&, size_t)> on_submit;
+  // task_status: the status it reports ("" = no status API); blocks while `hold_checks`.
+  std::string status = "running";
+  bool hold_checks = false;
+
+  net::SubmitResult submit(const Json& request, std::stop_token) override {
+    size_t n = 0;
+    {
+      std::lock_guard lock(m_mutex);
+      n = m_requests.size();
+      m_requests.push_back(request);
+    }
+    m_cv.notify_all();
+    if (on_submit) {
+      return on_submit(request, n);
+    }
+    return {net::SubmitResult::Kind::accepted, "t" + std::to_string(n)};
+  }
+
+  net::StatusReply task_status(const std::string& task_id) override {
+    std::unique_lock lock(m_mutex);
+    m_check_threads.push_back(std::this_thread::get_id());
+    ++m_checks;
+    m_cv.notify_all();
+    if (hold_checks) {
+      // Held until cancelled, as a request to a service that does not answer.
+      m_cv.wait_for(lock, 30s, [&] { return m_cancelled; });
+      return {false, 0, nullptr, "cancelled"};
+    }
+    if (status.empty()) {
+      return {false, 0, nullptr, "no status API"};
+    }
+    return {true, 200, Json{{"task_id", task_id}, {"status", status}}, ""};
+  }
+
+  net::StatusReply callback_data(const std::string& task_id, const std::string&) override {
+    return {true, 200, Json{{"data", callback(task_id, status)}}, ""};
+  }
+
+  void cancel_all() override {
+    std::lock_guard lock(m_mutex);
+    m_cancelled = true;
+    m_cv.notify_all();
+  }
+
+  // Waits (bounded) until `n` submits were made.
+  bool wait_submits(size_t n) {
+    std::unique_lock lock(m_mutex);
+    return m_cv.wait_for(lock, 10s, [&] { return m_requests.size() >= n; });
+  }
+  bool wait_checks(size_t n) {
+    std::unique_lock lock(m_mutex);
+    return m_cv.wait_for(lock, 10s, [&] { return m_checks >= n; });
+  }
+  std::vector<Json> requests() {
+    std::lock_guard lock(m_mutex);
+    return m_requests;
+  }
+  std::vector<std::thread::id> check_threads() {
+    std::lock_guard lock(m_mutex);
+    return m_check_threads;
+  }
+
+private:
+  std::mutex m_mutex;
+  std::condition_variable m_cv;
+  std::vector<Json> m_requests;
+  std::vector<std::thread::id> m_check_threads;
+  size_t m_checks = 0;
+  bool m_cancelled = false;
+};
+
+std::vector<core::Input> emails(size_t n) {
+  std::vector<core::Input> inputs;
+  for (size_t i = 0; i < n; ++i) {
+    core::Input in;
+    in.params = Json{{"email", Json::array({"user" + std::to_string(i) + "@x.com"})}};
+    in.where = "in.txt:" + std::to_string(i + 1);
+    inputs.push_back(std::move(in));
+  }
+  return inputs;
+}
+
+// A file that receives the engine's lines.
+struct Output {
+  char path[32] = "/tmp/engine-test-XXXXXX";
+  int fd = mkstemp(path);
+  ~Output() {
+    close(fd);
+    unlink(path);
+  }
+  std::vector<Json> lines() const {
+    std::ifstream in(path);
+    std::vector<Json> out;
+    for (std::string line; std::getline(in, line);) {
+      out.push_back(Json::parse(line));
+    }
+    return out;
+  }
+};
+
+runner::EngineConfig quiet_config(int fd) {
+  runner::EngineConfig config;
+  config.request.endpoint = "demo";
+  config.progress = runner::EngineConfig::ProgressMode::none;
+  config.summary = false;
+  config.output_fd = fd;
+  config.timeout = 10s;
+  return config;
+}
+
+// Runs `run` over `inputs` with `config` on a thread; `during` acts while it runs.
+struct RunResult {
+  int code = -1;
+  std::vector<Json> lines;
+  std::thread::id engine_thread;
+};
+
+RunResult run_engine(runner::EngineConfig config,
+                     std::vector<core::Input> inputs,
+                     FakeService& service,
+                     core::Tracker& tracker,
+                     const std::function<void(runner::Engine&)>& during = {}) {
+  Output out;
+  config.output_fd = out.fd;
+  runner::RunPlanner planner(config);
+  core::VectorSource source(std::move(inputs));
+  runner::Engine engine(planner, config, source, tracker, service);
+  RunResult result;
+  std::thread t([&] {
+    result.engine_thread = std::this_thread::get_id();
+    result.code = engine.execute();
+  });
+  if (during) {
+    during(engine);
+  }
+  t.join();
+  result.lines = out.lines();
+  return result;
+}
+
+} // namespace
+
+TEST_CASE("engine: lines come in input order although callbacks arrive in reverse") {
+  FakeService service;
+  core::Tracker tracker;
+  auto config = quiet_config(1);
+  config.parallel = 3;
+  auto r = run_engine(config, emails(3), service, tracker, [&](runner::Engine&) {
+    REQUIRE(service.wait_submits(3));
+    for (int i = 2; i >= 0; --i) {
+      std::string id = "t" + std::to_string(i);
+      // The submitter may not have bound its waiter yet: the tracker buffers early callbacks.
+      tracker.deliver(id, callback(id), 10);
+    }
+  });
+  CHECK(r.code == 0);
+  REQUIRE(r.lines.size() == 3);
+  // Submits may go out in any order with 3 submitters: match lines to inputs by their input.
+  for (size_t i = 0; i < 3; ++i) {
+    CHECK(r.lines[i]["input"]["email"][0] == "user" + std::to_string(i) + "@x.com");
+    CHECK(r.lines[i]["status"] == "success");
+  }
+}
+
+TEST_CASE("engine: with unordered, lines come as tasks end") {
+  FakeService service;
+  core::Tracker tracker;
+  auto config = quiet_config(1);
+  config.parallel = 1;
+  config.unordered = true;
+  auto r = run_engine(config, emails(2), service, tracker, [&](runner::Engine&) {
+    REQUIRE(service.wait_submits(1));
+    tracker.deliver("t0", callback("t0", "failed"), 10);
+    REQUIRE(service.wait_submits(2));
+    tracker.deliver("t1", callback("t1"), 10);
+  });
+  CHECK(r.code == 1); // one failed
+  REQUIRE(r.lines.size() == 2);
+  CHECK(r.lines[0]["status"] == "failed");
+  CHECK(r.lines[1]["status"] == "success");
+}
+
+TEST_CASE("engine: at a deadline the status is checked on a submitter, not the printing thread") {
+  SUBCASE("the service says the task ended: its result is fetched") {
+    FakeService service;
+    service.status = "success";
+    core::Tracker tracker;
+    auto config = quiet_config(1);
+    config.timeout = 50ms;
+    auto r = run_engine(config, emails(1), service, tracker);
+    CHECK(r.code == 0);
+    REQUIRE(r.lines.size() == 1);
+    CHECK(r.lines[0]["status"] == "success");
+    CHECK(r.lines[0]["task_id"] == "t0");
+    auto threads = service.check_threads();
+    REQUIRE(threads.size() == 1);
+    CHECK(threads[0] != r.engine_thread);
+  }
+  SUBCASE("the task still runs: a timeout line naming the task") {
+    FakeService service;
+    service.status = "running";
+    core::Tracker tracker;
+    auto config = quiet_config(1);
+    config.timeout = 50ms;
+    auto r = run_engine(config, emails(2), service, tracker);
+    CHECK(r.code == 1);
+    REQUIRE(r.lines.size() == 2);
+    for (size_t i = 0; i < 2; ++i) {
+      CHECK(r.lines[i]["status"] == "timeout");
+      CHECK(r.lines[i]["task_id"] == "t" + std::to_string(i));
+    }
+  }
+}
+
+TEST_CASE("engine: a status check stuck at a deadline is cut short by a signal") {
+  FakeService service;
+  service.hold_checks = true;
+  core::Tracker tracker;
+  auto config = quiet_config(1);
+  config.timeout = 20ms;
+  auto r = run_engine(config, emails(2), service, tracker, [&](runner::Engine& engine) {
+    REQUIRE(service.wait_checks(1));
+    engine.interrupt(SIGINT);
+  });
+  CHECK(r.code == 130);
+  REQUIRE(r.lines.size() == 2); // nothing lost: one line per input
+  CHECK(r.lines[0]["status"] == "interrupted");
+  CHECK(r.lines[0]["task_id"] == "t0");
+  CHECK(r.lines[1]["status"] == "interrupted");
+}
+
+TEST_CASE("engine: a refusal is said once and every input gets its line") {
+  FakeService service;
+  service.on_submit = [](const Json&, size_t) {
+    return net::SubmitResult{net::SubmitResult::Kind::refused, {}, "HTTP 401: bad key", 401};
+  };
+  core::Tracker tracker;
+  auto r = run_engine(quiet_config(1), emails(4), service, tracker);
+  CHECK(r.code == 3);
+  REQUIRE(r.lines.size() == 4);
+  for (const auto& line : r.lines) {
+    CHECK(line["status"] == "submit_failed");
+  }
+  CHECK(service.requests().size() == 1); // the others are not sent
+}
+
+TEST_CASE("engine: a submit whose answer was lost takes the result its callback URL received") {
+  FakeService service;
+  core::Tracker tracker;
+  auto config = quiet_config(1);
+  config.token = "tok";
+  config.callback_base = "http://127.0.0.1:1";
+  service.on_submit = [&](const Json& request, size_t) {
+    // The service ran the task and called back, then the connection dropped before the answer.
+    std::string url = request["task_callback_url"];
+    std::string key = url.substr(url.rfind('/') + 1);
+    tracker.deliver(key, callback("t-lost"), 10);
+    net::SubmitResult lost{net::SubmitResult::Kind::failed, {}, "connection closed", 0};
+    lost.unknown_outcome = true;
+    return lost;
+  };
+  auto r = run_engine(config, emails(1), service, tracker);
+  CHECK(r.code == 0);
+  REQUIRE(r.lines.size() == 1);
+  CHECK(r.lines[0]["status"] == "success");
+  CHECK(r.lines[0]["task_id"] == "t-lost");
+}
+
+TEST_CASE("engine: a flow runs its steps in order, one line per item") {
+  core::Flow flow = core::parse_flow(R"({"name": "f", "steps": [
+      {"id": "login", "endpoint": "login", "input": {"email": "{{item.email}}"}},
+      {"id": "fetch", "endpoint": "fetch", "needs": ["login"],
+       "input": {"account": "{{login:/output_data/0}}"}}]})",
+                                     "f.json");
+  FakeService service;
+  core::Tracker tracker;
+  Output out;
+  auto config = quiet_config(out.fd);
+  std::vector<core::Input> items(1);
+  items[0].params = Json{{"email", "a@x.com"}};
+  items[0].where = "items.csv:2";
+  runner::FlowPlanner planner(flow, config);
+  core::VectorSource source(std::move(items));
+  runner::Engine engine(planner, config, source, tracker, service);
+  int code = -1;
+  std::thread t([&] { code = engine.execute(); });
+  REQUIRE(service.wait_submits(1));
+  tracker.deliver("t0", callback("t0"), 10);
+  REQUIRE(service.wait_submits(2));
+  tracker.deliver("t1", callback("t1"), 10);
+  t.join();
+  CHECK(code == 0);
+  auto requests = service.requests();
+  REQUIRE(requests.size() == 2);
+  CHECK(requests[0]["endpoint_name"] == "login");
+  CHECK(requests[1]["endpoint_name"] == "fetch");
+  CHECK(requests[1]["input_parameters"]["account"] == Json::array({"t0"}));
+  auto lines = out.lines();
+  REQUIRE(lines.size() == 1);
+  CHECK(lines[0]["status"] == "success");
+  CHECK(lines[0]["steps"]["fetch"]["task_id"] == "t1");
+}
+
+TEST_SUITE_END();
