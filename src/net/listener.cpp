@@ -8,16 +8,20 @@
 #include <fmt/format.h>
 #include <httplib.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <condition_variable>
 #include <cstring>
+#include <deque>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <netinet/in.h>
 #include <stop_token>
 #include <sys/socket.h>
 #include <thread>
+#include <vector>
 
 namespace net {
 
@@ -61,6 +65,84 @@ struct Listener::Impl {
 };
 
 namespace {
+
+// The listener's threads, sized by need: a thread per connection being served, started when
+// none is idle (up to `max`), ended after a quiet while. A run of one task in flight holds a
+// couple of threads, not the hundred a burst of callbacks (or slow strangers) may need.
+class ElasticPool final : public httplib::TaskQueue {
+public:
+  explicit ElasticPool(size_t max) : m_max(std::max<size_t>(1, max)) {}
+  ~ElasticPool() override { shutdown(); }
+  ElasticPool(const ElasticPool&) = delete;
+  ElasticPool& operator=(const ElasticPool&) = delete;
+
+  void enqueue(std::function<void()> fn) override {
+    std::lock_guard lock(m_mutex);
+    m_jobs.push_back(std::move(fn));
+    if (m_idle == 0 && m_workers.size() - m_ended.size() < m_max) {
+      spawn_locked();
+    }
+    m_cv.notify_one();
+  }
+
+  void shutdown() override {
+    std::map<size_t, std::thread> workers;
+    {
+      std::lock_guard lock(m_mutex);
+      m_shutdown = true;
+      workers.swap(m_workers);
+    }
+    m_cv.notify_all();
+    for (auto& [id, thread] : workers) {
+      thread.join(); // each first serves the jobs still queued
+    }
+  }
+
+private:
+  static constexpr size_t k_kept = 2; // threads kept when idle
+  static constexpr auto k_idle = std::chrono::seconds(10);
+
+  void spawn_locked() {
+    for (size_t id : m_ended) { // joins the threads that ended (they no longer hold the lock)
+      m_workers.at(id).join();
+      m_workers.erase(id);
+    }
+    m_ended.clear();
+    size_t id = m_next_id++;
+    m_workers.emplace(id, std::thread([this, id] { work(id); }));
+  }
+
+  void work(size_t id) {
+    std::unique_lock lock(m_mutex);
+    for (;;) {
+      ++m_idle;
+      bool woken = m_cv.wait_for(lock, k_idle, [&] { return m_shutdown || !m_jobs.empty(); });
+      --m_idle;
+      if (!m_jobs.empty()) {
+        auto fn = std::move(m_jobs.front());
+        m_jobs.pop_front();
+        lock.unlock();
+        fn();
+        lock.lock();
+        continue;
+      }
+      if (m_shutdown || (!woken && m_workers.size() - m_ended.size() > k_kept)) {
+        m_ended.push_back(id);
+        return;
+      }
+    }
+  }
+
+  const size_t m_max;
+  std::mutex m_mutex;
+  std::condition_variable m_cv;
+  std::deque<std::function<void()>> m_jobs;
+  std::map<size_t, std::thread> m_workers;
+  std::vector<size_t> m_ended; // ended, not yet joined
+  size_t m_next_id = 0;
+  size_t m_idle = 0;
+  bool m_shutdown = false;
+};
 
 // httplib's read timeout starts over with every byte, so a client sending a byte a second holds
 // a worker thread for as long as it likes. A whole-connection deadline bounds that: every
@@ -115,7 +197,7 @@ void Listener::start() {
   }
   auto& server = *d.server_ptr;
   int threads = d.opts.threads;
-  server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  server.new_task_queue = [threads] { return new ElasticPool(static_cast<size_t>(threads)); };
   use_reuseaddr_only(server, d.listen_fd);
   server.set_payload_max_length(d.opts.max_body_bytes);
   server.set_read_timeout(5, 0);

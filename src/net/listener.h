@@ -18,7 +18,7 @@ struct ListenerOptions {
   std::string tls_cert;          // set with tls_key: serve HTTPS
   std::string tls_key;
   size_t max_body_bytes = size_t{64} << 20;
-  int threads = 128; // for concurrent connections, not tasks: callbacks are short requests
+  int threads = 128; // at most, for concurrent connections (started as needed, not up front)
   int request_deadline_s = 30; // a connection still open after this long is cut (slow clients)
   std::function<void(const std::string&)> log; // debug lines
   // Called with every POST (path, headers without credentials as JSON, raw body): --record.
