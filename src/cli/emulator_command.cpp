@@ -37,7 +37,7 @@ std::string base_url(const std::string& host, int port) {
 
 } // namespace
 
-CLI::App* register_emulator_command(CLI::App& app, net::EmulatorOptions& opts) {
+CLI::App* register_emulator_command(CLI::App& app, emulator::EmulatorOptions& opts) {
   auto* cmd = app.add_subcommand(
       "emulator",
       "Run a fake Optexity service that accepts inference requests and POSTs callbacks");
@@ -118,7 +118,7 @@ CLI::App* register_emulator_command(CLI::App& app, net::EmulatorOptions& opts) {
   return cmd;
 }
 
-int run_emulator_command(const net::EmulatorOptions& opts) {
+int run_emulator_command(const emulator::EmulatorOptions& opts) {
   // Declared before the watcher, so they outlive its thread.
   std::mutex mutex;
   std::condition_variable cv;
@@ -132,7 +132,7 @@ int run_emulator_command(const net::EmulatorOptions& opts) {
     cv.notify_all();
   });
 
-  net::Emulator emulator(opts);
+  emulator::Emulator emulator(opts);
   emulator.start(); // a bind failure throws core::Error, which main() reports
 
   // stdout carries only the URL, so a script can read it even when --port 0 chose the port.

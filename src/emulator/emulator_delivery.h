@@ -4,7 +4,7 @@
 // clients, and redelivery with backoff, as the real control plane retries failed callbacks.
 
 #include "core/url.h"
-#include "net/emulator_payload.h"
+#include "net/post_clients.h"
 
 #include <fmt/format.h>
 
@@ -19,7 +19,9 @@
 #include <thread>
 #include <vector>
 
-namespace net {
+#include "emulator/emulator_payload.h"
+
+namespace emulator {
 
 // One POST of one callback body to one URL; duplicates share the body.
 struct CallbackDelivery {
@@ -31,8 +33,6 @@ struct CallbackDelivery {
   int attempt = 1; // the attempt this delivery will make
   int copy = 0;    // 0 for the original, 1.. for injected duplicates
 };
-
-struct ClientCache;
 
 // Sends callbacks when they fall due. start() once, then schedule() from any thread;
 // close() drops all pending work and refuses more, join() waits for the threads.
@@ -70,9 +70,9 @@ private:
   static bool later(const Timer& a, const Timer& b);
 
   void run_scheduler();
-  void run_sender(ClientCache& cache);
-  void send(ClientCache& cache, CallbackDelivery d);
-  void abort(std::vector<std::unique_ptr<ClientCache>>& caches);
+  void run_sender(net::PostClients& cache);
+  void send(net::PostClients& cache, CallbackDelivery d);
+  void abort(std::vector<std::unique_ptr<net::PostClients>>& caches);
 
   template <typename... Args>
   void log(fmt::format_string<Args...> format, Args&&... args) {
@@ -100,9 +100,9 @@ private:
 
   // Client caches, each used by one thread at a time; the mutex lets abort reach them all.
   std::mutex m_clients_mutex;
-  std::vector<std::unique_ptr<ClientCache>> m_sender_clients;
-  std::vector<std::unique_ptr<ClientCache>> m_caller_clients; // lent to send_now() callers
-  std::vector<ClientCache*> m_caller_free;
+  std::vector<std::unique_ptr<net::PostClients>> m_sender_clients;
+  std::vector<std::unique_ptr<net::PostClients>> m_caller_clients; // lent to send_now() callers
+  std::vector<net::PostClients*> m_caller_free;
 };
 
-} // namespace net
+} // namespace emulator

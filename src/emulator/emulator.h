@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-namespace net {
+namespace emulator {
 
 // Settings of the embedded fake Optexity service (see shared/docs/optexity-api.md).
 struct EmulatorOptions {
@@ -33,7 +33,7 @@ struct EmulatorOptions {
   // Files listed in each success callback (`downloads` and `downloads_with_metadata`) and
   // served by the emulator at GET /files/<task_id>/report-<i>.csv, i = 1..downloads.
   int downloads = 0;
-  // A JSON script (format in core/script.h) mapping each endpoint to its delay, rates and
+  // A JSON script (format in emulator/script.h) mapping each endpoint to its delay, rates and
   // templated output_data; an endpoint it does not answer gets 404. Read and validated by
   // start(), which throws core::Error (exit 2) naming the file and the place of each problem.
   std::string script_path;
@@ -64,4 +64,11 @@ private:
   std::unique_ptr<Impl> m_impl;
 };
 
+} // namespace emulator
+
+// Transitional: runner/ (being rewritten) still names these net::Emulator and
+// net::EmulatorOptions. Remove once it says emulator::.
+namespace net {
+using emulator::Emulator;
+using emulator::EmulatorOptions;
 } // namespace net
