@@ -91,6 +91,12 @@ CLI::App* register_emulator_command(CLI::App& app, emulator::EmulatorOptions& op
   cmd->add_flag("--early-callback",
                 opts.early_callback,
                 "Deliver each callback before answering its submit with 202");
+  cmd->add_option("--lost-answer-rate",
+                  opts.lost_answer_rate,
+                  "Share of accepted submits (0..1) never answered: the task runs, and once its "
+                  "callback is delivered the connection is closed with no response")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
   cmd->add_option("--transient-503",
                   opts.transient_503,
                   "Answer the first K submits of each distinct input with 503")

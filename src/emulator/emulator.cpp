@@ -38,6 +38,8 @@ constexpr const char* k_submit_message =
     "Task has been allocated. Check its status and output at https://dashboard.optexity.com/tasks";
 constexpr int k_sender_threads = 8;
 constexpr size_t k_payload_limit = 64 * 1024 * 1024;
+// The longest a lost answer waits for its callback: past every redelivery attempt's backoff.
+constexpr auto k_lost_answer_wait = std::chrono::seconds(60);
 
 // The key for transient_503: the same endpoint and inputs, whatever the key order.
 std::string canonical_input_key(const core::Json& body) {
@@ -147,7 +149,8 @@ struct Emulator::Impl {
     std::string task_id;
     TaskOutcome outcome = TaskOutcome::success;
     bool drop = false;
-    bool duplicate = false; // one more copy of the callback
+    bool duplicate = false;   // one more copy of the callback
+    bool lost_answer = false; // no answer: the connection is closed after the callback
     int delay_ms = 0;
   };
 
@@ -181,6 +184,8 @@ struct Emulator::Impl {
     d.outcome = killed ? TaskOutcome::killed : fail ? TaskOutcome::failed : TaskOutcome::success;
     // After the kill draw and only when asked for, for the same reason.
     d.duplicate = settings.duplicate_rate > 0 && unit(m_rng) < settings.duplicate_rate;
+    // Last, and only when asked for, for the same reason.
+    d.lost_answer = m_options.lost_answer_rate > 0 && unit(m_rng) < m_options.lost_answer_rate;
     return d;
   }
 
@@ -330,8 +335,16 @@ struct Emulator::Impl {
     if (draw.outcome == TaskOutcome::failed && scripted.error) {
       plan += ": " + *scripted.error;
     }
-    log("submit {} -> 202 task {} ({})", endpoint, draw.task_id, plan);
+    if (draw.lost_answer) {
+      log("submit {} -> no answer, task {} ({}; the connection is closed once it is delivered)",
+          endpoint,
+          draw.task_id,
+          plan);
+    } else {
+      log("submit {} -> 202 task {} ({})", endpoint, draw.task_id, plan);
+    }
 
+    std::shared_ptr<DeliveryDone> done;
     if (!draw.drop && url) {
       CallbackDelivery d;
       d.task_id = draw.task_id;
@@ -339,6 +352,10 @@ struct Emulator::Impl {
       d.url = *url;
       d.api_key = std::move(api_key);
       d.body = std::move(payload);
+      if (draw.lost_answer) {
+        done = std::make_shared<DeliveryDone>();
+        d.done = done; // the original only: its copies are not awaited
+      }
       for (int copy = 1; copy <= copies; ++copy) {
         CallbackDelivery dup = d;
         dup.copy = copy;
@@ -351,6 +368,16 @@ struct Emulator::Impl {
       } else {
         m_sender.schedule(std::move(d), due);
       }
+    }
+    if (draw.lost_answer) {
+      // The result reaches the client's listener first; then the client sees the connection
+      // close with no status line. Bounded: a stopping sender finishes every delivery at once.
+      bool delivered = done && done->wait(k_lost_answer_wait);
+      log("task {}: {}; closing its submit's connection unanswered",
+          draw.task_id,
+          done ? (delivered ? "callback delivered" : "callback not delivered") : "no callback");
+      res.drop_connection();
+      return;
     }
     reply_json(
         res, 202, {{"success", true}, {"message", k_submit_message}, {"task_id", draw.task_id}});

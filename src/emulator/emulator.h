@@ -22,9 +22,13 @@ struct EmulatorOptions {
   int duplicate_callbacks = 0;        // extra copies of each callback
   double duplicate_rate = 0;          // share of tasks whose callback is sent once more
   bool early_callback = false;        // callback sent before the 202 answer
-  int transient_503 = 0;              // the first K submits of each distinct input get 503
-  uint64_t seed = 0;                  // 0: random
-  bool quiet = false;                 // no per-request log lines on stderr
+  // Share of accepted submits that get no answer at all: the task is created and run, and once
+  // its callback has been delivered (or given up) the connection is closed without a status
+  // line, as when a proxy or the network loses the 202.
+  double lost_answer_rate = 0;
+  int transient_503 = 0; // the first K submits of each distinct input get 503
+  uint64_t seed = 0;     // 0: random
+  bool quiet = false;    // no per-request log lines on stderr
   // Share of tasks whose callback says `killed` ("Automation timed out after N minutes in
   // process", no output). Decided first: fail_rate then applies to the tasks not killed.
   double kill_rate = 0;

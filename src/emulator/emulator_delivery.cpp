@@ -30,6 +30,31 @@ Attempt deliver_once(net::PostClients& clients, const CallbackDelivery& d) {
 
 } // namespace
 
+void DeliveryDone::finish(bool delivered) {
+  {
+    std::lock_guard lock(m_mutex);
+    m_finished = true;
+    m_delivered = delivered;
+  }
+  m_cv.notify_all();
+}
+
+bool DeliveryDone::wait(std::chrono::milliseconds limit) {
+  std::unique_lock lock(m_mutex);
+  m_cv.wait_for(lock, limit, [this] { return m_finished; });
+  return m_delivered;
+}
+
+namespace {
+
+void finish(const CallbackDelivery& d, bool delivered) {
+  if (d.done) {
+    d.done->finish(delivered);
+  }
+}
+
+} // namespace
+
 CallbackSender::CallbackSender(int threads, Log log) : m_threads(threads), m_log(std::move(log)) {}
 
 CallbackSender::~CallbackSender() {
@@ -63,6 +88,8 @@ void CallbackSender::start() {
 bool CallbackSender::schedule(CallbackDelivery d, Clock::time_point due) {
   std::unique_lock lock(m_queue_mutex);
   if (m_closed) {
+    lock.unlock();
+    finish(d, false);
     return false;
   }
   // Due work skips the scheduler: with delay 0 the callback leaves one hand-off sooner.
@@ -86,6 +113,7 @@ void CallbackSender::send_now(CallbackDelivery d) {
   {
     std::lock_guard lock(m_queue_mutex);
     if (m_closed) {
+      finish(d, false);
       return;
     }
   }
@@ -110,6 +138,12 @@ void CallbackSender::close() {
   {
     std::lock_guard lock(m_queue_mutex);
     m_closed = true;
+    for (const Timer& t : m_timers) {
+      finish(t.delivery, false);
+    }
+    for (const CallbackDelivery& d : m_ready) {
+      finish(d, false);
+    }
     m_timers.clear();
     m_ready.clear();
   }
@@ -198,6 +232,7 @@ void CallbackSender::send(net::PostClients& cache, CallbackDelivery d) {
   std::string copy = d.copy == 0 ? "" : fmt::format(" (duplicate {})", d.copy);
   if (out.ok) {
     log("callback {} {}{} -> {}", d.task_id, d.status, copy, out.what);
+    finish(d, true);
     return;
   }
   if (d.attempt >= k_max_attempts) {
@@ -207,6 +242,7 @@ void CallbackSender::send(net::PostClients& cache, CallbackDelivery d) {
         copy,
         out.what,
         d.attempt);
+    finish(d, false);
     return;
   }
   auto backoff = std::min(k_max_backoff, k_first_backoff * (1 << (d.attempt - 1)));

@@ -23,6 +23,21 @@
 
 namespace emulator {
 
+// Tells whoever waits on one delivery (a submit whose answer is to be lost) that it ended:
+// delivered (a 2xx), given up, or dropped because the sender stopped.
+class DeliveryDone {
+public:
+  void finish(bool delivered);
+  // Waits at most `limit`; true when the callback was delivered.
+  bool wait(std::chrono::milliseconds limit);
+
+private:
+  std::mutex m_mutex;
+  std::condition_variable m_cv;
+  bool m_finished = false;
+  bool m_delivered = false;
+};
+
 // One POST of one callback body to one URL; duplicates share the body.
 struct CallbackDelivery {
   std::string task_id;
@@ -30,8 +45,9 @@ struct CallbackDelivery {
   core::Url url;
   std::string api_key; // sent as x-api-key when not empty
   std::shared_ptr<const CallbackBody> body;
-  int attempt = 1; // the attempt this delivery will make
-  int copy = 0;    // 0 for the original, 1.. for injected duplicates
+  int attempt = 1;                    // the attempt this delivery will make
+  int copy = 0;                       // 0 for the original, 1.. for injected duplicates
+  std::shared_ptr<DeliveryDone> done; // when set, told how this delivery ended
 };
 
 // Sends callbacks when they fall due. start() once, then schedule() from any thread;
