@@ -144,6 +144,7 @@ complete -c optexity-chain -n $emulator -l duplicate-rate -x -d 'Share of tasks 
 complete -c optexity-chain -n $emulator -l script -r -F -d 'Per-endpoint outputs, delays and failure rates'
 complete -c optexity-chain -n $emulator -l early-callback -d 'Deliver each callback before the 202'
 complete -c optexity-chain -n $emulator -l transient-503 -x -d 'Answer the first K submits of each input with 503'
+complete -c optexity-chain -n $emulator -l lost-answer-rate -x -d 'Share of accepted submits never answered'
 complete -c optexity-chain -n $emulator -l screenshot-bytes -x -d 'Size of each final_screenshot PNG'
 complete -c optexity-chain -n $emulator -l downloads -x -d 'Files listed in each success callback'
 complete -c optexity-chain -n $emulator -l seed -x -d 'Random seed (0 picks one)'

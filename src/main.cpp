@@ -46,7 +46,7 @@ int real_main(int argc, char** argv) {
   cli::FlowCommandOptions flow_opts;
   CLI::App* flow_cmd = cli::register_flow_command(app, flow_opts);
   flow_cmd->footer(core::k_exit_code_help);
-  net::EmulatorOptions emulator_opts;
+  emulator::EmulatorOptions emulator_opts;
   CLI::App* emulator_cmd = cli::register_emulator_command(app, emulator_opts);
   cli::StatusCommandOptions status_opts;
   CLI::App* status_cmd = cli::register_status_command(app, status_opts);

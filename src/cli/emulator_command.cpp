@@ -37,7 +37,7 @@ std::string base_url(const std::string& host, int port) {
 
 } // namespace
 
-CLI::App* register_emulator_command(CLI::App& app, net::EmulatorOptions& opts) {
+CLI::App* register_emulator_command(CLI::App& app, emulator::EmulatorOptions& opts) {
   auto* cmd = app.add_subcommand(
       "emulator",
       "Run a fake Optexity service that accepts inference requests and POSTs callbacks");
@@ -91,6 +91,12 @@ CLI::App* register_emulator_command(CLI::App& app, net::EmulatorOptions& opts) {
   cmd->add_flag("--early-callback",
                 opts.early_callback,
                 "Deliver each callback before answering its submit with 202");
+  cmd->add_option("--lost-answer-rate",
+                  opts.lost_answer_rate,
+                  "Share of accepted submits (0..1) never answered: the task runs, and once its "
+                  "callback is delivered the connection is closed with no response")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
   cmd->add_option("--transient-503",
                   opts.transient_503,
                   "Answer the first K submits of each distinct input with 503")
@@ -118,7 +124,7 @@ CLI::App* register_emulator_command(CLI::App& app, net::EmulatorOptions& opts) {
   return cmd;
 }
 
-int run_emulator_command(const net::EmulatorOptions& opts) {
+int run_emulator_command(const emulator::EmulatorOptions& opts) {
   // Declared before the watcher, so they outlive its thread.
   std::mutex mutex;
   std::condition_variable cv;
@@ -132,7 +138,7 @@ int run_emulator_command(const net::EmulatorOptions& opts) {
     cv.notify_all();
   });
 
-  net::Emulator emulator(opts);
+  emulator::Emulator emulator(opts);
   emulator.start(); // a bind failure throws core::Error, which main() reports
 
   // stdout carries only the URL, so a script can read it even when --port 0 chose the port.

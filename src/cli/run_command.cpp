@@ -3,7 +3,6 @@
 #include "cli/key_file.h"
 #include "core/error.h"
 #include "core/log.h"
-#include "core/script.h"
 
 #include <fmt/format.h>
 
@@ -13,6 +12,8 @@
 #include <cstring>
 #include <fstream>
 #include <sstream>
+
+#include "emulator/script.h"
 
 namespace cli {
 
@@ -352,7 +353,7 @@ void prepare_options(RunCommandOptions& opts) {
     if (!r.emulate) {
       throw core::Error("--script configures the embedded emulator: use it with --emulate");
     }
-    core::load_script(r.emulator.script_path); // every problem reported before anything starts
+    emulator::load_script(r.emulator.script_path); // every problem reported before anything starts
   }
   parse_listen(opts.listen, r.listen_host, r.listen_port);
   r.listen_given = opts.listen_option && opts.listen_option->count() > 0;

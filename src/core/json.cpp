@@ -1,6 +1,6 @@
 #include "core/json.h"
 
-#include "core/keys.h"
+#include "core/token.h"
 
 #include <charconv>
 #include <cstdint>

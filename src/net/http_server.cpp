@@ -3,9 +3,12 @@
 #include "net/versions.h"
 
 #include <fmt/format.h>
+#include <httplib.h>
 #include <openssl/crypto.h>
 
 #include <arpa/inet.h>
+#include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <dirent.h>
 #include <filesystem>
@@ -15,6 +18,7 @@
 #include <string>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <thread>
 
 namespace net {
 
@@ -149,6 +153,199 @@ std::string who_listens(int port) {
     }
   }
   return {};
+}
+
+// --- HttpRequest, HttpResponse ------------------------------------------------------------------
+
+const std::string& HttpRequest::body() const {
+  return m_req.body;
+}
+
+std::string HttpRequest::header(const std::string& name) const {
+  return m_req.get_header_value(name);
+}
+
+bool HttpRequest::has_param(const std::string& name) const {
+  return m_req.has_param(name);
+}
+
+std::string HttpRequest::param(const std::string& name) const {
+  return m_req.get_param_value(name);
+}
+
+std::string HttpRequest::match(size_t i) const {
+  return i < m_req.matches.size() ? m_req.matches[i].str() : std::string();
+}
+
+int HttpResponse::status() const {
+  return m_res.status;
+}
+
+bool HttpResponse::has_body() const {
+  return !m_res.body.empty();
+}
+
+void HttpResponse::set(int status, std::string body, const std::string& content_type) {
+  m_res.status = status;
+  m_res.set_content(std::move(body), content_type.c_str());
+}
+
+void HttpResponse::set_header(const std::string& name, const std::string& value) {
+  m_res.set_header(name.c_str(), value);
+}
+
+void HttpResponse::drop_connection() {
+  // httplib gives a handler no socket and always writes an answer after it: find this
+  // request's connection among the accepted ones by its two ports, and shut it down both ways.
+  // The client reads end of stream; httplib's write then fails (EPIPE; SIGPIPE is ignored) and
+  // it closes the connection.
+  for (const auto& [inode, fd] : accepted_connections(m_req.local_port)) {
+    if (local_port(fd, true) == m_req.remote_port) {
+      struct stat st {};
+      if (fstat(fd, &st) == 0 && static_cast<unsigned long>(st.st_ino) == inode) {
+        ::shutdown(fd, SHUT_RDWR);
+      }
+    }
+  }
+}
+
+// --- HttpServer
+// -----------------------------------------------------------------------------------
+
+struct HttpServer::Impl {
+  HttpServerOptions options;
+  httplib::Server server;
+  std::thread thread;
+  std::atomic<bool> done{false};
+  int listen_fd = -1; // seen by the socket options callback during bind
+  int port = -1;
+  bool stopped = false;
+};
+
+HttpServer::HttpServer(HttpServerOptions options) : m_impl(std::make_unique<Impl>()) {
+  m_impl->options = options;
+  httplib::Server& server = m_impl->server;
+  int threads = options.threads;
+  server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  // The default options set SO_REUSEPORT: a second server could then share the port and the
+  // kernel would split requests between the two. SO_REUSEADDR alone makes that an error.
+  use_reuseaddr_only(server, m_impl->listen_fd);
+  server.set_payload_max_length(options.payload_limit);
+  server.set_tcp_nodelay(true); // no Nagle stall on small answers
+  server.set_read_timeout(options.read_timeout_s, 0);
+  server.set_write_timeout(options.write_timeout_s, 0);
+  // Not 0: httplib waits the keep-alive timeout for a connection's *first* request too, so 0
+  // drops any client whose request comes more than ~10 ms after its connect. The time an idle
+  // client may then hold a pool thread does not delay stop(), which cuts the reading side of
+  // accepted connections.
+  server.set_keep_alive_timeout(options.keep_alive_timeout_s);
+  server.set_keep_alive_max_count(options.keep_alive_max_count);
+}
+
+HttpServer::~HttpServer() {
+  stop();
+}
+
+namespace {
+
+httplib::Server::Handler adapt(HttpServer::Handler handler) {
+  return [handler = std::move(handler)](const httplib::Request& req, httplib::Response& res) {
+    HttpRequest request(req);
+    HttpResponse response(res, req);
+    handler(request, response);
+  };
+}
+
+} // namespace
+
+void HttpServer::get(const std::string& pattern, Handler handler) {
+  m_impl->server.Get(pattern, adapt(std::move(handler)));
+}
+
+void HttpServer::post(const std::string& pattern, Handler handler) {
+  m_impl->server.Post(pattern, adapt(std::move(handler)));
+}
+
+void HttpServer::on_exception(std::function<void(HttpResponse&, std::exception_ptr)> handler) {
+  m_impl->server.set_exception_handler([handler = std::move(handler)](const httplib::Request& req,
+                                                                      httplib::Response& res,
+                                                                      std::exception_ptr ep) {
+    HttpResponse response(res, req);
+    handler(response, ep);
+  });
+}
+
+void HttpServer::on_error(std::function<bool(HttpResponse&)> handler) {
+  // The explicit type picks the overload: a lambda fits both std::function signatures.
+  m_impl->server.set_error_handler(httplib::Server::HandlerWithResponse(
+      [handler = std::move(handler)](const httplib::Request& req, httplib::Response& res) {
+        HttpResponse response(res, req);
+        return handler(response) ? httplib::Server::HandlerResponse::Handled
+                                 : httplib::Server::HandlerResponse::Unhandled;
+      }));
+}
+
+int HttpServer::bind(const std::string& host, int port) {
+  errno = 0;
+  Impl& d = *m_impl;
+  if (port == 0) {
+    d.port = d.server.bind_to_any_port(host);
+  } else {
+    d.port = d.server.bind_to_port(host, port) ? port : -1;
+  }
+  if (d.port <= 0) {
+    d.port = -1;
+    return -1;
+  }
+  // httplib 0.11.4 listens with a backlog of 5, so a burst of clients connecting at once can
+  // overflow it; listen() again on the bound socket raises the backlog (Linux, BSD).
+  widen_backlog(d.listen_fd);
+  return d.port;
+}
+
+bool HttpServer::start() {
+  Impl& d = *m_impl;
+  d.thread = std::thread([&d] {
+    d.server.listen_after_bind();
+    d.done = true;
+  });
+  // httplib 0.11.4 has no wait_until_ready(), and its stop() is a no-op until the listen
+  // thread has set is_running(): wait for it so that an early stop() cannot be lost.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (!d.server.is_running() && !d.done && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return d.server.is_running();
+}
+
+void HttpServer::stop(const std::function<void()>& while_waiting) {
+  Impl& d = *m_impl;
+  if (d.stopped || !d.thread.joinable()) {
+    return;
+  }
+  d.stopped = true;
+  // httplib's stop() is lost if called before is_running(), and a second call trips its
+  // assert: wait, then call it once. Its listen thread then joins the pool, whose threads may
+  // be blocked: on whatever `while_waiting` unblocks, or on an idle keep-alive or slow client
+  // (cut their reading side once the answers in progress have had a moment to go out: a cut
+  // socket gets no answer).
+  while (!d.server.is_running() && !d.done) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  if (!d.done) {
+    d.server.stop();
+  }
+  auto cut_after = std::chrono::steady_clock::now() + std::chrono::milliseconds(100);
+  while (!d.done) {
+    if (while_waiting) {
+      while_waiting();
+    }
+    if (std::chrono::steady_clock::now() >= cut_after) {
+      shutdown_accepted_connections(d.port);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  d.thread.join();
 }
 
 } // namespace net

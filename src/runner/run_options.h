@@ -3,7 +3,7 @@
 #include "core/api.h"
 #include "core/json.h"
 #include "core/retry.h"
-#include "net/emulator.h"
+#include "emulator/emulator.h"
 #include "runner/results.h"
 
 #include <optional>

@@ -5,7 +5,7 @@
 #include "core/recorder.h"
 #include "core/tracker.h"
 #include "net/client.h"
-#include "net/emulator.h"
+#include "emulator/emulator.h"
 #include "net/listener.h"
 #include "runner/engine_config.h"
 #include "runner/recording.h"

@@ -1,5 +1,4 @@
 #include "core/error.h"
-#include "core/script.h"
 
 #include <doctest/doctest.h>
 
@@ -7,6 +6,8 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+
+#include "emulator/script.h"
 
 TEST_SUITE_BEGIN("script");
 
@@ -17,7 +18,7 @@ namespace {
 // The error message parse_script throws for `text` (named "s.json"), or "" when it is valid.
 std::string script_error(const std::string& text) {
   try {
-    core::parse_script(text, "s.json");
+    emulator::parse_script(text, "s.json");
   } catch (const core::Error& e) {
     CHECK(e.code() == core::ExitCode::usage);
     return e.what();
@@ -25,9 +26,9 @@ std::string script_error(const std::string& text) {
   return {};
 }
 
-core::Filled fill(const std::string& value, const std::string& params_json) {
+emulator::Filled fill(const std::string& value, const std::string& params_json) {
   Json params = Json::parse(params_json);
-  return core::fill_templates(Json::parse(value), {params, "orders", "t-1"}, "/output_data");
+  return emulator::fill_templates(Json::parse(value), {params, "orders", "t-1"}, "/output_data");
 }
 
 // An RAII temporary directory (removed with its files).
@@ -48,7 +49,7 @@ struct TempDir {
 } // namespace
 
 TEST_CASE("script::parse_script reads every key") {
-  core::Script s = core::parse_script(R"({
+  emulator::Script s = emulator::parse_script(R"({
     "description": "accounts",
     "endpoints": {
       "login": {"description": "log in", "delay_ms": 200, "jitter_ms": 10, "fail_rate": 0.25,
@@ -59,9 +60,9 @@ TEST_CASE("script::parse_script reads every key") {
     },
     "default": {"fail_rate": 1}
   })",
-                                      "s.json");
+                                              "s.json");
   REQUIRE(s.endpoints.size() == 2);
-  const core::ScriptEndpoint& login = s.endpoints.at("login");
+  const emulator::ScriptEndpoint& login = s.endpoints.at("login");
   CHECK(login.delay_ms == 200);
   CHECK(login.jitter_ms == 10);
   CHECK(login.fail_rate == doctest::Approx(0.25));
@@ -72,7 +73,7 @@ TEST_CASE("script::parse_script reads every key") {
   REQUIRE(login.output_data);
   // Key order is the script's, as the callback will show it.
   CHECK(login.output_data->dump() == R"([{"unique_identifier":"{{email}}","json_data":{"n":2}}])");
-  const core::ScriptEndpoint& orders = s.endpoints.at("orders");
+  const emulator::ScriptEndpoint& orders = s.endpoints.at("orders");
   CHECK(orders.delay_ms == 0);
   CHECK_FALSE(orders.fail_rate);
   CHECK_FALSE(orders.output_data);
@@ -81,15 +82,15 @@ TEST_CASE("script::parse_script reads every key") {
 }
 
 TEST_CASE("script::Script::find falls back to the default, else null") {
-  core::Script with = core::parse_script(R"({"endpoints": {"a": {"delay_ms": 1}},
+  emulator::Script with = emulator::parse_script(R"({"endpoints": {"a": {"delay_ms": 1}},
                                              "default": {"delay_ms": 2}})",
-                                         "s.json");
+                                                 "s.json");
   CHECK(with.find("a")->delay_ms == 1);
   CHECK(with.find("b")->delay_ms == 2);
-  core::Script without = core::parse_script(R"({"endpoints": {"a": {}}})", "s.json");
+  emulator::Script without = emulator::parse_script(R"({"endpoints": {"a": {}}})", "s.json");
   CHECK(without.find("a") != nullptr);
   CHECK(without.find("b") == nullptr);
-  core::Script only_default = core::parse_script(R"({"default": {}})", "s.json");
+  emulator::Script only_default = emulator::parse_script(R"({"default": {}})", "s.json");
   CHECK(only_default.find("anything") != nullptr);
 }
 
@@ -147,23 +148,24 @@ TEST_CASE("script::parse_script names the file and the place of each problem") {
 }
 
 TEST_CASE("script::template_problem") {
-  CHECK(core::template_problem("plain text").empty());
-  CHECK(core::template_problem("").empty());
-  CHECK(core::template_problem("{{a}}-{{ b[1] }}-{{hash:c}}-{{ hash : d[0] }}").empty());
-  CHECK(core::template_problem("{{endpoint}} {{task_id}} {{First Name}}").empty());
-  CHECK(core::template_problem("{{a").find("unclosed") != std::string::npos);
-  CHECK(core::template_problem("a}}").find("without") != std::string::npos);
-  CHECK(core::template_problem("{{}}").find("empty template") != std::string::npos);
-  CHECK(core::template_problem("{{  }}").find("empty template") != std::string::npos);
-  CHECK(core::template_problem("{{md5:a}}").find("unknown function \"md5\"") != std::string::npos);
-  CHECK(core::template_problem("{{a[x]}}").find("bad index") != std::string::npos);
-  CHECK(core::template_problem("{{a[]}}").find("bad index") != std::string::npos);
-  CHECK(core::template_problem("{{a[-1]}}").find("bad index") != std::string::npos);
-  CHECK(core::template_problem("{{a]}}").find("bad index") != std::string::npos);
-  CHECK(core::template_problem("{{{a}}}").find("bad parameter name") != std::string::npos);
-  CHECK(core::template_problem("{{a{{b}}").find("bad parameter name") != std::string::npos);
-  CHECK(core::template_problem("{{hash:}}").find("bad parameter name") != std::string::npos);
-  CHECK(core::template_problem("{{[0]}}").find("bad parameter name") != std::string::npos);
+  CHECK(emulator::template_problem("plain text").empty());
+  CHECK(emulator::template_problem("").empty());
+  CHECK(emulator::template_problem("{{a}}-{{ b[1] }}-{{hash:c}}-{{ hash : d[0] }}").empty());
+  CHECK(emulator::template_problem("{{endpoint}} {{task_id}} {{First Name}}").empty());
+  CHECK(emulator::template_problem("{{a").find("unclosed") != std::string::npos);
+  CHECK(emulator::template_problem("a}}").find("without") != std::string::npos);
+  CHECK(emulator::template_problem("{{}}").find("empty template") != std::string::npos);
+  CHECK(emulator::template_problem("{{  }}").find("empty template") != std::string::npos);
+  CHECK(emulator::template_problem("{{md5:a}}").find("unknown function \"md5\"") !=
+        std::string::npos);
+  CHECK(emulator::template_problem("{{a[x]}}").find("bad index") != std::string::npos);
+  CHECK(emulator::template_problem("{{a[]}}").find("bad index") != std::string::npos);
+  CHECK(emulator::template_problem("{{a[-1]}}").find("bad index") != std::string::npos);
+  CHECK(emulator::template_problem("{{a]}}").find("bad index") != std::string::npos);
+  CHECK(emulator::template_problem("{{{a}}}").find("bad parameter name") != std::string::npos);
+  CHECK(emulator::template_problem("{{a{{b}}").find("bad parameter name") != std::string::npos);
+  CHECK(emulator::template_problem("{{hash:}}").find("bad parameter name") != std::string::npos);
+  CHECK(emulator::template_problem("{{[0]}}").find("bad parameter name") != std::string::npos);
 }
 
 TEST_CASE("script::fill_templates fills strings from the inputs") {
@@ -179,12 +181,12 @@ TEST_CASE("script::fill_templates fills strings from the inputs") {
     CHECK(fill(R"([1, true, null, 2.5])", params).value.dump() == "[1,true,null,2.5]");
   }
   SUBCASE("hash: stable 8 hex digits, the built-in account's") {
-    CHECK(core::stable_hash8("") == "84222325"); // FNV-1a 64 of "" is cbf29ce484222325
+    CHECK(emulator::stable_hash8("") == "84222325"); // FNV-1a 64 of "" is cbf29ce484222325
     std::string h = fill(R"("{{hash:email}}")", params).value.get<std::string>();
     CHECK(h.size() == 8);
-    CHECK(h == core::stable_hash8("a@x.com"));
-    CHECK(fill(R"("{{hash:email[1]}}")", params).value == core::stable_hash8("b@x.com"));
-    CHECK(h != core::stable_hash8("b@x.com"));
+    CHECK(h == emulator::stable_hash8("a@x.com"));
+    CHECK(fill(R"("{{hash:email[1]}}")", params).value == emulator::stable_hash8("b@x.com"));
+    CHECK(h != emulator::stable_hash8("b@x.com"));
   }
   SUBCASE("built-ins win; an index reaches a parameter of the same name") {
     CHECK(fill(R"("{{endpoint}}/{{task_id}}")", params).value == "orders/t-1");
@@ -225,17 +227,18 @@ TEST_CASE("script::load_script reads a file and names it") {
   TempDir dir;
   std::string path = (dir.path / "ok.json").string();
   std::ofstream(path) << R"({"endpoints": {"login": {"delay_ms": 5}}})";
-  CHECK(core::load_script(path).endpoints.at("login").delay_ms == 5);
+  CHECK(emulator::load_script(path).endpoints.at("login").delay_ms == 5);
 
   std::string bad = (dir.path / "bad.json").string();
   std::ofstream(bad) << R"({"endpoints": {"login": {"output_data": ["{{x"]}}})";
   std::string expected = bad + ": /endpoints/login/output_data/0: unclosed";
-  CHECK_THROWS_WITH_AS(core::load_script(bad), doctest::Contains(expected.c_str()), core::Error);
-  CHECK_THROWS_WITH_AS(core::load_script((dir.path / "none.json").string()),
+  CHECK_THROWS_WITH_AS(
+      emulator::load_script(bad), doctest::Contains(expected.c_str()), core::Error);
+  CHECK_THROWS_WITH_AS(emulator::load_script((dir.path / "none.json").string()),
                        doctest::Contains("cannot open"),
                        core::Error);
   CHECK_THROWS_WITH_AS(
-      core::load_script(dir.path.string()), doctest::Contains("is a directory"), core::Error);
+      emulator::load_script(dir.path.string()), doctest::Contains("is a directory"), core::Error);
 }
 
 TEST_SUITE_END();

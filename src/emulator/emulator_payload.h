@@ -11,7 +11,7 @@
 #include <string>
 #include <string_view>
 
-namespace net {
+namespace emulator {
 
 // How an emulated task ends.
 enum class TaskOutcome { success, failed, killed };
@@ -73,4 +73,4 @@ int download_index(std::string_view filename, int count);
 // The small CSV served for download `index` of `task_id`; the same inputs give the same bytes.
 std::string download_csv(const std::string& task_id, int index);
 
-} // namespace net
+} // namespace emulator

@@ -1,18 +1,12 @@
-#include "net/emulator.h"
+#include "emulator/emulator.h"
 
 #include "core/api.h"
 #include "core/error.h"
 #include "core/json.h"
-#include "core/script.h"
 #include "core/url.h"
-#include "net/emulator_delivery.h"
-#include "net/emulator_payload.h"
-#include "net/emulator_status.h"
-#include "net/emulator_tasks.h"
 #include "net/http_server.h"
 
 #include <fmt/format.h>
-#include <httplib.h>
 
 #include <algorithm>
 #include <atomic>
@@ -28,7 +22,13 @@
 #include <thread>
 #include <unordered_map>
 
-namespace net {
+#include "emulator/emulator_delivery.h"
+#include "emulator/emulator_payload.h"
+#include "emulator/emulator_status.h"
+#include "emulator/emulator_tasks.h"
+#include "emulator/script.h"
+
+namespace emulator {
 
 namespace {
 
@@ -38,6 +38,8 @@ constexpr const char* k_submit_message =
     "Task has been allocated. Check its status and output at https://dashboard.optexity.com/tasks";
 constexpr int k_sender_threads = 8;
 constexpr size_t k_payload_limit = 64 * 1024 * 1024;
+// The longest a lost answer waits for its callback: past every redelivery attempt's backoff.
+constexpr auto k_lost_answer_wait = std::chrono::seconds(60);
 
 // The key for transient_503: the same endpoint and inputs, whatever the key order.
 std::string canonical_input_key(const core::Json& body) {
@@ -67,13 +69,10 @@ struct Emulator::Impl {
   std::mutex m_log_mutex;                  // before the helpers that log through it
   std::optional<core::Url> m_callback_url; // none when options.callback_url is empty
   int m_port = 0;
-  PayloadContext m_context;             // set by start(), before any handler runs
-  std::optional<core::Script> m_script; // loaded by start(), before any handler runs
+  PayloadContext m_context;                 // set by start(), before any handler runs
+  std::optional<emulator::Script> m_script; // loaded by start(), before any handler runs
 
-  httplib::Server m_server;
-  std::thread m_listen_thread;
-  std::atomic<bool> m_listen_done{false};
-  int m_listen_fd = -1; // seen by the socket options callback during bind
+  net::HttpServer m_server{net::HttpServerOptions{.threads = 64, .payload_limit = k_payload_limit}};
 
   // RNG and per-input submit counts, shared by all handler threads.
   std::mutex m_state_mutex;
@@ -128,7 +127,7 @@ struct Emulator::Impl {
     double duplicate_rate = 0;
   };
 
-  Settings settings_for(const core::ScriptEndpoint* entry) const {
+  Settings settings_for(const emulator::ScriptEndpoint* entry) const {
     Settings s{m_options.delay_ms,
                m_options.jitter_ms,
                m_options.fail_rate,
@@ -150,7 +149,8 @@ struct Emulator::Impl {
     std::string task_id;
     TaskOutcome outcome = TaskOutcome::success;
     bool drop = false;
-    bool duplicate = false; // one more copy of the callback
+    bool duplicate = false;   // one more copy of the callback
+    bool lost_answer = false; // no answer: the connection is closed after the callback
     int delay_ms = 0;
   };
 
@@ -184,17 +184,19 @@ struct Emulator::Impl {
     d.outcome = killed ? TaskOutcome::killed : fail ? TaskOutcome::failed : TaskOutcome::success;
     // After the kill draw and only when asked for, for the same reason.
     d.duplicate = settings.duplicate_rate > 0 && unit(m_rng) < settings.duplicate_rate;
+    // Last, and only when asked for, for the same reason.
+    d.lost_answer = m_options.lost_answer_rate > 0 && unit(m_rng) < m_options.lost_answer_rate;
     return d;
   }
 
   // --- HTTP handlers ------------------------------------------------------------------------
 
-  void handle_submit(const httplib::Request& req, httplib::Response& res) {
+  void handle_submit(const net::HttpRequest& req, net::HttpResponse& res) {
     if (!check_api_key(req, res, m_options.api_key)) {
       log("submit -> 401 (missing or wrong x-api-key)");
       return;
     }
-    core::Json body = core::parse_json(req.body);
+    core::Json body = core::parse_json(req.body());
     if (body.is_discarded()) {
       log("submit -> 422 (body is not JSON)");
       reply_not_json(res);
@@ -218,7 +220,7 @@ struct Emulator::Impl {
     const std::string endpoint = body["endpoint_name"].get<std::string>();
     const auto& known = m_options.endpoints;
     // With a script, the endpoints it answers (all of them when it has a default).
-    const core::ScriptEndpoint* entry = m_script ? m_script->find(endpoint) : nullptr;
+    const emulator::ScriptEndpoint* entry = m_script ? m_script->find(endpoint) : nullptr;
     bool unknown = !known.empty() && std::find(known.begin(), known.end(), endpoint) == known.end();
     if (unknown || (m_script && entry == nullptr)) {
       log("submit -> 404 (endpoint '{}' not found{})", endpoint, unknown ? "" : " in the script");
@@ -247,15 +249,16 @@ struct Emulator::Impl {
   // What the script makes of a task the draw settled: its templated output_data for a
   // success, its templated error for a failure. A template naming an input the task lacks
   // fails the task, as a real automation that cannot fill a field does.
-  ScriptedResult script_result(const core::ScriptEndpoint& entry,
+  ScriptedResult script_result(const emulator::ScriptEndpoint& entry,
                                const core::Json& body,
                                const std::string& task_id,
                                TaskOutcome& outcome) {
-    core::TemplateInputs inputs{
+    emulator::TemplateInputs inputs{
         body["input_parameters"], body["endpoint_name"].get<std::string>(), task_id};
     ScriptedResult scripted;
     if (outcome == TaskOutcome::success && entry.output_data) {
-      core::Filled filled = core::fill_templates(*entry.output_data, inputs, "/output_data");
+      emulator::Filled filled =
+          emulator::fill_templates(*entry.output_data, inputs, "/output_data");
       if (filled.error.empty()) {
         scripted.output_data = std::move(filled.value);
         return scripted;
@@ -265,7 +268,8 @@ struct Emulator::Impl {
       return scripted;
     }
     if (outcome == TaskOutcome::failed && entry.error) {
-      core::Filled filled = core::fill_templates(core::Json(*entry.error), inputs, "/error");
+      emulator::Filled filled =
+          emulator::fill_templates(core::Json(*entry.error), inputs, "/error");
       scripted.error = filled.error.empty()
                            ? filled.value.get<std::string>()
                            : "Emulated failure: cannot fill the error: " + filled.error;
@@ -275,7 +279,8 @@ struct Emulator::Impl {
 
   // Answers 202, remembers the task for the status API, and arranges the callback with the
   // faults asked for (the command line's, or those of the endpoint's script `entry`).
-  void accept(const core::Json& body, httplib::Response& res, const core::ScriptEndpoint* entry) {
+  void
+  accept(const core::Json& body, net::HttpResponse& res, const emulator::ScriptEndpoint* entry) {
     Draw draw = draw_task(settings_for(entry));
     const std::string endpoint = body["endpoint_name"].get<std::string>();
     ScriptedResult scripted;
@@ -330,8 +335,16 @@ struct Emulator::Impl {
     if (draw.outcome == TaskOutcome::failed && scripted.error) {
       plan += ": " + *scripted.error;
     }
-    log("submit {} -> 202 task {} ({})", endpoint, draw.task_id, plan);
+    if (draw.lost_answer) {
+      log("submit {} -> no answer, task {} ({}; the connection is closed once it is delivered)",
+          endpoint,
+          draw.task_id,
+          plan);
+    } else {
+      log("submit {} -> 202 task {} ({})", endpoint, draw.task_id, plan);
+    }
 
+    std::shared_ptr<DeliveryDone> done;
     if (!draw.drop && url) {
       CallbackDelivery d;
       d.task_id = draw.task_id;
@@ -339,6 +352,10 @@ struct Emulator::Impl {
       d.url = *url;
       d.api_key = std::move(api_key);
       d.body = std::move(payload);
+      if (draw.lost_answer) {
+        done = std::make_shared<DeliveryDone>();
+        d.done = done; // the original only: its copies are not awaited
+      }
       for (int copy = 1; copy <= copies; ++copy) {
         CallbackDelivery dup = d;
         dup.copy = copy;
@@ -352,11 +369,21 @@ struct Emulator::Impl {
         m_sender.schedule(std::move(d), due);
       }
     }
+    if (draw.lost_answer) {
+      // The result reaches the client's listener first; then the client sees the connection
+      // close with no status line. Bounded: a stopping sender finishes every delivery at once.
+      bool delivered = done && done->wait(k_lost_answer_wait);
+      log("task {}: {}; closing its submit's connection unanswered",
+          draw.task_id,
+          done ? (delivered ? "callback delivered" : "callback not delivered") : "no callback");
+      res.drop_connection();
+      return;
+    }
     reply_json(
         res, 202, {{"success", true}, {"message", k_submit_message}, {"task_id", draw.task_id}});
   }
 
-  void handle_exception(httplib::Response& res, std::exception_ptr ep) {
+  void handle_exception(net::HttpResponse& res, std::exception_ptr ep) {
     std::string what = "unknown exception";
     try {
       if (ep) {
@@ -371,56 +398,37 @@ struct Emulator::Impl {
   }
 
   void setup_server() {
-    m_server.new_task_queue = [] { return new httplib::ThreadPool(64); };
-    // The default options set SO_REUSEPORT: a second emulator could then share the port and
-    // the kernel would split submits between the two. SO_REUSEADDR alone makes that an error.
-    use_reuseaddr_only(m_server, m_listen_fd);
-    m_server.set_payload_max_length(k_payload_limit);
-    m_server.set_tcp_nodelay(true); // see the client's: no Nagle stall on the 202
-    m_server.set_read_timeout(5, 0);
-    m_server.set_write_timeout(5, 0);
-    // Not 0: httplib waits the keep-alive timeout for a connection's *first* request too, so 0
-    // drops any client whose request comes more than ~10 ms after its connect (seen as submit
-    // "Write" errors under load). The 5 s an idle client may then hold a pool thread do not
-    // delay stop(), which cuts the reading side of accepted connections.
-    m_server.set_keep_alive_timeout(5);
-    // The default of 5 requests per connection would make a fast client reconnect constantly.
-    m_server.set_keep_alive_max_count(10000);
-
-    auto submit = [this](const httplib::Request& req, httplib::Response& res) {
+    auto submit = [this](const net::HttpRequest& req, net::HttpResponse& res) {
       handle_submit(req, res);
     };
-    m_server.Post("/api/v1/inference", submit);
-    m_server.Post("/inference", submit);
+    m_server.post("/api/v1/inference", submit);
+    m_server.post("/inference", submit);
     add_status_routes(m_server, m_tasks, m_options.api_key, line_log());
-    m_server.Get("/api/v1/health", [](const httplib::Request&, httplib::Response& res) {
+    m_server.get("/api/v1/health", [](const net::HttpRequest&, net::HttpResponse& res) {
       reply_json(res, 200, {{"status", "healthy"}});
     });
-    m_server.set_exception_handler([this](const httplib::Request&,
-                                          httplib::Response& res,
-                                          std::exception_ptr ep) { handle_exception(res, ep); });
-    // httplib calls the error handler for every status >= 400, ours included: only fill in
-    // a body for its own errors (unknown path, bad request line, payload too large).
-    // The explicit type picks the overload: a lambda fits both std::function signatures.
-    m_server.set_error_handler(
-        httplib::Server::HandlerWithResponse([](const httplib::Request&, httplib::Response& res) {
-          if (!res.body.empty()) {
-            return httplib::Server::HandlerResponse::Unhandled;
-          }
-          const char* text = res.status == 404   ? "Not Found"
-                             : res.status == 405 ? "Method Not Allowed"
-                             : res.status == 413 ? "Request Entity Too Large"
-                             : res.status < 500  ? "Bad Request"
-                                                 : "Internal Server Error";
-          reply_json(res, res.status, {{"detail", text}});
-          return httplib::Server::HandlerResponse::Handled;
-        }));
+    m_server.on_exception(
+        [this](net::HttpResponse& res, std::exception_ptr ep) { handle_exception(res, ep); });
+    // Called for every status >= 400, ours included: only fill in a body for the server's own
+    // errors (unknown path, bad request line, payload too large).
+    m_server.on_error([](net::HttpResponse& res) {
+      if (res.has_body()) {
+        return false;
+      }
+      const char* text = res.status() == 404   ? "Not Found"
+                         : res.status() == 405 ? "Method Not Allowed"
+                         : res.status() == 413 ? "Request Entity Too Large"
+                         : res.status() < 500  ? "Bad Request"
+                                               : "Internal Server Error";
+      reply_json(res, res.status(), {{"detail", text}});
+      return true;
+    });
   }
 
   void start() {
     // First: a bad script is a configuration error, reported before anything listens.
     if (!m_options.script_path.empty()) {
-      m_script = core::load_script(m_options.script_path);
+      m_script = emulator::load_script(m_options.script_path);
     }
     if (!m_options.callback_url.empty()) {
       m_callback_url = core::parse_url(m_options.callback_url);
@@ -435,12 +443,7 @@ struct Emulator::Impl {
     m_context.downloads = std::max(0, m_options.downloads);
     setup_server();
     // Bind here, not on the listen thread, so "port in use" is an ordinary error for the caller.
-    errno = 0;
-    if (m_options.port == 0) {
-      m_port = m_server.bind_to_any_port(m_options.host);
-    } else {
-      m_port = m_server.bind_to_port(m_options.host, m_options.port) ? m_options.port : -1;
-    }
+    m_port = m_server.bind(m_options.host, m_options.port);
     if (m_port <= 0) {
       int err = errno;
       throw core::Error(fmt::format("cannot listen on {}: {}",
@@ -451,27 +454,12 @@ struct Emulator::Impl {
     m_context.files_base =
         fmt::format("http://{}", host_port(reachable_host(m_options.host), m_port));
 
-    // httplib 0.11.4 listens with a backlog of 5, so a burst of clients connecting at once can
-    // overflow it; listen() again on the bound socket raises the backlog (Linux, BSD).
-    widen_backlog(m_listen_fd);
-
     {
       std::lock_guard lock(m_stop_mutex);
       m_started = true;
     }
     m_sender.start();
-    m_listen_thread = std::thread([this] {
-      m_server.listen_after_bind();
-      m_listen_done = true;
-    });
-
-    // httplib 0.11.4 has no wait_until_ready(), and its stop() is a no-op until the listen
-    // thread has set is_running(): wait for it so that an early stop() cannot be lost.
-    auto deadline = Clock::now() + std::chrono::seconds(5);
-    while (!m_server.is_running() && !m_listen_done && Clock::now() < deadline) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));
-    }
-    if (!m_server.is_running()) {
+    if (!m_server.start()) {
       throw core::Error(fmt::format("cannot listen on {}: the server did not start",
                                     host_port(m_options.host, m_port)),
                         core::ExitCode::usage);
@@ -488,28 +476,9 @@ struct Emulator::Impl {
     // Close the queues first: from here on, new callbacks and retries are dropped.
     m_sender.close();
 
-    // httplib's stop() is lost if called before is_running(), and a second call trips its
-    // assert: wait, then call it once. Its listen thread then joins the pool, whose threads may
-    // be blocked: in an early callback to a receiver that does not answer (abort those), or on
-    // an idle keep-alive or slow client (cut their reading side once the answers in progress
-    // have had a moment to go out: a cut socket gets no answer).
-    if (m_listen_thread.joinable()) {
-      while (!m_server.is_running() && !m_listen_done) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(1));
-      }
-      if (!m_listen_done) {
-        m_server.stop();
-      }
-      auto cut_after = Clock::now() + std::chrono::milliseconds(100);
-      while (!m_listen_done) {
-        m_sender.abort_callers();
-        if (Clock::now() >= cut_after) {
-          shutdown_accepted_connections(m_port);
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
-      }
-      m_listen_thread.join();
-    }
+    // Handlers blocked in an early callback to a receiver that does not answer would hold
+    // the server's stop: abort those POSTs while it waits.
+    m_server.stop([this] { m_sender.abort_callers(); });
     m_sender.join();
   }
 };
@@ -538,4 +507,4 @@ void Emulator::stop() {
   m_impl->stop();
 }
 
-} // namespace net
+} // namespace emulator

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-namespace net {
+namespace emulator {
 
 // Settings of the embedded fake Optexity service (see shared/docs/optexity-api.md).
 struct EmulatorOptions {
@@ -22,9 +22,13 @@ struct EmulatorOptions {
   int duplicate_callbacks = 0;        // extra copies of each callback
   double duplicate_rate = 0;          // share of tasks whose callback is sent once more
   bool early_callback = false;        // callback sent before the 202 answer
-  int transient_503 = 0;              // the first K submits of each distinct input get 503
-  uint64_t seed = 0;                  // 0: random
-  bool quiet = false;                 // no per-request log lines on stderr
+  // Share of accepted submits that get no answer at all: the task is created and run, and once
+  // its callback has been delivered (or given up) the connection is closed without a status
+  // line, as when a proxy or the network loses the 202.
+  double lost_answer_rate = 0;
+  int transient_503 = 0; // the first K submits of each distinct input get 503
+  uint64_t seed = 0;     // 0: random
+  bool quiet = false;    // no per-request log lines on stderr
   // Share of tasks whose callback says `killed` ("Automation timed out after N minutes in
   // process", no output). Decided first: fail_rate then applies to the tasks not killed.
   double kill_rate = 0;
@@ -33,7 +37,7 @@ struct EmulatorOptions {
   // Files listed in each success callback (`downloads` and `downloads_with_metadata`) and
   // served by the emulator at GET /files/<task_id>/report-<i>.csv, i = 1..downloads.
   int downloads = 0;
-  // A JSON script (format in core/script.h) mapping each endpoint to its delay, rates and
+  // A JSON script (format in emulator/script.h) mapping each endpoint to its delay, rates and
   // templated output_data; an endpoint it does not answer gets 404. Read and validated by
   // start(), which throws core::Error (exit 2) naming the file and the place of each problem.
   std::string script_path;
@@ -64,4 +68,11 @@ private:
   std::unique_ptr<Impl> m_impl;
 };
 
+} // namespace emulator
+
+// Transitional: runner/ (being rewritten) still names these net::Emulator and
+// net::EmulatorOptions. Remove once it says emulator::.
+namespace net {
+using emulator::Emulator;
+using emulator::EmulatorOptions;
 } // namespace net

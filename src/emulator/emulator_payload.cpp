@@ -1,4 +1,4 @@
-#include "net/emulator_payload.h"
+#include "emulator/emulator_payload.h"
 
 #include <fmt/format.h>
 #include <openssl/evp.h>
@@ -8,7 +8,7 @@
 #include <charconv>
 #include <optional>
 
-namespace net {
+namespace emulator {
 
 namespace {
 
@@ -285,4 +285,4 @@ std::string download_csv(const std::string& task_id, int index) {
   return csv;
 }
 
-} // namespace net
+} // namespace emulator

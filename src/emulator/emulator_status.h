@@ -4,24 +4,24 @@
 // answers its routes share with the submit route.
 
 #include "core/json.h"
-#include "net/emulator_tasks.h"
-
-#include <httplib.h>
+#include "net/http_server.h"
 
 #include <functional>
 #include <string>
 
-namespace net {
+#include "emulator/emulator_tasks.h"
+
+namespace emulator {
 
 // Sets `status` and a one-line JSON body.
-void reply_json(httplib::Response& res, int status, const core::Json& body);
+void reply_json(net::HttpResponse& res, int status, const core::Json& body);
 // FastAPI's 422 for a body that is not JSON.
-void reply_not_json(httplib::Response& res);
+void reply_not_json(net::HttpResponse& res);
 // FastAPI's 422 for a required field missing from `where` ("body" or "query").
-void reply_missing(httplib::Response& res, const char* where, const char* field);
+void reply_missing(net::HttpResponse& res, const char* where, const char* field);
 // True when `api_key` is empty or the request's x-api-key equals it; otherwise answers 401
 // `{"detail":"Invalid or missing API key"}` and returns false.
-bool check_api_key(const httplib::Request& req, httplib::Response& res, const std::string& api_key);
+bool check_api_key(const net::HttpRequest& req, net::HttpResponse& res, const std::string& api_key);
 
 // Adds to `server`, answered from `tasks` (which must outlive the server's handlers):
 // - GET /api/v1/task_status?task_id=ID: 200 {"success":true,"task":{...}}, 404 unknown id;
@@ -31,9 +31,9 @@ bool check_api_key(const httplib::Request& req, httplib::Response& res, const st
 // - GET /files/<task_id>/report-<i>.csv: a finished success task's download (no key needed,
 //   like a signed URL), else 404.
 // The first two need `api_key` like submits. `log`, unless empty, gets one line per request.
-void add_status_routes(httplib::Server& server,
+void add_status_routes(net::HttpServer& server,
                        const TaskTable& tasks,
                        std::string api_key,
                        std::function<void(const std::string&)> log);
 
-} // namespace net
+} // namespace emulator

@@ -54,7 +54,7 @@
 #include <string>
 #include <string_view>
 
-namespace core {
+namespace emulator {
 
 // One endpoint's entry (or the default): what is not set keeps the command line's value.
 struct ScriptEndpoint {
@@ -64,8 +64,8 @@ struct ScriptEndpoint {
   std::optional<double> kill_rate;
   std::optional<double> drop_callback_rate;
   std::optional<double> duplicate_rate;
-  std::optional<std::string> error; // a template
-  std::optional<Json> output_data;  // an array; its strings are templates
+  std::optional<std::string> error;      // a template
+  std::optional<core::Json> output_data; // an array; its strings are templates
 };
 
 // A validated script.
@@ -89,7 +89,7 @@ std::string template_problem(std::string_view text);
 
 // What templates are filled from.
 struct TemplateInputs {
-  const Json& params; // the request's input_parameters: name -> list of values
+  const core::Json& params; // the request's input_parameters: name -> list of values
   std::string endpoint;
   std::string task_id;
 };
@@ -97,15 +97,15 @@ struct TemplateInputs {
 // A filled value, or (error not empty) why it could not be filled: the first missing
 // parameter or value, with the template and where it sits (a JSON Pointer into `value`).
 struct Filled {
-  Json value;
+  core::Json value;
   std::string error;
 };
 
 // `value` (validated by parse_script) with the templates of its strings replaced; `at` is the
 // value's own place ("/output_data"), the prefix of the places errors name.
-Filled fill_templates(const Json& value, const TemplateInputs& inputs, const std::string& at);
+Filled fill_templates(const core::Json& value, const TemplateInputs& inputs, const std::string& at);
 
 // 8 lowercase hex digits: the low 32 bits of the 64-bit FNV-1a hash of `text`.
 std::string stable_hash8(std::string_view text);
 
-} // namespace core
+} // namespace emulator

@@ -1,11 +1,11 @@
-#include "net/emulator_status.h"
+#include "emulator/emulator_status.h"
 
 #include <fmt/format.h>
 
 #include <chrono>
 #include <memory>
 
-namespace net {
+namespace emulator {
 
 namespace {
 
@@ -25,7 +25,7 @@ struct StatusApi {
     }
   }
 
-  bool authorized(const httplib::Request& req, httplib::Response& res, const char* what) const {
+  bool authorized(const net::HttpRequest& req, net::HttpResponse& res, const char* what) const {
     if (check_api_key(req, res, api_key)) {
       return true;
     }
@@ -33,7 +33,7 @@ struct StatusApi {
     return false;
   }
 
-  void task_status(const httplib::Request& req, httplib::Response& res) const {
+  void task_status(const net::HttpRequest& req, net::HttpResponse& res) const {
     if (!authorized(req, res, "task_status")) {
       return;
     }
@@ -42,7 +42,7 @@ struct StatusApi {
       reply_missing(res, "query", "task_id");
       return;
     }
-    std::string task_id = req.get_param_value("task_id");
+    std::string task_id = req.param("task_id");
     auto now = Clock::now();
     auto record = tasks.find(task_id, now);
     if (!record) {
@@ -55,11 +55,11 @@ struct StatusApi {
     reply_json(res, 200, {{"success", true}, {"task", std::move(task)}});
   }
 
-  void callback_data(const httplib::Request& req, httplib::Response& res) const {
+  void callback_data(const net::HttpRequest& req, net::HttpResponse& res) const {
     if (!authorized(req, res, "get_callback_data")) {
       return;
     }
-    core::Json body = core::parse_json(req.body);
+    core::Json body = core::parse_json(req.body());
     if (body.is_discarded()) {
       log("get_callback_data -> 422 (body is not JSON)");
       reply_not_json(res);
@@ -101,13 +101,12 @@ struct StatusApi {
     std::string text = R"({"success":true,"data":)";
     text.reserve(text.size() + payload.size() + 1);
     text.append(payload.head).append(*payload.screenshot).append(payload.tail).append("}");
-    res.status = 200;
-    res.set_content(std::move(text), "application/json");
+    res.set(200, std::move(text), "application/json");
   }
 
-  void file(const httplib::Request& req, httplib::Response& res) const {
-    std::string task_id = req.matches[1];
-    std::string filename = req.matches[2];
+  void file(const net::HttpRequest& req, net::HttpResponse& res) const {
+    std::string task_id = req.match(1);
+    std::string filename = req.match(2);
     auto now = Clock::now();
     auto record = tasks.find(task_id, now);
     // Listed only in a finished task's callback, so only then served; failed and killed
@@ -120,57 +119,55 @@ struct StatusApi {
       return;
     }
     log("file {}/{} -> 200", task_id, filename);
-    res.status = 200;
-    res.set_content(download_csv(task_id, index), "text/csv");
+    res.set(200, download_csv(task_id, index), "text/csv");
   }
 };
 
 } // namespace
 
-void reply_json(httplib::Response& res, int status, const core::Json& body) {
-  res.status = status;
-  res.set_content(core::dump_line(body), "application/json");
+void reply_json(net::HttpResponse& res, int status, const core::Json& body) {
+  res.set(status, core::dump_line(body), "application/json");
 }
 
-void reply_not_json(httplib::Response& res) {
+void reply_not_json(net::HttpResponse& res) {
   reply_json(res,
              422,
              {{"detail",
                {{{"type", "json_invalid"}, {"loc", {"body", 0}}, {"msg", "JSON decode error"}}}}});
 }
 
-void reply_missing(httplib::Response& res, const char* where, const char* field) {
+void reply_missing(net::HttpResponse& res, const char* where, const char* field) {
   reply_json(
       res,
       422,
       {{"detail", {{{"type", "missing"}, {"loc", {where, field}}, {"msg", "Field required"}}}}});
 }
 
-bool check_api_key(const httplib::Request& req,
-                   httplib::Response& res,
+bool check_api_key(const net::HttpRequest& req,
+                   net::HttpResponse& res,
                    const std::string& api_key) {
-  if (api_key.empty() || req.get_header_value("x-api-key") == api_key) {
+  if (api_key.empty() || req.header("x-api-key") == api_key) {
     return true;
   }
   reply_json(res, 401, {{"detail", "Invalid or missing API key"}});
   return false;
 }
 
-void add_status_routes(httplib::Server& server,
+void add_status_routes(net::HttpServer& server,
                        const TaskTable& tasks,
                        std::string api_key,
                        std::function<void(const std::string&)> log) {
   auto api =
       std::make_shared<const StatusApi>(StatusApi{tasks, std::move(api_key), std::move(log)});
-  server.Get("/api/v1/task_status", [api](const httplib::Request& req, httplib::Response& res) {
+  server.get("/api/v1/task_status", [api](const net::HttpRequest& req, net::HttpResponse& res) {
     api->task_status(req, res);
   });
-  server.Post(
+  server.post(
       "/api/v1/get_callback_data",
-      [api](const httplib::Request& req, httplib::Response& res) { api->callback_data(req, res); });
+      [api](const net::HttpRequest& req, net::HttpResponse& res) { api->callback_data(req, res); });
   // Task ids and file names never contain '/', so one segment each.
-  server.Get(R"(/files/([^/]+)/([^/]+))",
-             [api](const httplib::Request& req, httplib::Response& res) { api->file(req, res); });
+  server.get(R"(/files/([^/]+)/([^/]+))",
+             [api](const net::HttpRequest& req, net::HttpResponse& res) { api->file(req, res); });
 }
 
-} // namespace net
+} // namespace emulator

@@ -1,4 +1,4 @@
-#include "core/script.h"
+#include "emulator/script.h"
 
 #include "core/error.h"
 #include "core/names.h"
@@ -13,7 +13,7 @@
 #include <sstream>
 #include <vector>
 
-namespace core {
+namespace emulator {
 
 namespace {
 
@@ -136,8 +136,8 @@ std::string split_template(std::string_view text, std::vector<Piece>* out) {
   return {};
 }
 
-std::string value_text(const Json& v) {
-  return v.is_string() ? v.get<std::string>() : dump_line(v);
+std::string value_text(const core::Json& v) {
+  return v.is_string() ? v.get<std::string>() : core::dump_line(v);
 }
 
 // The value an expression stands for, or (returned through `error`) what is missing.
@@ -174,12 +174,12 @@ std::string pointer_token(std::string_view key) {
   return out;
 }
 
-Filled fill_at(const Json& value, const TemplateInputs& inputs, const std::string& at) {
+Filled fill_at(const core::Json& value, const TemplateInputs& inputs, const std::string& at) {
   if (value.is_string()) {
     std::vector<Piece> pieces;
     const std::string& text = value.get_ref<const std::string&>();
     if (std::string problem = split_template(text, &pieces); !problem.empty()) {
-      return {Json(), fmt::format("{} at {}", problem, at)};
+      return {core::Json(), fmt::format("{} at {}", problem, at)};
     }
     std::string out;
     for (const Piece& piece : pieces) {
@@ -190,14 +190,15 @@ Filled fill_at(const Json& value, const TemplateInputs& inputs, const std::strin
       std::string missing;
       auto filled = resolve(*piece.expr, inputs, missing);
       if (!filled) {
-        return {Json(), fmt::format("{} (needed by \"{}\" at {})", missing, piece.source, at)};
+        return {core::Json(),
+                fmt::format("{} (needed by \"{}\" at {})", missing, piece.source, at)};
       }
       out += *filled;
     }
-    return {Json(std::move(out)), {}};
+    return {core::Json(std::move(out)), {}};
   }
   if (value.is_array()) {
-    Json out = Json::array();
+    core::Json out = core::Json::array();
     for (size_t i = 0; i < value.size(); ++i) {
       Filled f = fill_at(value[i], inputs, fmt::format("{}/{}", at, i));
       if (!f.error.empty()) {
@@ -208,7 +209,7 @@ Filled fill_at(const Json& value, const TemplateInputs& inputs, const std::strin
     return {std::move(out), {}};
   }
   if (value.is_object()) {
-    Json out = Json::object();
+    core::Json out = core::Json::object();
     for (const auto& [key, item] : value.items()) {
       Filled f = fill_at(item, inputs, fmt::format("{}/{}", at, pointer_token(key)));
       if (!f.error.empty()) {
@@ -235,7 +236,7 @@ public:
   void unknown_key(const std::string& at,
                    const std::string& key,
                    const std::vector<std::string>& known) {
-    std::string best = closest_name(key, known);
+    std::string best = core::closest_name(key, known);
     std::string list;
     for (const std::string& k : known) {
       list += (list.empty() ? "" : ", ") + k;
@@ -245,20 +246,20 @@ public:
                          : fmt::format("unknown key \"{}\"; did you mean \"{}\"?", key, best));
   }
 
-  std::optional<int> delay(const Json& v, const std::string& at) {
+  std::optional<int> delay(const core::Json& v, const std::string& at) {
     if (!v.is_number_integer() || v.get<int64_t>() < 0 || v.get<int64_t>() > k_max_delay_ms) {
       problem(at,
               fmt::format("expected a whole number of milliseconds from 0 to {}, got {}",
                           k_max_delay_ms,
-                          dump_line(v)));
+                          core::dump_line(v)));
       return std::nullopt;
     }
     return static_cast<int>(v.get<int64_t>());
   }
 
-  std::optional<double> rate(const Json& v, const std::string& at) {
+  std::optional<double> rate(const core::Json& v, const std::string& at) {
     if (!v.is_number() || v.get<double>() < 0 || v.get<double>() > 1) {
-      problem(at, fmt::format("expected a share from 0 to 1, got {}", dump_line(v)));
+      problem(at, fmt::format("expected a share from 0 to 1, got {}", core::dump_line(v)));
       return std::nullopt;
     }
     return v.get<double>();
@@ -266,7 +267,7 @@ public:
 
   // Every string must be a valid template; keys are never filled, so a template there is a
   // mistake worth naming.
-  void templates(const Json& v, const std::string& at) {
+  void templates(const core::Json& v, const std::string& at) {
     if (v.is_string()) {
       if (std::string p = template_problem(v.get_ref<const std::string&>()); !p.empty()) {
         problem(at, p);
@@ -286,7 +287,7 @@ public:
     }
   }
 
-  ScriptEndpoint entry(const Json& v, const std::string& at) {
+  ScriptEndpoint entry(const core::Json& v, const std::string& at) {
     ScriptEndpoint e;
     if (!v.is_object()) {
       problem(at, fmt::format("expected an object, got {}", v.type_name()));
@@ -333,7 +334,7 @@ public:
     return e;
   }
 
-  Script script(const Json& doc) {
+  Script script(const core::Json& doc) {
     Script s;
     if (!doc.is_object()) {
       problem("", fmt::format("expected an object with \"endpoints\", got {}", doc.type_name()));
@@ -377,7 +378,7 @@ public:
       for (const std::string& p : m_problems) {
         all += (all.empty() ? "" : "\n") + p;
       }
-      throw Error(all);
+      throw core::Error(all);
     }
   }
 
@@ -388,8 +389,9 @@ private:
 
 // "NAME:LINE:COLUMN: not valid JSON: <nlohmann's reason>", the position counted here so the
 // message does not depend on the library version's wording.
-[[noreturn]] void
-throw_parse_error(std::string_view text, const std::string& name, const Json::parse_error& e) {
+[[noreturn]] void throw_parse_error(std::string_view text,
+                                    const std::string& name,
+                                    const core::Json::parse_error& e) {
   size_t end = std::min(e.byte == 0 ? 0 : e.byte - 1, text.size());
   size_t line = 1 + std::count(text.begin(), text.begin() + end, '\n');
   size_t line_start = text.rfind('\n', end == 0 ? 0 : end - 1);
@@ -401,7 +403,7 @@ throw_parse_error(std::string_view text, const std::string& name, const Json::pa
       reason = reason.substr(colon + 2);
     }
   }
-  throw Error(fmt::format("{}:{}:{}: not valid JSON: {}", name, line, column, reason));
+  throw core::Error(fmt::format("{}:{}:{}: not valid JSON: {}", name, line, column, reason));
 }
 
 } // namespace
@@ -414,10 +416,10 @@ const ScriptEndpoint* Script::find(const std::string& endpoint) const {
 }
 
 Script parse_script(std::string_view text, const std::string& name) {
-  Json doc;
+  core::Json doc;
   try {
-    doc = Json::parse(text);
-  } catch (const Json::parse_error& e) {
+    doc = core::Json::parse(text);
+  } catch (const core::Json::parse_error& e) {
     throw_parse_error(text, name, e);
   }
   Validator v(name);
@@ -429,16 +431,16 @@ Script parse_script(std::string_view text, const std::string& name) {
 Script load_script(const std::string& path) {
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) {
-    throw Error(fmt::format("cannot read {}: is a directory", path));
+    throw core::Error(fmt::format("cannot read {}: is a directory", path));
   }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
-    throw Error(fmt::format("cannot open {}: {}", path, std::strerror(errno)));
+    throw core::Error(fmt::format("cannot open {}: {}", path, std::strerror(errno)));
   }
   std::ostringstream text;
   text << in.rdbuf();
   if (in.bad()) {
-    throw Error(fmt::format("{}: read error: {}", path, std::strerror(errno)));
+    throw core::Error(fmt::format("{}: read error: {}", path, std::strerror(errno)));
   }
   return parse_script(text.str(), path);
 }
@@ -447,7 +449,8 @@ std::string template_problem(std::string_view text) {
   return split_template(text, nullptr);
 }
 
-Filled fill_templates(const Json& value, const TemplateInputs& inputs, const std::string& at) {
+Filled
+fill_templates(const core::Json& value, const TemplateInputs& inputs, const std::string& at) {
   return fill_at(value, inputs, at);
 }
 
@@ -461,4 +464,4 @@ std::string stable_hash8(std::string_view text) {
   return fmt::format("{:08x}", h & 0xffffffffull);
 }
 
-} // namespace core
+} // namespace emulator

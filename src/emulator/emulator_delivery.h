@@ -4,7 +4,7 @@
 // clients, and redelivery with backoff, as the real control plane retries failed callbacks.
 
 #include "core/url.h"
-#include "net/emulator_payload.h"
+#include "net/post_clients.h"
 
 #include <fmt/format.h>
 
@@ -19,7 +19,24 @@
 #include <thread>
 #include <vector>
 
-namespace net {
+#include "emulator/emulator_payload.h"
+
+namespace emulator {
+
+// Tells whoever waits on one delivery (a submit whose answer is to be lost) that it ended:
+// delivered (a 2xx), given up, or dropped because the sender stopped.
+class DeliveryDone {
+public:
+  void finish(bool delivered);
+  // Waits at most `limit`; true when the callback was delivered.
+  bool wait(std::chrono::milliseconds limit);
+
+private:
+  std::mutex m_mutex;
+  std::condition_variable m_cv;
+  bool m_finished = false;
+  bool m_delivered = false;
+};
 
 // One POST of one callback body to one URL; duplicates share the body.
 struct CallbackDelivery {
@@ -28,11 +45,10 @@ struct CallbackDelivery {
   core::Url url;
   std::string api_key; // sent as x-api-key when not empty
   std::shared_ptr<const CallbackBody> body;
-  int attempt = 1; // the attempt this delivery will make
-  int copy = 0;    // 0 for the original, 1.. for injected duplicates
+  int attempt = 1;                    // the attempt this delivery will make
+  int copy = 0;                       // 0 for the original, 1.. for injected duplicates
+  std::shared_ptr<DeliveryDone> done; // when set, told how this delivery ended
 };
-
-struct ClientCache;
 
 // Sends callbacks when they fall due. start() once, then schedule() from any thread;
 // close() drops all pending work and refuses more, join() waits for the threads.
@@ -70,9 +86,9 @@ private:
   static bool later(const Timer& a, const Timer& b);
 
   void run_scheduler();
-  void run_sender(ClientCache& cache);
-  void send(ClientCache& cache, CallbackDelivery d);
-  void abort(std::vector<std::unique_ptr<ClientCache>>& caches);
+  void run_sender(net::PostClients& cache);
+  void send(net::PostClients& cache, CallbackDelivery d);
+  void abort(std::vector<std::unique_ptr<net::PostClients>>& caches);
 
   template <typename... Args>
   void log(fmt::format_string<Args...> format, Args&&... args) {
@@ -100,9 +116,9 @@ private:
 
   // Client caches, each used by one thread at a time; the mutex lets abort reach them all.
   std::mutex m_clients_mutex;
-  std::vector<std::unique_ptr<ClientCache>> m_sender_clients;
-  std::vector<std::unique_ptr<ClientCache>> m_caller_clients; // lent to send_now() callers
-  std::vector<ClientCache*> m_caller_free;
+  std::vector<std::unique_ptr<net::PostClients>> m_sender_clients;
+  std::vector<std::unique_ptr<net::PostClients>> m_caller_clients; // lent to send_now() callers
+  std::vector<net::PostClients*> m_caller_free;
 };
 
-} // namespace net
+} // namespace emulator

@@ -1,12 +1,12 @@
-#include "net/emulator_delivery.h"
+#include "emulator/emulator_delivery.h"
 
 #include <fmt/format.h>
-#include <httplib.h>
 
 #include <algorithm>
-#include <map>
+#include <utility>
+#include <vector>
 
-namespace net {
+namespace emulator {
 
 namespace {
 
@@ -14,86 +14,43 @@ namespace {
 constexpr int k_max_attempts = 8;
 constexpr auto k_first_backoff = std::chrono::milliseconds(50);
 constexpr auto k_max_backoff = std::chrono::milliseconds(2000);
-constexpr size_t k_max_clients_per_cache = 64;
 
-struct Attempt {
-  bool ok = false;
-  std::string what; // "200", "503", or the httplib error name
-};
+using Attempt = net::PostResult;
 
-// A request target for httplib: the fragment is never sent, and the path must start with '/'.
-std::string request_target(const core::Url& url) {
-  std::string path = url.path.substr(0, url.path.find('#'));
-  if (path.empty() || path.front() != '/') {
-    path.insert(path.begin(), '/');
+Attempt deliver_once(net::PostClients& clients, const CallbackDelivery& d) {
+  std::vector<std::pair<std::string, std::string>> headers;
+  if (!d.api_key.empty()) {
+    headers.emplace_back("x-api-key", d.api_key);
   }
-  return path;
+  // Stream the three parts instead of joining them: with --screenshot-bytes a body can be
+  // megabytes, and every attempt and duplicate would copy it again.
+  const CallbackBody& body = *d.body;
+  return clients.post(d.url, headers, {&body.head, body.screenshot.get(), &body.tail});
 }
 
 } // namespace
 
-// Keep-alive clients by origin. Each thread owns one cache at a time, so a Client is never
-// shared between two concurrent requests; the mutex only lets abort_all() reach the clients.
-struct ClientCache {
-  std::mutex mutex;
-  std::map<std::string, std::unique_ptr<httplib::Client>> clients;
-
-  httplib::Client& get(const std::string& origin) {
-    std::lock_guard lock(mutex);
-    auto it = clients.find(origin);
-    if (it != clients.end()) {
-      return *it->second;
-    }
-    // Per-request callback URLs could name endless origins; forgetting them all is simplest.
-    if (clients.size() >= k_max_clients_per_cache) {
-      clients.clear();
-    }
-    auto client = std::make_unique<httplib::Client>(origin);
-    client->set_keep_alive(true);
-    // httplib writes headers and body separately: without this, Nagle plus delayed ACK can
-    // stall each callback by 40 ms.
-    client->set_tcp_nodelay(true);
-    client->set_connection_timeout(5, 0);
-    client->set_read_timeout(30, 0);
-    client->set_write_timeout(30, 0);
-    return *clients.emplace(origin, std::move(client)).first->second;
+void DeliveryDone::finish(bool delivered) {
+  {
+    std::lock_guard lock(m_mutex);
+    m_finished = true;
+    m_delivered = delivered;
   }
+  m_cv.notify_all();
+}
 
-  // Shuts down any socket in use, so a sender blocked on a slow receiver returns at once.
-  void abort_all() {
-    std::lock_guard lock(mutex);
-    for (auto& [origin, client] : clients) {
-      client->stop();
-    }
-  }
-};
+bool DeliveryDone::wait(std::chrono::milliseconds limit) {
+  std::unique_lock lock(m_mutex);
+  m_cv.wait_for(lock, limit, [this] { return m_finished; });
+  return m_delivered;
+}
 
 namespace {
 
-Attempt deliver_once(ClientCache& cache, const CallbackDelivery& d) {
-  httplib::Headers headers;
-  if (!d.api_key.empty()) {
-    headers.emplace("x-api-key", d.api_key);
+void finish(const CallbackDelivery& d, bool delivered) {
+  if (d.done) {
+    d.done->finish(delivered);
   }
-  auto& client = cache.get(d.url.origin());
-  // Stream the three parts instead of joining them: with --screenshot-bytes a body can be
-  // megabytes, and every attempt and duplicate would copy it again.
-  const CallbackBody& body = *d.body;
-  auto provider = [&body](size_t offset, size_t length, httplib::DataSink& sink) {
-    const std::string* parts[] = {&body.head, body.screenshot.get(), &body.tail};
-    for (const std::string* part : parts) {
-      if (offset < part->size()) {
-        return sink.write(part->data() + offset, std::min(length, part->size() - offset));
-      }
-      offset -= part->size();
-    }
-    return false; // past the end: httplib asked for more than content_length
-  };
-  auto res = client.Post(request_target(d.url), headers, body.size(), provider, "application/json");
-  if (!res) {
-    return {false, httplib::to_string(res.error()) + " error"};
-  }
-  return {res->status >= 200 && res->status < 300, std::to_string(res->status)};
 }
 
 } // namespace
@@ -114,10 +71,10 @@ bool CallbackSender::later(const Timer& a, const Timer& b) {
 void CallbackSender::start() {
   m_scheduler = std::thread([this] { run_scheduler(); });
   for (int i = 0; i < m_threads; ++i) {
-    ClientCache* cache = nullptr;
+    net::PostClients* cache = nullptr;
     {
       std::lock_guard lock(m_clients_mutex);
-      m_sender_clients.push_back(std::make_unique<ClientCache>());
+      m_sender_clients.push_back(std::make_unique<net::PostClients>());
       cache = m_sender_clients.back().get();
     }
     ++m_live_senders; // before the thread exists, so join() never sees a false zero
@@ -131,6 +88,8 @@ void CallbackSender::start() {
 bool CallbackSender::schedule(CallbackDelivery d, Clock::time_point due) {
   std::unique_lock lock(m_queue_mutex);
   if (m_closed) {
+    lock.unlock();
+    finish(d, false);
     return false;
   }
   // Due work skips the scheduler: with delay 0 the callback leaves one hand-off sooner.
@@ -154,16 +113,17 @@ void CallbackSender::send_now(CallbackDelivery d) {
   {
     std::lock_guard lock(m_queue_mutex);
     if (m_closed) {
+      finish(d, false);
       return;
     }
   }
   // Borrow a client cache, so keep-alive works here too and abort_callers() can reach a POST
   // that hangs (a thread_local cache would be out of its reach).
-  ClientCache* cache = nullptr;
+  net::PostClients* cache = nullptr;
   {
     std::lock_guard lock(m_clients_mutex);
     if (m_caller_free.empty()) {
-      m_caller_clients.push_back(std::make_unique<ClientCache>());
+      m_caller_clients.push_back(std::make_unique<net::PostClients>());
       m_caller_free.push_back(m_caller_clients.back().get());
     }
     cache = m_caller_free.back();
@@ -178,6 +138,12 @@ void CallbackSender::close() {
   {
     std::lock_guard lock(m_queue_mutex);
     m_closed = true;
+    for (const Timer& t : m_timers) {
+      finish(t.delivery, false);
+    }
+    for (const CallbackDelivery& d : m_ready) {
+      finish(d, false);
+    }
     m_timers.clear();
     m_ready.clear();
   }
@@ -206,7 +172,7 @@ void CallbackSender::join() {
   }
 }
 
-void CallbackSender::abort(std::vector<std::unique_ptr<ClientCache>>& caches) {
+void CallbackSender::abort(std::vector<std::unique_ptr<net::PostClients>>& caches) {
   std::lock_guard lock(m_clients_mutex);
   for (auto& cache : caches) {
     cache->abort_all();
@@ -243,7 +209,7 @@ void CallbackSender::run_scheduler() {
   }
 }
 
-void CallbackSender::run_sender(ClientCache& cache) {
+void CallbackSender::run_sender(net::PostClients& cache) {
   while (true) {
     CallbackDelivery d;
     {
@@ -261,11 +227,12 @@ void CallbackSender::run_sender(ClientCache& cache) {
 
 // One attempt; a non-2xx answer or a connection error is redelivered with backoff, as the
 // real control plane does, so the client's listener may see the same callback again.
-void CallbackSender::send(ClientCache& cache, CallbackDelivery d) {
+void CallbackSender::send(net::PostClients& cache, CallbackDelivery d) {
   Attempt out = deliver_once(cache, d);
   std::string copy = d.copy == 0 ? "" : fmt::format(" (duplicate {})", d.copy);
   if (out.ok) {
     log("callback {} {}{} -> {}", d.task_id, d.status, copy, out.what);
+    finish(d, true);
     return;
   }
   if (d.attempt >= k_max_attempts) {
@@ -275,6 +242,7 @@ void CallbackSender::send(ClientCache& cache, CallbackDelivery d) {
         copy,
         out.what,
         d.attempt);
+    finish(d, false);
     return;
   }
   auto backoff = std::min(k_max_backoff, k_first_backoff * (1 << (d.attempt - 1)));
@@ -293,4 +261,4 @@ void CallbackSender::send(ClientCache& cache, CallbackDelivery d) {
   }
 }
 
-} // namespace net
+} // namespace emulator

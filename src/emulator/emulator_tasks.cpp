@@ -1,10 +1,10 @@
-#include "net/emulator_tasks.h"
+#include "emulator/emulator_tasks.h"
 
 #include <fmt/format.h>
 
 #include <ctime>
 
-namespace net {
+namespace emulator {
 
 TaskTable::TaskTable(Clock::duration retention) : m_retention(retention) {}
 
@@ -79,4 +79,4 @@ core::Json task_status_json(const TaskRecord& record, TaskTable::Clock::time_poi
   return task;
 }
 
-} // namespace net
+} // namespace emulator

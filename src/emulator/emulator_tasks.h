@@ -3,7 +3,6 @@
 // The emulator's memory of its tasks, for the status endpoints and the download files.
 
 #include "core/json.h"
-#include "net/emulator_payload.h"
 
 #include <chrono>
 #include <memory>
@@ -15,7 +14,9 @@
 #include <utility>
 #include <vector>
 
-namespace net {
+#include "emulator/emulator_payload.h"
+
+namespace emulator {
 
 // One task as the status API sees it. The request itself is not kept: only what the answers
 // need, so thousands of tasks cost little beyond their (small) payload heads.
@@ -64,4 +65,4 @@ core::Json task_status_json(const TaskRecord& record, TaskTable::Clock::time_poi
 // "2026-09-17T08:15:30.123456Z".
 std::string iso8601_utc(std::chrono::system_clock::time_point t);
 
-} // namespace net
+} // namespace emulator
