@@ -17,13 +17,13 @@ log_line_of() { grep -nF -- "$1" "$EMU_LOG" | head -n 1 | cut -d: -f1 || true; }
 step "plain run: submit_failed with the outcome unknown, one task, no resubmit"
 setup_emulator --delay-ms 50 --lost-answer-rate 1
 chain_run plain --endpoint demo --emails "$T/in.txt" --timeout 20
+assert_eq 1 "$(submit_count)" "submits the emulator received (no resubmit)"
+assert_eq 1 "$(tasks_created)" "tasks the emulator created"
 assert_ne 0 "$RC" "exit code of a run whose only submit failed"
 assert_line_count "$T/plain.out" 1 "one line for the one email"
 assert_json_lines "$T/plain.out" "stdout"
 assert_all_status "$T/plain.out" submit_failed "status"
 assert_contains "$(jq -r '.error' "$T/plain.out")" "outcome unknown" "the line's error"
-assert_eq 1 "$(submit_count)" "submits the emulator received (no resubmit)"
-assert_eq 1 "$(tasks_created)" "tasks the emulator created"
 task=$(created_task_id)
 # The fault closes the connection only after the callback went out, and says so first.
 delivered=$(log_line_of "callback $task success -> 2")
