@@ -69,10 +69,3 @@ private:
 };
 
 } // namespace emulator
-
-// Transitional: runner/ (being rewritten) still names these net::Emulator and
-// net::EmulatorOptions. Remove once it says emulator::.
-namespace net {
-using emulator::Emulator;
-using emulator::EmulatorOptions;
-} // namespace net

@@ -36,7 +36,7 @@ struct RunOptions {
   std::string status_url; // base URL of the status API, for a full /inference --api-url
   std::string api_key;
   bool emulate = false; // start the embedded emulator and send everything there
-  net::EmulatorOptions emulator;
+  emulator::EmulatorOptions emulator;
 
   // The callback listener.
   std::string listen_host = "127.0.0.1";

@@ -282,11 +282,11 @@ Session::Session(const RunOptions& opts,
 
   std::string api_url = opts.api_url;
   if (opts.emulate) {
-    net::EmulatorOptions eo = opts.emulator;
+    emulator::EmulatorOptions eo = opts.emulator;
     eo.port = 0;
     eo.callback_url = m_listener->callback_url();
     eo.quiet = core::verbosity() != core::Verbosity::verbose;
-    m_emulator = std::make_unique<net::Emulator>(eo);
+    m_emulator = std::make_unique<emulator::Emulator>(eo);
     m_emulator->start();
     api_url = fmt::format("http://127.0.0.1:{}", m_emulator->port());
   } else if (api.is_cloud && opts.api_key.empty()) {

@@ -60,7 +60,7 @@ public:
 
 private:
   std::unique_ptr<net::Listener> m_listener;
-  std::unique_ptr<net::Emulator> m_emulator;
+  std::unique_ptr<emulator::Emulator> m_emulator;
   std::unique_ptr<net::Client> m_client;
   std::unique_ptr<RecordingService> m_recording;
 };
