@@ -425,6 +425,8 @@ void Engine::finish_task(const std::shared_ptr<Task>& task) {
     taken = task->taken;
     if (taken) {
       --m_in_flight;
+    } else {
+      std::erase(m_dispatch, task); // ended before a submitter took it (interrupted)
     }
     if (task->deadline) {
       m_deadlines.erase(*task->deadline);

@@ -71,7 +71,10 @@ public:
     return jobs;
   }
 
-  bool wants(const Job& job) const override { return m_run->wants(m_jobs.at(job.id)); }
+  bool wants(const Job& job) const override {
+    auto it = m_jobs.find(job.id);
+    return it != m_jobs.end() && m_run->wants(it->second);
+  }
   Json skipped_result() const override { return m_run->skipped_result(); }
 
   void finish_result(const Job& job, Json& result) override {
@@ -88,6 +91,9 @@ public:
 
   void complete(const Job& job, Json result, const std::string*) override {
     auto it = m_jobs.find(job.id);
+    if (it == m_jobs.end()) {
+      return; // completed already
+    }
     m_run->complete(it->second, std::move(result));
     m_jobs.erase(it);
   }

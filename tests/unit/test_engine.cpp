@@ -9,6 +9,7 @@
 #include "runner/run_plan.h"
 
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 #include <csignal>
 #include <cstdio>
@@ -334,6 +335,39 @@ TEST_CASE("engine: a flow runs its steps in order, one line per item") {
   REQUIRE(lines.size() == 1);
   CHECK(lines[0]["status"] == "success");
   CHECK(lines[0]["steps"]["fetch"]["task_id"] == "t1");
+}
+
+TEST_CASE("engine: a flow interrupted with jobs still queued prints every item as interrupted") {
+  // Two items of two independent steps and --parallel 2: two jobs run, two wait in the queue.
+  core::Flow flow = core::parse_flow(R"({"name": "g", "steps": [
+      {"id": "a", "endpoint": "a", "input": {"email": "{{item.email}}"}},
+      {"id": "b", "endpoint": "b", "input": {"email": "{{item.email}}"}}]})",
+                                     "g.json");
+  FakeService service;
+  core::Tracker tracker;
+  Output out;
+  auto config = quiet_config(out.fd);
+  config.parallel = 2;
+  std::vector<core::Input> items(2);
+  for (size_t i = 0; i < 2; ++i) {
+    items[i].params = Json{{"email", fmt::format("{}@x.com", i)}};
+    items[i].where = fmt::format("items.csv:{}", i + 2);
+  }
+  runner::FlowPlanner planner(flow, config);
+  core::VectorSource source(std::move(items));
+  runner::Engine engine(planner, config, source, tracker, service);
+  int code = -1;
+  std::thread t([&] { code = engine.execute(); });
+  REQUIRE(service.wait_submits(2));
+  engine.interrupt(SIGINT);
+  t.join();
+  CHECK(code == 130);
+  CHECK(service.requests().size() == 2); // the queued ones were never sent
+  auto lines = out.lines();
+  REQUIRE(lines.size() == 2);
+  for (const auto& line : lines) {
+    CHECK(line["status"] == "interrupted");
+  }
 }
 
 TEST_SUITE_END();
