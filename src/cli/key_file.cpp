@@ -1,37 +1,24 @@
 #include "cli/key_file.h"
 
 #include "core/error.h"
+#include "core/files.h"
+#include "core/text.h"
 
 #include <fmt/format.h>
 
-#include <cctype>
-#include <cerrno>
 #include <cstdlib>
-#include <cstring>
-#include <fstream>
-#include <sstream>
 
 namespace cli {
 
 namespace {
 
 std::string read_key_file(const std::string& path, const char* flag) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    throw core::Error(fmt::format("{}: cannot open {}: {}", flag, path, std::strerror(errno)));
+  std::string why;
+  auto text = core::try_read_file(path, &why);
+  if (!text) {
+    throw core::Error(fmt::format("{}: cannot open {}: {}", flag, path, why));
   }
-  std::stringstream ss;
-  ss << in.rdbuf();
-  std::string key = ss.str();
-  auto is_space = [](char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; };
-  while (!key.empty() && is_space(key.back())) {
-    key.pop_back();
-  }
-  size_t start = 0;
-  while (start < key.size() && is_space(key[start])) {
-    ++start;
-  }
-  key.erase(0, start);
+  std::string key(core::trim(*text));
   if (key.empty()) {
     throw core::Error(fmt::format("{}: {} is empty", flag, path));
   }

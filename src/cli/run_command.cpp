@@ -2,7 +2,10 @@
 
 #include "cli/key_file.h"
 #include "core/error.h"
+#include "core/formats.h"
 #include "core/log.h"
+#include "core/status.h"
+#include "core/text.h"
 
 #include <fmt/format.h>
 
@@ -16,6 +19,19 @@
 #include "emulator/script.h"
 
 namespace cli {
+
+namespace {
+
+// The statuses an output line can carry: the choices of --where-status.
+std::vector<std::string> line_status_names() {
+  std::vector<std::string> names;
+  for (core::Status s : core::k_line_statuses) {
+    names.emplace_back(core::to_text(s));
+  }
+  return names;
+}
+
+} // namespace
 
 CLI::App* register_run_command(CLI::App& app, RunCommandOptions& opts) {
   CLI::App* cmd = app.add_subcommand(
@@ -48,9 +64,10 @@ void add_shared_options(CLI::App* cmd, RunCommandOptions& opts, Command command)
   input->excludes(emails);
   cmd->add_option("--format",
                   r.format,
-                  "Format of --input: lines, csv or ndjson (default: by extension; stdin and "
-                  "unknown extensions are ndjson)")
-      ->check(CLI::IsMember({"lines", "csv", "ndjson"}))
+                  fmt::format("Format of --input: {} (default: by extension; stdin and unknown "
+                              "extensions are ndjson)",
+                              core::join(core::input_format_names(), ", ", " or ")))
+      ->check(CLI::IsMember(core::input_format_names()))
       ->group(inputs);
   cmd->add_option("--param-name", r.param_name, "Parameter each line becomes with --format lines")
       ->capture_default_str()
@@ -77,14 +94,7 @@ void add_shared_options(CLI::App* cmd, RunCommandOptions& opts, Command command)
                     r.where_status,
                     "Submit only records with this status (default with --map: success); others "
                     "are passed to stdout unchanged")
-        ->check(CLI::IsMember({"success",
-                               "failed",
-                               "killed",
-                               "cancelled",
-                               "timeout",
-                               "submit_failed",
-                               "invalid_input",
-                               "interrupted"}))
+        ->check(CLI::IsMember(line_status_names()))
         ->group(inputs);
     cmd->add_flag("--carry",
                   r.carry,

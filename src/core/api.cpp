@@ -105,7 +105,8 @@ SubmitReply parse_submit_reply(int status, std::string_view body) {
 }
 
 bool is_terminal_status(std::string_view s) {
-  return s == "success" || s == "failed" || s == "killed" || s == "cancelled";
+  auto status = status_from_text(s);
+  return status && is_terminal(*status);
 }
 
 Json validate_inference_request(const Json& body) {

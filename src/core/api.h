@@ -1,6 +1,7 @@
 #pragma once
 
 #include "core/json.h"
+#include "core/status.h" // core::Status, core::status::success and the others
 
 #include <optional>
 #include <string>
@@ -33,17 +34,9 @@ struct SubmitReply {
 // Reads a 2xx answer; a 2xx without a string `task_id` is an error.
 SubmitReply parse_submit_reply(int status, std::string_view body);
 
-// `success`, `failed`, `killed` and `cancelled` end a task; anything else is progress.
+// `success`, `failed`, `killed` and `cancelled` end a task (is_terminal); anything else, an
+// unknown word too, is progress.
 bool is_terminal_status(std::string_view status);
-
-// The statuses the tool itself gives an input that has no callback.
-namespace status {
-inline constexpr const char* success = "success";
-inline constexpr const char* submit_failed = "submit_failed";
-inline constexpr const char* timeout = "timeout";
-inline constexpr const char* invalid_input = "invalid_input";
-inline constexpr const char* interrupted = "interrupted";
-} // namespace status
 
 // The validation the real service applies to an inference request (FastAPI's 422 rules): an
 // empty list when the body is acceptable, else FastAPI-shaped `detail` items. Used by the emulator.

@@ -10,6 +10,8 @@
 #include <cstring>
 #include <fcntl.h>
 #include <filesystem>
+#include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 namespace core {
@@ -78,27 +80,100 @@ void make_directories(const std::string& path) {
   }
 }
 
-void write_file_atomic(const std::string& path, std::string_view data) {
-  std::string tmp = fmt::format("{}.tmp.{}", path, ::getpid());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+std::optional<std::string> try_read_file(const std::string& path, std::string* why) {
+  auto fail = [&](std::string reason) -> std::optional<std::string> {
+    if (why) {
+      *why = std::move(reason);
+    }
+    return std::nullopt;
+  };
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
-    throw Error(fmt::format("cannot write {}: {}", tmp, std::strerror(errno)));
+    return fail(std::strerror(errno));
   }
-  const char* p = data.data();
-  size_t left = data.size();
-  while (left > 0) {
-    ssize_t n = ::write(fd, p, left);
+  struct stat st {};
+  if (::fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+    ::close(fd);
+    return fail("is a directory");
+  }
+  std::string text;
+  if (S_ISREG(st.st_mode) && st.st_size > 0) {
+    text.reserve(static_cast<size_t>(st.st_size));
+  }
+  char buf[64 * 1024];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
     if (n < 0 && errno == EINTR) {
       continue;
     }
     if (n < 0) {
       int err = errno;
       ::close(fd);
-      ::unlink(tmp.c_str());
-      throw Error(fmt::format("cannot write {}: {}", tmp, std::strerror(err)));
+      return fail(err == EISDIR ? "is a directory" : std::strerror(err));
     }
-    p += n;
-    left -= static_cast<size_t>(n);
+    if (n == 0) {
+      break;
+    }
+    text.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  return text;
+}
+
+std::string read_file(const std::string& path, std::string_view what) {
+  std::string why;
+  auto text = try_read_file(path, &why);
+  if (!text) {
+    throw Error(fmt::format("cannot open {}{}{}: {}", what, what.empty() ? "" : " ", path, why));
+  }
+  return std::move(*text);
+}
+
+int write_all(int fd, std::string_view data) {
+  return write_all(fd, data, {});
+}
+
+int write_all(int fd, std::string_view head, std::string_view tail) {
+  iovec parts[2] = {{const_cast<char*>(head.data()), head.size()},
+                    {const_cast<char*>(tail.data()), tail.size()}};
+  iovec* part = parts;
+  int count = 2;
+  auto skip_done = [&](size_t done) {
+    // Drop what went out (and empty parts); the first part left starts at what did not.
+    while (count > 0 && done >= part->iov_len) {
+      done -= part->iov_len;
+      ++part;
+      --count;
+    }
+    if (count > 0) {
+      part->iov_base = static_cast<char*>(part->iov_base) + done;
+      part->iov_len -= done;
+    }
+  };
+  skip_done(0);
+  while (count > 0) {
+    ssize_t n = ::writev(fd, part, count);
+    if (n < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      return errno;
+    }
+    skip_done(static_cast<size_t>(n));
+  }
+  return 0;
+}
+
+void write_file_atomic(const std::string& path, std::string_view data) {
+  std::string tmp = fmt::format("{}.tmp.{}", path, ::getpid());
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    throw Error(fmt::format("cannot write {}: {}", tmp, std::strerror(errno)));
+  }
+  if (int err = write_all(fd, data); err != 0) {
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    throw Error(fmt::format("cannot write {}: {}", tmp, std::strerror(err)));
   }
   if (::close(fd) != 0 || ::rename(tmp.c_str(), path.c_str()) != 0) {
     int err = errno;

@@ -20,6 +20,22 @@ std::string base64_encode(std::string_view data);
 // Creates a directory and its parents (mode 0755 for new ones). Throws core::Error naming it.
 void make_directories(const std::string& path);
 
+// The whole of the file at `path`, as bytes. Nothing when it cannot be opened or read; `why`
+// (when given) then holds the system's words ("No such file or directory"), or "is a directory".
+std::optional<std::string> try_read_file(const std::string& path, std::string* why = nullptr);
+
+// The whole of the file at `path`, as bytes. Throws core::Error "cannot open PATH: why", where
+// a `what` ("flow") names the file's role: "cannot open flow PATH: why".
+std::string read_file(const std::string& path, std::string_view what = {});
+
+// Writes all of `data` to `fd`, going on after a short write and retrying on EINTR. Returns 0,
+// or the errno of the write that failed (EPIPE, ENOSPC, EAGAIN on a non-blocking fd...).
+int write_all(int fd, std::string_view data);
+
+// Writes all of `head` then `tail` to `fd` as write_all does, in one writev when the system
+// takes it all: a line and its newline without copying the line.
+int write_all(int fd, std::string_view head, std::string_view tail);
+
 // Writes `data` to `path` through a temporary file in the same directory and a rename, so a
 // reader never sees half a file. Throws core::Error naming the path.
 void write_file_atomic(const std::string& path, std::string_view data);

@@ -1,16 +1,16 @@
 #include "core/flow.h"
 
+#include "core/files.h"
 #include "core/json_places.h"
 #include "core/names.h"
+#include "core/status.h"
 
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
 #include <functional>
 #include <map>
 #include <set>
@@ -291,16 +291,15 @@ size_t Flow::index_of(std::string_view id) const {
 }
 
 const std::vector<std::string>& when_status_names() {
-  static const std::vector<std::string> names = {"success",
-                                                 "failed",
-                                                 "killed",
-                                                 "cancelled",
-                                                 "timeout",
-                                                 "submit_failed",
-                                                 "invalid_input",
-                                                 "interrupted",
-                                                 "skipped",
-                                                 "any"};
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> list;
+    for (Status s : k_line_statuses) {
+      list.emplace_back(to_text(s));
+    }
+    list.emplace_back(status::skipped);
+    list.emplace_back("any");
+    return list;
+  }();
   return names;
 }
 
@@ -308,8 +307,8 @@ bool when_matches(const std::string& wanted, const std::string& status) {
   if (wanted == "any") {
     return true;
   }
-  if (wanted == "failed") {
-    return status != "success" && status != "skipped";
+  if (wanted == status::failed) { // any failure, not only the status "failed"
+    return status != status::success && status != status::skipped;
   }
   return wanted == status;
 }
@@ -544,12 +543,7 @@ Flow parse_flow(std::string_view text, const std::string& file_name) {
 }
 
 Flow load_flow(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    throw Error(fmt::format("cannot open flow {}: {}", path, std::strerror(errno)));
-  }
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  return parse_flow(text, path);
+  return parse_flow(read_file(path, "flow"), path);
 }
 
 } // namespace core

@@ -2,6 +2,7 @@
 
 #include "core/api.h"
 #include "core/output.h"
+#include "core/status.h"
 
 #include <fmt/format.h>
 
@@ -12,7 +13,7 @@ namespace core {
 namespace {
 
 Json skipped(const std::string& reason) {
-  return Json{{"status", "skipped"}, {"reason", reason}};
+  return Json{{"status", status::skipped}, {"reason", reason}};
 }
 
 std::string error_of(const Json& result) {
@@ -28,7 +29,7 @@ std::string error_of(const Json& result) {
 } // namespace
 
 bool is_retryable_status(const std::string& status) {
-  return status == "failed" || status == "killed" || status == status::timeout ||
+  return status == status::failed || status == status::killed || status == status::timeout ||
          status == status::submit_failed;
 }
 
@@ -157,7 +158,7 @@ void ItemRun::end_step(size_t index, std::string status, Json result, bool failu
   run.status = std::move(status);
   run.result = std::move(result);
   run.failure = failure;
-  if (failure && run.status != "skipped") {
+  if (failure && run.status != status::skipped) {
     if (m_first_error.empty()) {
       std::string error = error_of(run.result);
       m_first_error = fmt::format("step \"{}\": {}{}",
@@ -181,7 +182,7 @@ void ItemRun::maybe_finish_foreach(size_t index) {
     list.push_back(std::move(*r));
   }
   run.element_results.clear();
-  end_step(index, all_ok ? status::success : "failed", std::move(list), !all_ok);
+  end_step(index, all_ok ? status::success : status::failed, std::move(list), !all_ok);
 }
 
 void ItemRun::complete(const FlowJob& job, Json result) {
@@ -202,7 +203,7 @@ void ItemRun::complete(const FlowJob& job, Json result) {
     end_step(job.step, got, std::move(result), got != status::success);
   } else if (run.state == State::running && job.element < run.element_results.size() &&
              !run.element_results[job.element]) {
-    if (got != status::success && got != "skipped") {
+    if (got != status::success && got != status::skipped) {
       if (m_first_error.empty()) {
         std::string error = error_of(result);
         m_first_error = fmt::format("step \"{}\" (element {}): {}{}",
@@ -248,7 +249,7 @@ void ItemRun::advance() {
     }
     // After a stop only failure handlers start: steps whose `when` holds.
     if (m_stopped_by && !(step.when && when_holds(step))) {
-      end_step(index, "skipped", skipped_result(), true);
+      end_step(index, status::skipped, skipped_result(), true);
       continue;
     }
     if (step.when) {
@@ -259,7 +260,7 @@ void ItemRun::advance() {
         });
         if (!ok) {
           end_step(index,
-                   "skipped",
+                   status::skipped,
                    skipped(fmt::format("when: step \"{}\" ended with {}, not {}",
                                        m_flow.steps[c.step].id,
                                        got,
@@ -283,7 +284,7 @@ void ItemRun::advance() {
     }
     const StepRun& dep = m_steps[*bad];
     end_step(index,
-             "skipped",
+             status::skipped,
              skipped(fmt::format(
                  "needs step \"{}\", which ended with {}", m_flow.steps[*bad].id, dep.status)),
              dep.failure);
@@ -324,7 +325,7 @@ Json ItemRun::line() const {
   Json line = Json::object();
   line["status"] = succeeded()            ? std::string(status::success)
                    : !m_abandoned.empty() ? m_abandoned
-                                          : std::string("failed");
+                                          : std::string(status::failed);
   if (!succeeded()) {
     line["error"] = m_first_error.empty() ? std::string("a step did not succeed") : m_first_error;
   }
@@ -333,7 +334,7 @@ Json ItemRun::line() const {
   for (size_t i = 0; i < m_steps.size(); ++i) {
     const StepRun& run = m_steps[i];
     steps[m_flow.steps[i].id] =
-        run.state == State::ended ? run.result : Json{{"status", "pending"}};
+        run.state == State::ended ? run.result : Json{{"status", status::pending}};
   }
   line["steps"] = std::move(steps);
   return line;

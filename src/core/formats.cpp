@@ -2,12 +2,11 @@
 
 #include "core/error.h"
 #include "core/names.h"
+#include "core/text.h"
 
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <array>
-#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -21,51 +20,6 @@ namespace core {
 namespace {
 
 constexpr std::string_view k_bom = "\xef\xbb\xbf";
-constexpr std::array<InputFormat, 3> k_formats = {
-    InputFormat::lines, InputFormat::csv, InputFormat::ndjson};
-
-std::string_view trim(std::string_view s) {
-  constexpr std::string_view space = " \t\r\n\f\v";
-  auto first = s.find_first_not_of(space);
-  if (first == std::string_view::npos) {
-    return {};
-  }
-  return s.substr(first, s.find_last_not_of(space) - first + 1);
-}
-
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) {
-    return static_cast<char>(std::tolower(c));
-  });
-  return s;
-}
-
-// Quotes a name for a message, escaping what would garble a terminal.
-std::string quote_name(std::string_view s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    if (c < 0x20 || c == 0x7f) {
-      out += fmt::format("\\x{:02x}", c);
-    } else {
-      if (c == '"' || c == '\\') {
-        out += '\\';
-      }
-      out += static_cast<char>(c);
-    }
-  }
-  return out + "\"";
-}
-
-std::string join(const std::vector<std::string>& parts, std::string_view separator) {
-  std::string out;
-  for (const auto& part : parts) {
-    if (!out.empty()) {
-      out += separator;
-    }
-    out += part;
-  }
-  return out;
-}
 
 // One record as a format sees it: a CSV header, or an input with its parameters or problems.
 struct Record {
@@ -180,10 +134,9 @@ void check_secret(const Json& secret, const std::string& at, std::vector<std::st
   for (std::string_view field : found->required) {
     auto it = body.find(field);
     if (it == body.end()) {
-      problems.push_back(fmt::format("{}: missing {}", body_at, quote_name(field)));
+      problems.push_back(fmt::format("{}: missing {}", body_at, quote(field)));
     } else if (!it->is_string() || it->get_ref<const std::string&>().empty()) {
-      problems.push_back(
-          fmt::format("{}: {} must be a non-empty string", body_at, quote_name(field)));
+      problems.push_back(fmt::format("{}: {} must be a non-empty string", body_at, quote(field)));
     }
   }
 }
@@ -194,7 +147,7 @@ void check_secure_parameters(const Json& secure, std::vector<std::string>& probl
     return;
   }
   for (const auto& [name, list] : secure.items()) {
-    std::string at = "secure_parameters." + quote_name(name);
+    std::string at = "secure_parameters." + quote(name);
     if (!list.is_array()) {
       problems.push_back(at + ": expected a list of secrets");
       continue;
@@ -207,7 +160,7 @@ void check_secure_parameters(const Json& secure, std::vector<std::string>& probl
 
 // One parameter: a scalar or an array of scalars becomes a list of strings.
 void add_parameter(Record& record, const std::string& key, const Json& value) {
-  std::string name = quote_name(key);
+  std::string name = quote(key);
   if (auto text = scalar_text(value)) {
     record.params[key] = Json::array({*text});
     return;
@@ -270,7 +223,7 @@ std::optional<Record> parse_ndjson_line(std::string_view line) {
     return record;
   }
   for (const auto& key : repeated) {
-    record.problems.push_back(fmt::format("{}: key given twice", quote_name(key)));
+    record.problems.push_back(fmt::format("{}: key given twice", quote(key)));
   }
   for (const auto& [key, value] : object.items()) {
     if (key == "secure_parameters") {
@@ -408,7 +361,7 @@ Record CsvParser::check_header() {
     } else if (first != m_fields.begin() + static_cast<std::ptrdiff_t>(i)) {
       record.problems.push_back(fmt::format("field {}: column {} repeats field {}",
                                             i + 1,
-                                            quote_name(m_fields[i]),
+                                            quote(m_fields[i]),
                                             first - m_fields.begin() + 1));
     }
   }
@@ -536,14 +489,19 @@ private:
 
 } // namespace
 
+std::vector<std::string> input_format_names() {
+  std::vector<std::string> names;
+  for (const auto& info : k_input_formats) {
+    names.emplace_back(info.name);
+  }
+  return names;
+}
+
 const char* format_name(InputFormat format) {
-  switch (format) {
-  case InputFormat::lines:
-    return "lines";
-  case InputFormat::csv:
-    return "csv";
-  case InputFormat::ndjson:
-    return "ndjson";
+  for (const auto& info : k_input_formats) {
+    if (info.format == format) {
+      return info.name;
+    }
   }
   return "?";
 }
@@ -555,18 +513,18 @@ std::optional<InputFormat> parse_format_name(const std::string& word) {
   std::string wanted = lower(word);
   const char* closest = nullptr;
   size_t best = 4; // farther than this is no useful suggestion
-  for (InputFormat format : k_formats) {
-    if (wanted == format_name(format)) {
-      return format;
+  for (const auto& info : k_input_formats) {
+    if (wanted == info.name) {
+      return info.format;
     }
-    size_t distance = edit_distance(wanted, format_name(format));
+    size_t distance = edit_distance(wanted, info.name);
     if (distance < best && distance < wanted.size()) {
       best = distance;
-      closest = format_name(format);
+      closest = info.name;
     }
   }
-  std::string message =
-      fmt::format("unknown --format {} (expected lines, csv or ndjson)", quote_name(word));
+  std::string message = fmt::format(
+      "unknown --format {} (expected {})", quote(word), join(input_format_names(), ", ", " or "));
   if (closest != nullptr) {
     message += fmt::format("; did you mean \"{}\"?", closest);
   }

@@ -2,6 +2,7 @@
 
 #include "core/inputs.h"
 
+#include <array>
 #include <istream>
 #include <memory>
 #include <optional>
@@ -13,11 +14,28 @@ namespace core {
 // How an inputs file is written: one value a line, CSV with a header, or one JSON object a line.
 enum class InputFormat { lines, csv, ndjson };
 
+// One choice of --format: its word and what it reads.
+struct InputFormatInfo {
+  InputFormat format;
+  const char* name;
+  const char* description;
+};
+
+// Every input format, in the order --help, the man page and the completions list them.
+inline constexpr std::array<InputFormatInfo, 3> k_input_formats = {{
+    {InputFormat::lines, "lines", "one value a line, the parameter --param-name names"},
+    {InputFormat::csv, "csv", "CSV with a header row of parameter names"},
+    {InputFormat::ndjson, "ndjson", "one JSON object of parameters a line"},
+}};
+
+// The words of k_input_formats, in order: the choices of --format.
+std::vector<std::string> input_format_names();
+
 // The word --format uses for `format`.
 const char* format_name(InputFormat format);
 
-// The format --format names; nothing for an empty word (no --format given). Another word is a
-// core::Error (exit 2) that suggests the closest name.
+// The format --format names (case-insensitive); nothing for an empty word (no --format given).
+// Another word is a core::Error (exit 2) that lists the names and suggests the closest.
 std::optional<InputFormat> parse_format_name(const std::string& word);
 
 // The format of `path`: `format` when given, else by extension (case-insensitive): .csv is csv;

@@ -1,6 +1,7 @@
 #include "core/inputs.h"
 
 #include "core/error.h"
+#include "core/text.h"
 
 #include <fmt/format.h>
 
@@ -16,32 +17,6 @@ namespace {
 
 bool is_space(unsigned char c) {
   return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && is_space(static_cast<unsigned char>(s.front()))) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() && is_space(static_cast<unsigned char>(s.back()))) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
-
-// Quotes a value for an error message, escaping what would garble a terminal.
-std::string quoted(std::string_view s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    if (c < 0x20 || c == 0x7f) {
-      out += fmt::format("\\x{:02x}", c);
-    } else if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out + "\"";
 }
 
 } // namespace
@@ -97,18 +72,18 @@ EmailLine parse_email_line(std::string_view raw) {
   }
   for (unsigned char c : line) {
     if (is_space(c)) {
-      return {EmailLine::Kind::bad, fmt::format("white space inside {}", quoted(line))};
+      return {EmailLine::Kind::bad, fmt::format("white space inside {}", quote(line))};
     }
     if (c < 0x20 || c == 0x7f) {
-      return {EmailLine::Kind::bad, fmt::format("control character inside {}", quoted(line))};
+      return {EmailLine::Kind::bad, fmt::format("control character inside {}", quote(line))};
     }
   }
   auto at = line.find('@');
   if (at == std::string_view::npos) {
-    return {EmailLine::Kind::bad, fmt::format("no '@' in {}", quoted(line))};
+    return {EmailLine::Kind::bad, fmt::format("no '@' in {}", quote(line))};
   }
   if (at == 0 || at + 1 == line.size()) {
-    return {EmailLine::Kind::bad, fmt::format("nothing before or after '@' in {}", quoted(line))};
+    return {EmailLine::Kind::bad, fmt::format("nothing before or after '@' in {}", quote(line))};
   }
   return {EmailLine::Kind::email, std::string(line)};
 }

@@ -1,5 +1,7 @@
 #include "core/log.h"
 
+#include "core/status.h"
+
 #include <fmt/format.h>
 
 #include <atomic>
@@ -101,9 +103,9 @@ std::string colored_status(const std::string& status) {
   if (!use_color()) {
     return status;
   }
-  const char* code = status == "success"                              ? "32"
-                     : status == "timeout" || status == "interrupted" ? "33"
-                                                                      : "31";
+  const char* code = status == status::success                                    ? "32"
+                     : status == status::timeout || status == status::interrupted ? "33"
+                                                                                  : "31";
   return fmt::format("\x1b[{}m{}\x1b[0m", code, status);
 }
 

@@ -1,13 +1,12 @@
 #include "core/output.h"
 
 #include "core/error.h"
+#include "core/files.h"
 
 #include <fmt/format.h>
 
 #include <cerrno>
 #include <cstring>
-#include <sys/uio.h>
-#include <unistd.h>
 
 namespace core {
 
@@ -32,32 +31,12 @@ std::string line_status(const Json& line) {
 
 void LineWriter::write_line(const std::string& text) {
   // The line and its newline in one writev: no copy of a large line just to end it.
-  char newline = '\n';
-  iovec parts[2] = {{const_cast<char*>(text.data()), text.size()}, {&newline, 1}};
-  iovec* part = parts;
-  int count = 2;
-  while (count > 0) {
-    ssize_t n = ::writev(m_fd, part, count);
-    if (n < 0) {
-      if (errno == EINTR) {
-        continue;
-      }
-      if (errno == EPIPE) {
-        throw StdoutClosed{};
-      }
-      throw Error(fmt::format("cannot write to stdout: {}", std::strerror(errno)));
-    }
-    // A short write: skip what went out and write the rest.
-    auto done = static_cast<size_t>(n);
-    while (count > 0 && done >= part->iov_len) {
-      done -= part->iov_len;
-      ++part;
-      --count;
-    }
-    if (count > 0) {
-      part->iov_base = static_cast<char*>(part->iov_base) + done;
-      part->iov_len -= done;
-    }
+  int err = write_all(m_fd, text, "\n");
+  if (err == EPIPE) {
+    throw StdoutClosed{};
+  }
+  if (err != 0) {
+    throw Error(fmt::format("cannot write to stdout: {}", std::strerror(err)));
   }
 }
 

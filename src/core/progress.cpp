@@ -1,5 +1,7 @@
 #include "core/progress.h"
 
+#include "core/status.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -47,7 +49,7 @@ void Progress::finished(const std::string& status,
     m_slowest = took.count();
     m_slowest_where = where;
   }
-  if (status != "success") {
+  if (status != status::success) {
     if (m_failures.size() < k_failures_shown) {
       m_failures.push_back(
           fmt::format("{} {}{}", where, status, error.empty() ? "" : ": " + error));
@@ -77,13 +79,14 @@ double Progress::eta_seconds(Clock::time_point now) const {
 std::string Progress::status_line(Clock::time_point now) const {
   double elapsed = std::chrono::duration<double>(now - m_start).count();
   std::string total = m_total_known ? std::to_string(m_total) : std::to_string(m_total) + "+";
-  size_t failed = m_done - count_of(m_by_status, "success") - count_of(m_by_status, "timeout");
+  size_t failed =
+      m_done - count_of(m_by_status, status::success) - count_of(m_by_status, status::timeout);
   std::string line = fmt::format("[{}/{}] {} ok · {} failed · {} timeout · {} in flight · {}",
                                  m_done,
                                  total,
-                                 count_of(m_by_status, "success"),
+                                 count_of(m_by_status, status::success),
                                  failed,
-                                 count_of(m_by_status, "timeout"),
+                                 count_of(m_by_status, status::timeout),
                                  m_in_flight,
                                  format_duration(elapsed));
   if (double eta = eta_seconds(now); eta > 0) {
@@ -99,13 +102,14 @@ std::string Progress::status_line(Clock::time_point now) const {
 
 Json Progress::status_json(Clock::time_point now) const {
   double elapsed = std::chrono::duration<double>(now - m_start).count();
-  size_t failed = m_done - count_of(m_by_status, "success") - count_of(m_by_status, "timeout");
+  size_t failed =
+      m_done - count_of(m_by_status, status::success) - count_of(m_by_status, status::timeout);
   Json j = {{"done", m_done},
             {"total", m_total},
             {"total_known", m_total_known},
-            {"succeeded", count_of(m_by_status, "success")},
+            {"succeeded", count_of(m_by_status, status::success)},
             {"failed", failed},
-            {"timeout", count_of(m_by_status, "timeout")},
+            {"timeout", count_of(m_by_status, status::timeout)},
             {"in_flight", m_in_flight},
             {"elapsed_s", std::round(elapsed * 10) / 10}};
   double eta = eta_seconds(now);

@@ -11,8 +11,6 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <sys/stat.h>
 
 namespace core {
@@ -63,9 +61,7 @@ std::vector<Json> read_recording(const std::string& dir) {
   std::sort(files.begin(), files.end());
   std::vector<Json> events;
   for (const auto& path : files) {
-    std::ifstream in(path, std::ios::binary);
-    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    Json event = parse_json(text);
+    Json event = parse_json(try_read_file(path.string()).value_or(""));
     if (event.is_discarded() || !event.is_object() || !event.contains("kind")) {
       throw Error(fmt::format("replay: {} is not a recorded event", path.string()));
     }

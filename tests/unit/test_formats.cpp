@@ -78,6 +78,16 @@ TEST_CASE("formats::parse_format_name knows the three names") {
   CHECK_FALSE(core::parse_format_name(""));
 }
 
+TEST_CASE("formats::k_input_formats lists every format once, with its word") {
+  CHECK(core::input_format_names() == std::vector<std::string>{"lines", "csv", "ndjson"});
+  for (const auto& info : core::k_input_formats) {
+    CAPTURE(info.name);
+    CHECK(core::format_name(info.format) == std::string(info.name));
+    CHECK(core::parse_format_name(info.name) == info.format);
+    CHECK(std::string(info.description).size() > 0);
+  }
+}
+
 TEST_CASE("formats::parse_format_name refuses other words and suggests the closest") {
   SUBCASE("a typo") {
     CHECK_THROWS_WITH_AS(core::parse_format_name("cvs"),
