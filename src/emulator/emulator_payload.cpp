@@ -1,5 +1,7 @@
 #include "emulator/emulator_payload.h"
 
+#include "core/status.h"
+
 #include <fmt/format.h>
 #include <openssl/evp.h>
 
@@ -139,13 +141,13 @@ std::string encode_base64(const std::string& bytes) {
 const char* outcome_status(TaskOutcome outcome) {
   switch (outcome) {
   case TaskOutcome::success:
-    return "success";
+    return core::status::success;
   case TaskOutcome::failed:
-    return "failed";
+    return core::status::failed;
   case TaskOutcome::killed:
-    return "killed";
+    return core::status::killed;
   }
-  return "failed";
+  return core::status::failed;
 }
 
 std::string outcome_error(const core::Json& request, TaskOutcome outcome) {

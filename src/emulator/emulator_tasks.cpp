@@ -1,5 +1,7 @@
 #include "emulator/emulator_tasks.h"
 
+#include "core/status.h"
+
 #include <fmt/format.h>
 
 #include <ctime>
@@ -69,7 +71,7 @@ core::Json task_status_json(const TaskRecord& record, TaskTable::Clock::time_poi
   const std::string created = iso8601_utc(record.created_wall);
   core::Json task = core::Json::object();
   task["task_id"] = record.task_id;
-  task["status"] = done ? outcome_status(record.outcome) : "running";
+  task["status"] = done ? outcome_status(record.outcome) : core::status::running;
   task["created_at"] = created;
   // The emulator allocates and starts a task the moment it accepts it.
   task["allocated_at"] = created;

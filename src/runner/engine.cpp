@@ -448,7 +448,7 @@ void Engine::finish_task(const std::shared_ptr<Task>& task) {
   if (!journaled) {
     item.plan->finish_result(task->job, result);
     const std::string status = core::line_status(result);
-    if (m_config.journal && taken && status != "skipped") {
+    if (m_config.journal && taken && status != core::status::skipped) {
       m_config.journal->finished(
           task->job.key, status, core::dump_line(result), task_id, task->unknown_outcome);
     }

@@ -39,13 +39,12 @@ Json load_secure_parameters(const std::string& path) {
   if (path.empty()) {
     return nullptr;
   }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    throw core::Error(
-        fmt::format("--secure-parameters: cannot open {}: {}", path, std::strerror(errno)));
+  std::string why;
+  std::optional<std::string> text = core::try_read_file(path, &why);
+  if (!text) {
+    throw core::Error(fmt::format("--secure-parameters: cannot open {}: {}", path, why));
   }
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  Json doc = core::parse_json(text);
+  Json doc = core::parse_json(*text);
   if (doc.is_discarded() || !doc.is_object()) {
     throw core::Error(fmt::format("--secure-parameters: {} is not a JSON object", path));
   }

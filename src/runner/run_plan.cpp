@@ -58,7 +58,7 @@ public:
   }
 
   bool wants(const Job&) const override { return true; }
-  Json skipped_result() const override { return Json{{"status", "skipped"}}; }
+  Json skipped_result() const override { return Json{{"status", core::status::skipped}}; }
 
   void finish_result(const Job&, Json& result) override { finish(result); }
 

@@ -6,6 +6,7 @@
 #include "core/keys.h"
 #include "core/log.h"
 #include "core/mapping.h"
+#include "core/status.h"
 #include "core/url.h"
 #include "net/probe.h"
 
@@ -33,7 +34,8 @@ std::chrono::milliseconds seconds_to_ms(double s) {
 std::unique_ptr<core::InputSource> load_records(const RunOptions& opts) {
   core::RecordOptions ro;
   ro.rules = core::parse_map_rules(opts.map_specs);
-  ro.where_status = opts.where_status.empty() && !ro.rules.empty() ? "success" : opts.where_status;
+  ro.where_status =
+      opts.where_status.empty() && !ro.rules.empty() ? core::status::success : opts.where_status;
   ro.carry = opts.carry;
   ro.name = opts.input_path == "-" ? "<stdin>" : opts.input_path;
   if (opts.input_path == "-") {
@@ -115,7 +117,7 @@ void preflight(const EngineConfig& config, core::Tracker& tracker, const std::st
   }
   std::string url =
       config.callback_base + core::callback_suffix(config.callback_path, config.token, key);
-  Json probe = {{"task_id", task_id}, {"status", "success"}, {"preflight", true}};
+  Json probe = {{"task_id", task_id}, {"status", core::status::success}, {"preflight", true}};
   std::string error =
       net::post_json(url, core::dump_line(probe), headers, std::chrono::seconds(10));
   bool arrived =
