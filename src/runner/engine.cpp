@@ -2,6 +2,7 @@
 
 #include "core/callback_route.h"
 #include "core/clock.h"
+#include "core/crash_point.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "runner/progress_view.h"
@@ -226,6 +227,7 @@ void Engine::process(Slot& slot) {
     if (m_config.journal) {
       m_config.journal->submitted(slot.key, result.task_id);
     }
+    core::crash_point("after_submit"); // tests: OPTEXITY_CRASH_AT=after_submit:N
     Clock::time_point deadline = Clock::now() + m_config.timeout;
     if (key_mode) {
       m_tracker.bind(slot.key, slot.waiter, result.task_id);

@@ -1,6 +1,7 @@
 #include "runner/flow_engine.h"
 
 #include "core/api.h"
+#include "core/crash_point.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "runner/progress_view.h"
@@ -216,6 +217,7 @@ void FlowEngine::process(const std::shared_ptr<Task>& task) {
     if (m_config.journal) {
       m_config.journal->submitted(task->key, result.task_id);
     }
+    core::crash_point("after_submit"); // tests: OPTEXITY_CRASH_AT=after_submit:N
     await_callback(task, result.task_id);
     return;
   }
