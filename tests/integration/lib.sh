@@ -377,8 +377,26 @@ assert_less() { # value bound what (floats)
 # --- ports, emulator, inputs --------------------------------------------------------------------
 
 # A port free on 127.0.0.1 right now (for a listener whose port must be known in advance).
+# Drawn below the kernel's ephemeral range: a port the kernel handed out (bind to port 0) would
+# soon be handed out again, to the source of some connection (on a busy machine, thousands: the
+# load test, other suites), and the run could then not listen on it.
 free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+  python3 -c '
+import random, socket
+low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+for _ in range(100):
+    port = random.randint(min(10000, low - 1000), low - 1)
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", port))
+    except OSError:
+        continue
+    finally:
+        s.close()
+    print(port)
+    break
+else:
+    s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
 }
 
 # Starts `optexity-chain emulator --port 0 --callback-url http://127.0.0.1:LPORT/receive_callback
