@@ -3,6 +3,7 @@
 #include "core/api.h"
 #include "core/callback_route.h"
 #include "core/clock.h"
+#include "core/crash_point.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "runner/progress_view.h"
@@ -245,6 +246,7 @@ void Engine::process(const std::shared_ptr<Task>& task) {
     if (m_config.journal) {
       m_config.journal->submitted(task->job.key, result.task_id);
     }
+    core::crash_point("after_submit"); // tests: OPTEXITY_CRASH_AT=after_submit:N
     await_callback(task, result.task_id);
     return;
   }

@@ -17,7 +17,7 @@ set -euo pipefail
 BIN=$OPTEXITY_CHAIN
 TEST_NAME=$(basename "$0" .sh)
 
-# Upper bound for any single command or wait, in seconds (CTest kills the test at 120 s).
+# Upper bound for any single command or wait, in seconds (CTest kills the test at its TIMEOUT, tests/CMakeLists.txt).
 CMD_TIMEOUT=${CMD_TIMEOUT:-60}
 # Upper bound for a background process (the emulator, a run fed through a fifo), in case the
 # test itself is killed before its cleanup runs.
@@ -318,6 +318,16 @@ signal.signal(signal.SIGTERM, signal.SIG_DFL)
 os.execvp(sys.argv[1], sys.argv[1:])' "$@"
 }
 
+# Skips the test (exit 77, CTest's SKIP_RETURN_CODE) unless the binary has the test hooks
+# (src/core/crash_point.h; CMake option OPTEXITY_TEST_HOOKS, on when the tests are built).
+require_test_hooks() {
+  if [[ ${OPTEXITY_TEST_HOOKS:-ON} != ON ]]; then
+    log "SKIP: the binary was built without OPTEXITY_TEST_HOOKS (configure with -DOPTEXITY_TEST_HOOKS=ON)"
+    trap - EXIT
+    exit 77
+  fi
+}
+
 # Waits (bounded) until the command succeeds; fails with the description otherwise.
 wait_until() { # seconds description cmd...
   local secs=$1 what=$2
@@ -367,8 +377,26 @@ assert_less() { # value bound what (floats)
 # --- ports, emulator, inputs --------------------------------------------------------------------
 
 # A port free on 127.0.0.1 right now (for a listener whose port must be known in advance).
+# Drawn below the kernel's ephemeral range: a port the kernel handed out (bind to port 0) would
+# soon be handed out again, to the source of some connection (on a busy machine, thousands: the
+# load test, other suites), and the run could then not listen on it.
 free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+  python3 -c '
+import random, socket
+low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+for _ in range(100):
+    port = random.randint(min(10000, low - 1000), low - 1)
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", port))
+    except OSError:
+        continue
+    finally:
+        s.close()
+    print(port)
+    break
+else:
+    s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
 }
 
 # Starts `optexity-chain emulator --port 0 --callback-url http://127.0.0.1:LPORT/receive_callback
@@ -414,6 +442,37 @@ accepted_at_least() { (($(accepted_count) >= $1)); } # for wait_until
 # Submits the emulator answered with the given HTTP status.
 answered_count() { grep -cE "^emulator: submit.* -> $1( |\$)" "$EMU_LOG" || true; } # status
 submit_count() { grep -c '^emulator: submit' "$EMU_LOG" || true; }
+
+# True when no connection to the emulator is open or being handled: every request it received
+# has been answered, and the emulator logs a request before it answers it. For checking what the
+# emulator saw from a run that has exited (or was cut short), without hoping a sleep is enough.
+emulator_idle() {
+  local port=${EMU_URL##*:}
+  python3 - "$port" <<'PY'
+import sys
+port = int(sys.argv[1])
+busy = 0
+# /proc/net/tcp: local address (hex ip:port) in field 1, state in field 3. ESTABLISHED (01),
+# SYN_RECV (03) and CLOSE_WAIT (08, the client left, the handler has not closed) are open.
+with open("/proc/net/tcp") as f:
+    next(f)
+    for line in f:
+        fields = line.split()
+        if int(fields[1].split(":")[1], 16) == port and fields[3] in ("01", "03", "08"):
+            busy += 1
+sys.exit(1 if busy else 0)
+PY
+}
+
+# Waits (bounded) until the emulator has handled every request it received (emulator_idle).
+wait_emulator_idle() {
+  wait_until 20 "the emulator to handle every request it received" emulator_idle
+}
+
+# The run's "submitted as task ID" debug lines (run -v) in a stderr file: the run has the 202 and
+# knows the task id.
+submitted_count() { grep -c 'debug: .*submitted as task ' "$1" || true; } # err-file
+submitted_at_least() { (($(submitted_count "$1") >= $2)); }               # err-file n
 
 # Submits the emulator accepted for one endpoint.
 endpoint_accepted() { # endpoint
@@ -558,11 +617,14 @@ callback_order() { # emulator-log
 # Starts a relay on a free 127.0.0.1 port that passes each POST on to 127.0.0.1:TARGET_PORT (same
 # path, body and answer), first appending "relay: callback TASK_ID" to LOG (O_APPEND, one write a
 # line, so it interleaves in causal order with an emulator's stderr appended to the same file).
-# Sets RELAY_PORT.
-start_callback_relay() { # name target-port log
+# With GATE, each callback is held until the file GATE exists (at most 60 s): the test decides
+# when the run gets its callbacks (a run's --public-url preflight probe passes at once). Sets
+# RELAY_PORT.
+start_callback_relay() { # name target-port log [gate]
   start_bg "$1" timeout -k 5 "$BG_TIMEOUT" python3 -c '
-import http.client, http.server, json, os, sys, threading
+import http.client, http.server, json, os, sys, threading, time
 target, log = int(sys.argv[1]), sys.argv[2]
+gate = sys.argv[3] if len(sys.argv) > 3 else ""
 fd = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
 lock = threading.Lock()
 class Relay(http.server.BaseHTTPRequestHandler):
@@ -571,12 +633,18 @@ class Relay(http.server.BaseHTTPRequestHandler):
         pass
     def do_POST(self):
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        probe = False
         try:
-            task = json.loads(body).get("task_id", "?")
+            parsed = json.loads(body)
+            task = parsed.get("task_id", "?")
+            probe = parsed.get("preflight") is True
         except Exception:
             task = "?"
         with lock:
             os.write(fd, ("relay: callback %s\n" % task).encode())
+        deadline = time.time() + 60
+        while gate and not probe and not os.path.exists(gate) and time.time() < deadline:
+            time.sleep(0.05)
         try:
             conn = http.client.HTTPConnection("127.0.0.1", target, timeout=30)
             conn.request("POST", self.path, body, {"Content-Type": "application/json"})
@@ -593,7 +661,7 @@ class Relay(http.server.BaseHTTPRequestHandler):
 server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Relay)
 server.daemon_threads = True
 print(server.server_address[1], flush=True)
-server.serve_forever()' "$2" "$3"
+server.serve_forever()' "$2" "$3" ${4:+"$4"}
   wait_until 20 "the relay's port" has_lines "$T/$1.out" 1
   RELAY_PORT=$(head -n 1 "$T/$1.out")
 }

@@ -289,10 +289,13 @@ expect_bash "$T/c/shots.d $T/c/state.d" flow --screenshots "$T/c/s"
 # every match the completion system offers, one a line; exits 1 when the completion never ended.
 cat >"$T/zsh_complete.zsh" <<'EOF'
 zmodload zsh/zpty || exit 3
-dir=$1 line=$2
+dir=$1 line=$2 dump=$3
 zpty z zsh -f -i
 zpty -w z "PS1= PROMPT= RPROMPT=; unsetopt zle_bracketed_paste 2>/dev/null"
-zpty -w z "fpath=(${(q)dir} \$fpath); autoload -U compinit; compinit -u -D"
+# compinit scans every completion function in $fpath (most of each call's time); the first call
+# writes what it found to a dump in $T and the later ones load it (the completion file does not
+# change during the test; "zsh: the completion loads" below runs compinit without a dump).
+zpty -w z "fpath=(${(q)dir} \$fpath); autoload -U compinit; compinit -u -d ${(q)dump}"
 zpty -w z 'zstyle ":completion:*" list-grouped false; zstyle ":completion:*" insert-tab false'
 zpty -w z 'comppostfuncs=(_cap_end); _cap_end() { print -r -- "<<""END>>"; exit }'
 zpty -w z 'compadd() { if [[ ${@[1,(i)(-|--)]} == *-(O|A|D)\ * ]]; then builtin compadd "$@"; return; fi; local -a __h; builtin compadd -A __h "$@"; (( $#__h )) && print -rl -- "<<""M>>"${^__h}; builtin compadd "$@" }'
@@ -315,7 +318,8 @@ print -r -- "$out" | tr -d '\r' | sed -n 's/^.*<<M>>//p' | sort -u
 EOF
 expect_zsh() { # expected-words line
   local out
-  out=$(cd "$T/c" && timeout 30 zsh -f "$T/zsh_complete.zsh" "$ROOT/completions" "optexity-chain $2" 2>"$T/zsh_complete.err") ||
+  out=$(cd "$T/c" && timeout 30 zsh -f "$T/zsh_complete.zsh" "$ROOT/completions" "optexity-chain $2" "$T/zcompdump" \
+    2>"$T/zsh_complete.err") ||
     fail "zsh: completing [optexity-chain $2] did not finish (completion error?)" "$T/zsh_complete.err"
   assert_same_words "$1" "$out" "zsh: optexity-chain $2<TAB>"
 }

@@ -6,6 +6,7 @@
 # exit 130, one line per item, unfinished items interrupted with the results their finished
 # steps have; a rerun with the same --state finishes them without resubmitting anything.
 source "$(dirname "$0")/lib.sh"
+require_test_hooks
 
 # Three steps, the middle one slow: an item takes about 1.7 s.
 cat >"$T/s.json" <<'EOF'
@@ -38,16 +39,6 @@ assert_all_done() { # file n prefix what
     "$what: the value passed along the chain"
 }
 
-# True when the journal shows the first two items' results (6), 2 tasks in flight, as many
-# submits as the emulator accepted, and stdout has 2 whole lines.
-ready_to_kill() { # journal out
-  local results unfinished submits
-  results=$(journal_count "$1" result)
-  unfinished=$(journal_unfinished_ids "$1" | wc -l)
-  submits=$(journal_count "$1" submit)
-  ((results >= 6 && unfinished == 2 && submits == $(accepted_count) && $(wc -l <"$2") >= 2))
-}
-
 # Runs 4 items at --parallel 2 with --state, kill -9s the run while the last two items' slow
 # steps are in flight, reruns the same command (with or without --listen), then once more.
 kill_and_resume() { # name relisten(yes|no)
@@ -57,24 +48,12 @@ kill_and_resume() { # name relisten(yes|no)
   local S=$T/$name.state
   local args=(flow "$T/lin.json" --api-url "$EMU_URL" --input "$T/$name.ndjson" --state "$S"
     --parallel 2 --no-screenshots)
-  start_bg "$name.1" "$BIN" "${args[@]}" --listen "$LISTEN"
+  # The run dies (SIGKILL, src/core/crash_point.h) right after journaling its 10th submit: items
+  # 1 and 2 done and printed (6 results), items 3 and 4 in their slow step (2 tasks in flight),
+  # every accepted submit journaled (the next one waits for a step-two callback, 1.5 s away).
+  OPTEXITY_CRASH_AT=after_submit:10 start_bg "$name.1" "$BIN" "${args[@]}" --listen "$LISTEN"
   local pid=$BG_PID
-  # The same journal counts twice, 0.3 s apart: not in the middle of a burst of submits.
-  local deadline=$((SECONDS + 30)) snap="" now_snap
-  while :; do
-    if [[ -f $S ]] && ready_to_kill "$S" "$T/$name.1.out"; then
-      now_snap="$(journal_count "$S" result)/$(journal_count "$S" submit)"
-      [[ $now_snap == "$snap" ]] && break
-      snap=$now_snap
-    else
-      snap=""
-    fi
-    ((SECONDS < deadline)) || _fail_ctx "timed out waiting for 6 results and 2 tasks in flight in the journal"
-    is_alive "$pid" || _fail_ctx "the run ended before it could be killed"
-    sleep 0.3
-  done
-  kill -KILL "$pid"
-  wait_exit "$pid" 10 "the run after kill -9"
+  wait_exit "$pid" 30 "the run killed at its crash point"
   assert_exit 137 "$RC" "exit code of the killed run"
   cp "$S" "$S.at-kill"
   local in_flight accepted_at_kill
@@ -138,18 +117,14 @@ for i in 1 2 3 4 5; do printf '{"email": "int%d@example.com"}\n' "$i"; done >"$T
 S=$T/int.state
 args=(flow "$T/lin.json" --api-url "$EMU_URL" --input "$T/int.ndjson" --state "$S" --parallel 2
   --no-screenshots)
-start_bg_default_signals int.1 "$BIN" "${args[@]}" --listen "$LISTEN"
+# The run sends itself SIGINT (src/core/crash_point.h) right after journaling its 10th submit:
+# items 1 and 2 done, items 3 and 4 in their slow step, item 5 not started (--parallel 2).
+OPTEXITY_CRASH_AT=after_submit:10:INT start_bg_default_signals int.1 "$BIN" "${args[@]}" --listen "$LISTEN"
 pid=$BG_PID
-# Items 1 and 2 done, items 3 and 4 in their slow step, item 5 not started (--parallel 2): 10
-# submits, all journaled.
-int_ready() {
-  (($(endpoint_accepted s2) == 4 && $(accepted_count) == 10)) &&
-    [[ -f $S ]] && (($(journal_count "$S" submit) == 10))
-}
-wait_until 20 "items 3 and 4 in their slow step" int_ready
-kill -INT "$pid"
-wait_exit "$pid" 10 "the run after SIGINT"
+wait_exit "$pid" 30 "the run after SIGINT"
 assert_exit 130 "$RC" "exit code after SIGINT"
+assert_eq "10 4" "$(accepted_count) $(endpoint_accepted s2)" "submits (and step-two submits) at the SIGINT"
+assert_eq 10 "$(journal_count "$S" submit)" "submits journaled at the SIGINT"
 LAST=int.1
 assert_line_count "$T/int.1.out" 5 "one line per item"
 assert_json_lines "$T/int.1.out" "stdout"

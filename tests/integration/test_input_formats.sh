@@ -118,7 +118,7 @@ assert_file_contains "$T/badnd.err" "optexity-chain: error: $T/bad.ndjson:3: " "
 assert_file_contains "$T/badnd.err" "optexity-chain: error: $T/bad.ndjson:4: " "the null in a list as FILE:LINE"
 assert_eq 3 "$(count_matches "$T/badnd.err" "optexity-chain: error: ")" "error lines: one per bad line"
 assert_file_not_contains "$T/badnd.err" "$T/bad.ndjson:1:" "the good line is not reported"
-sleep 0.3
+wait_emulator_idle
 assert_eq "$submits_before" "$(submit_count)" "submits the emulator saw for the bad files"
 
 step "CSV on stdin with --input - --format csv"
@@ -203,5 +203,5 @@ assert_exit 0 "$RC" "dry run without a key"
 assert_line_count "$T/dry_nokey.out" 1 "one request"
 assert_jq "$T/dry_nokey.out" '.headers | has("x-api-key")' false "no key header"
 assert_jq "$T/dry_nokey.out" '.body.input_parameters | tojson' '{"url":["https://c.example/"]}' "body.input_parameters"
-sleep 0.3
+wait_emulator_idle
 assert_eq "$dry_before" "$(submit_count)" "submits the emulator saw during the dry runs"

@@ -20,7 +20,7 @@ assert_contains "$(grep -F "$T/bad.txt:7: " "$T/bad.err")" "white space" "line 7
 assert_eq 3 "$(count_matches "$T/bad.err" "optexity-chain: error: ")" "error lines: one per bad line"
 assert_file_not_contains "$T/bad.err" "$T/bad.txt:1:" "good lines are not reported"
 assert_file_not_contains "$T/bad.err" "$T/bad.txt:6:" "good lines are not reported"
-sleep 0.3
+wait_emulator_idle
 assert_eq 0 "$(submit_count)" "submits the emulator saw"
 
 step "an empty file: exit 0, nothing on stdout"

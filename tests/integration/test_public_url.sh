@@ -62,11 +62,14 @@ assert_exit 0 "$RC" "dry run"
 assert_jq "$T/dry_plain.out" '.body | has("task_callback_url")' $'false\nfalse\nfalse' "no task_callback_url"
 
 step "forged callbacks while the run waits: 404, never printed"
-start_emulator emu2 "$DEAD_PORT" --delay-ms 3000
+# The real callbacks go through a relay that holds them until the forged ones were answered: the
+# run is surely still waiting (and listening) when they come, however slow the machine.
+start_emulator emu2 "$DEAD_PORT" --delay-ms 100
 P=$(free_port)
+start_callback_relay relay2 "$P" "$T/relay2.log" "$T/relay2.open"
 printf '%s\n' real1@example.com real2@example.com >"$T/real.txt"
 start_bg forged timeout -k 5 60 "$BIN" run --api-url "$EMU_URL" --listen "127.0.0.1:$P" \
-  --public-url "http://127.0.0.1:$P" --endpoint demo --emails "$T/real.txt" --parallel 2 --timeout 30
+  --public-url "http://127.0.0.1:$RELAY_PORT" --endpoint demo --emails "$T/real.txt" --parallel 2 --timeout 30
 run_pid=$BG_PID
 wait_until 20 "both tasks accepted" accepted_at_least 2
 mapfile -t real_ids < <(accepted_task_ids)
@@ -85,6 +88,7 @@ for id in "$forged_id" "${real_ids[0]}"; do
   assert_eq 404 "$code" "a callback with another wrong token (task $id)"
 done
 is_alive "$run_pid" || _fail_ctx "the run ended before its real callbacks (after the forged ones)"
+: >"$T/relay2.open" # the real callbacks may pass now
 wait_exit "$run_pid" 40 "the run with forged callbacks"
 assert_exit 0 "$RC" "the run with forged callbacks"
 assert_line_count "$T/forged.out" 2 "only the real results"
@@ -134,10 +138,12 @@ assert_eq "$(accepted_task_ids | sort)" "$(jq -r .task_id "$T/runb.out" | sort)"
 
 step "a forged callback from a client that pauses 0.2 s after connecting still gets its 404"
 # As a callback from a loaded machine, or a proxy's pooled connection, would arrive.
-start_emulator emu3 "$DEAD_PORT" --delay-ms 3000
+# The real callbacks are held by a relay until the forged ones were answered (as above).
+start_emulator emu3 "$DEAD_PORT" --delay-ms 100
 P=$(free_port)
+start_callback_relay relay3 "$P" "$T/relay3.log" "$T/relay3.open"
 start_bg paused timeout -k 5 60 "$BIN" run --api-url "$EMU_URL" --listen "127.0.0.1:$P" \
-  --public-url "http://127.0.0.1:$P" --endpoint demo --emails "$T/real.txt" --parallel 2 --timeout 30
+  --public-url "http://127.0.0.1:$RELAY_PORT" --endpoint demo --emails "$T/real.txt" --parallel 2 --timeout 30
 run_pid=$BG_PID
 wait_until 20 "both tasks accepted" accepted_at_least 2
 body=$(jq -cn --arg m "$marker" '{task_id: "paused-forgery", status: "success", marker: $m}')
@@ -145,6 +151,8 @@ assert_eq 404 "$(post_json_code_after_pause 127.0.0.1 "$P" /receive_callback "$b
   "a forged callback sent at once"
 assert_eq 404 "$(post_json_code_after_pause 127.0.0.1 "$P" /receive_callback "$body" 0.2)" \
   "a forged callback sent 0.2 s after connecting"
+is_alive "$run_pid" || _fail_ctx "the run ended before its real callbacks (after the forged ones)"
+: >"$T/relay3.open"
 wait_exit "$run_pid" 40 "the run"
 assert_exit 0 "$RC" "the run"
 assert_all_status "$T/paused.out" success "statuses"

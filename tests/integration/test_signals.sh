@@ -13,12 +13,11 @@ signal_run() { # name signal expected_code parallel
   local name=$1 sig=$2 code=$3 parallel=$4
   local before
   before=$(accepted_count)
-  start_bg_default_signals "$name" "$BIN" run --api-url "$EMU_URL" --listen "$LISTEN" \
+  # -v: the run's "submitted as task" debug lines say when it has the 202s (knows the task ids).
+  start_bg_default_signals "$name" "$BIN" run -v --api-url "$EMU_URL" --listen "$LISTEN" \
     --endpoint demo --emails "$T/in.txt" --parallel "$parallel"
   local pid=$BG_PID
-  wait_until 30 "$parallel submit(s) accepted" accepted_at_least "$((before + parallel))"
-  # Time for the 202s to reach the run, so it knows the task ids.
-  sleep 1
+  wait_until 30 "$parallel submit(s) received by the run" submitted_at_least "$T/$name.err" "$parallel"
   is_alive "$pid" || _fail_ctx "the run ended before the signal"
   local started
   started=$(now)
@@ -56,14 +55,13 @@ signal_run sigterm TERM 143 2
 
 step "SIGINT with stdin input: what was read gets its line"
 mkfifo "$T/stdin.fifo"
-start_bg_fifo_stdin stdin_int "$T/stdin.fifo" "$BIN" run --api-url "$EMU_URL" --listen "$LISTEN" \
+start_bg_fifo_stdin stdin_int "$T/stdin.fifo" "$BIN" run -v --api-url "$EMU_URL" --listen "$LISTEN" \
   --endpoint demo --emails - --parallel 2
 pid=$BG_PID
 exec 7<>"$T/stdin.fifo"
 before=$(accepted_count)
 printf 's1@example.com\ns2@example.com\n' >&7
-wait_until 30 "2 submits accepted" accepted_at_least "$((before + 2))"
-sleep 1
+wait_until 30 "2 submits received by the run" submitted_at_least "$T/stdin_int.err" 2
 kill -INT "$pid"
 wait_exit "$pid" 30 "the stdin run after SIGINT"
 exec 7>&-

@@ -8,11 +8,11 @@ make_emails 3 >"$T/in.txt"
 mapfile -t emails <"$T/in.txt"
 
 step "start a run whose callbacks take 30 s"
-start_bg_default_signals run "$BIN" run --api-url "$EMU_URL" --listen "$LISTEN" \
+# -v: the run's "submitted as task" debug line says it has the 202 and waits for the callback.
+start_bg_default_signals run "$BIN" run -v --api-url "$EMU_URL" --listen "$LISTEN" \
   --endpoint demo --emails "$T/in.txt" --timeout 60
 run_pid=$BG_PID
-wait_until 30 "the first submit accepted" accepted_at_least 1
-sleep 1
+wait_until 30 "the first submit received by the run" submitted_at_least "$T/run.err" 1
 
 step "5 slow connections to the listener"
 start_slow_clients slow "$LPORT" 5

@@ -1,0 +1,93 @@
+#pragma once
+
+// Named crash points: where a test needs the process to die (or get a signal) at an exact
+// moment, instead of racing a kill against a file it polls.
+//
+//   core::crash_point("after_submit");   // one line at the place that names the moment
+//
+// Compiled in only with OPTEXITY_TEST_HOOKS (CMake option OPTEXITY_TEST_HOOKS, on in builds that
+// build the tests, off in scripts/package's Release build); otherwise the call is an empty inline
+// function and disappears. In a test build, the environment arms at most one point:
+//
+//   OPTEXITY_CRASH_AT=NAME            SIGKILL at the first time the program passes NAME
+//   OPTEXITY_CRASH_AT=NAME:N          ... at the Nth time (counted over all threads)
+//   OPTEXITY_CRASH_AT=NAME:N:SIGNAL   send SIGNAL (KILL, INT or TERM) to the whole process at the
+//                                     Nth time, and go on (the signal handling takes over)
+//
+// Unset, the point costs one relaxed atomic load. Points that exist (see tests/integration):
+//   after_submit  run and flow engines: a submit was accepted and journaled (with --state)
+
+#include <string_view>
+
+#ifdef OPTEXITY_TEST_HOOKS
+
+#include <algorithm>
+#include <atomic>
+#include <csignal>
+#include <cstdlib>
+#include <string>
+#include <unistd.h>
+
+namespace core {
+
+namespace crash_point_detail {
+
+struct Armed {
+  std::string name;
+  long hit = 1;
+  int signo = SIGKILL;
+  std::atomic<long> hits{0};
+};
+
+inline Armed* armed() {
+  static Armed* const point = []() -> Armed* {
+    const char* spec = std::getenv("OPTEXITY_CRASH_AT");
+    if (!spec || !*spec) {
+      return nullptr;
+    }
+    auto* a = new Armed; // lives as long as the process
+    std::string s = spec;
+    auto colon = s.find(':');
+    a->name = s.substr(0, colon);
+    if (colon != std::string::npos) {
+      std::string rest = s.substr(colon + 1);
+      auto second = rest.find(':');
+      a->hit = std::max(1L, std::atol(rest.substr(0, second).c_str()));
+      if (second != std::string::npos) {
+        std::string sig = rest.substr(second + 1);
+        a->signo = sig == "INT" ? SIGINT : sig == "TERM" ? SIGTERM : SIGKILL;
+      }
+    }
+    return a;
+  }();
+  return point;
+}
+
+} // namespace crash_point_detail
+
+inline void crash_point(std::string_view name) {
+  crash_point_detail::Armed* a = crash_point_detail::armed();
+  if (!a || name != a->name) {
+    return;
+  }
+  if (a->hits.fetch_add(1) + 1 != a->hit) {
+    return;
+  }
+  // Says in the test's stderr file why the process ended.
+  std::string line = "optexity-chain: test hook: crash point " + a->name + " (hit " +
+                     std::to_string(a->hit) + "): signal " + std::to_string(a->signo) + "\n";
+  [[maybe_unused]] auto n = ::write(2, line.data(), line.size());
+  ::kill(::getpid(), a->signo); // the process, not this thread: a signal-watching thread gets it
+}
+
+} // namespace core
+
+#else
+
+namespace core {
+
+constexpr void crash_point(std::string_view) noexcept {}
+
+} // namespace core
+
+#endif
