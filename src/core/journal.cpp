@@ -2,13 +2,17 @@
 
 #include "core/clock.h"
 #include "core/error.h"
+#include "core/files.h"
+#include "core/files.h"
 #include "core/json.h"
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <exception>
 #include <fcntl.h>
 #include <fstream>
 #include <sys/stat.h>
@@ -24,6 +28,16 @@ std::optional<std::string> string_field(const Json& j, const char* key) {
     return std::nullopt;
   }
   return it->get<std::string>();
+}
+
+// fdatasync(2) as a JournalHooks::sync: 0, or the errno value.
+int data_sync(int fd) {
+  while (::fdatasync(fd) != 0) {
+    if (errno != EINTR) {
+      return errno;
+    }
+  }
+  return 0;
 }
 
 } // namespace
@@ -119,7 +133,13 @@ ResumeAction resume_action(const JournalEntry* entry, bool retry_failed, bool re
   return ResumeAction::submit;
 }
 
-Journal::Journal(const std::string& path) : m_path(path) {
+Journal::Journal(const std::string& path) : Journal(path, JournalHooks{}) {}
+
+Journal::Journal(const std::string& path, JournalHooks hooks)
+    : m_hooks(std::move(hooks)), m_path(path) {
+  if (!m_hooks.sync) {
+    m_hooks.sync = data_sync;
+  }
   m_fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
   if (m_fd < 0) {
     throw Error(fmt::format("--state: cannot open {}: {}", path, std::strerror(errno)));
@@ -160,22 +180,67 @@ Journal::~Journal() {
 }
 
 void Journal::append(const std::string& record) {
-  std::string buf = record + "\n";
+  uint64_t seq = write_record(record + "\n");
+  if (m_hooks.after_write) {
+    m_hooks.after_write();
+  }
+  wait_durable(seq);
+}
+
+uint64_t Journal::write_record(const std::string& buf) {
   std::lock_guard lock(m_mutex);
-  const char* p = buf.data();
-  size_t left = buf.size();
-  while (left > 0) {
-    ssize_t n = ::write(m_fd, p, left);
-    if (n < 0 && errno == EINTR) {
+  if (m_failure) {
+    throw Error(*m_failure);
+  }
+  if (int err = write_all(m_fd, buf); err != 0) {
+    // A record may now be cut in the middle: nothing more can be appended after it.
+    m_failure = fmt::format("--state: cannot write {}: {}", m_path, std::strerror(err));
+    m_synced.notify_all();
+    throw Error(*m_failure);
+  }
+  return ++m_written;
+}
+
+void Journal::wait_durable(uint64_t seq) {
+  std::unique_lock lock(m_mutex);
+  while (m_durable < seq) {
+    if (m_failure) {
+      throw Error(*m_failure);
+    }
+    if (m_syncing) {
+      m_synced.wait(lock); // the running sync may not cover `seq`: look again when it ends
       continue;
     }
-    if (n < 0) {
-      throw Error(fmt::format("--state: cannot write {}: {}", m_path, std::strerror(errno)));
+    // Lead one sync, covering every record written so far, without the lock: writers go on
+    // appending meanwhile, and the next leader covers them.
+    m_syncing = true;
+    ++m_syncs;
+    const uint64_t covered = m_written;
+    lock.unlock();
+    int err = EIO;
+    std::exception_ptr thrown;
+    try {
+      err = m_hooks.sync(m_fd);
+    } catch (...) {
+      thrown = std::current_exception(); // still end this sync, or the waiters wait forever
     }
-    p += n;
-    left -= static_cast<size_t>(n);
+    lock.lock();
+    m_syncing = false;
+    if (err == 0 && !thrown) {
+      m_durable = std::max(m_durable, covered);
+    } else if (!m_failure) {
+      m_failure = fmt::format("--state: cannot sync {}: {}", m_path, std::strerror(err));
+    }
+    m_synced.notify_all();
+    if (thrown) {
+      std::rethrow_exception(thrown);
+    }
   }
-  ::fdatasync(m_fd);
+}
+
+uint64_t Journal::syncs() const {
+  std::lock_guard lock(m_mutex);
+  return m_syncs;
 }
 
 void Journal::run_started(const std::string& token,

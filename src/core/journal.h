@@ -1,5 +1,8 @@
 #pragma once
 
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
 #include <istream>
 #include <mutex>
 #include <optional>
@@ -41,13 +44,33 @@ enum class ResumeAction {
 };
 ResumeAction resume_action(const JournalEntry* entry, bool retry_failed, bool resubmit_unfinished);
 
+// Seams for tests: how the journal makes its file durable, and a call after each record is
+// written (before the caller waits for it to be durable). The defaults are fdatasync(2) and
+// nothing.
+struct JournalHooks {
+  // Returns 0, or an errno value. Called by one thread at a time, outside the append lock.
+  std::function<int(int fd)> sync;
+  std::function<void()> after_write;
+};
+
 // The append-only journal of a run: one JSON line per record, written with write(2) and
 // fdatasync'd before the call returns, so a crash loses at most the record being written.
 // Created with mode 0600 (it holds the callback token). Thread-safe.
+//
+// Group commit: a record is written under a short lock and gets a sequence number; then one
+// thread at a time (the leader) runs fdatasync, outside that lock, covering every record written
+// before it started. A caller whose record a finished sync covered returns without syncing
+// itself; the others wait, and one of them leads the next sync. So concurrent tasks share
+// syncs, and every call still returns only once its record is durable.
+//
+// A failed write or sync is a core::Error naming the file. It is final: the file's state is no
+// longer known (a failed fdatasync may drop the dirty pages), so every later call, and every
+// caller waiting for that sync, throws it too.
 class Journal {
 public:
   // Opens (creating) `path` for appending; throws core::Error naming it.
   explicit Journal(const std::string& path);
+  Journal(const std::string& path, JournalHooks hooks);
   ~Journal();
   Journal(const Journal&) = delete;
   Journal& operator=(const Journal&) = delete;
@@ -63,11 +86,23 @@ public:
                 const std::optional<std::string>& task_id,
                 bool unknown_outcome);
 
+  // How many syncs have been run so far (for tests and statistics).
+  uint64_t syncs() const;
+
 private:
   void append(const std::string& record);
+  uint64_t write_record(const std::string& buf);
+  void wait_durable(uint64_t seq);
   void drop_cut_record(off_t size);
 
-  std::mutex m_mutex;
+  mutable std::mutex m_mutex;
+  std::condition_variable m_synced; // a sync ended (or failed)
+  uint64_t m_written = 0;           // sequence number of the last record written
+  uint64_t m_durable = 0;           // the last record a successful sync covered
+  bool m_syncing = false;           // a leader is running a sync
+  uint64_t m_syncs = 0;
+  std::optional<std::string> m_failure; // the first failed write or sync: final
+  JournalHooks m_hooks;
   int m_fd = -1;
   std::string m_path;
 };

@@ -3,10 +3,19 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <cerrno>
+#include <condition_variable>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <mutex>
 #include <sstream>
 #include <sys/stat.h>
+#include <thread>
+#include <unistd.h>
+#include <vector>
 
 TEST_SUITE_BEGIN("journal");
 
@@ -145,6 +154,188 @@ TEST_CASE("journal::Journal drops a record cut by a crash before appending") {
   CHECK_FALSE(state.cut_short);
   CHECK(state.records == 2);
   CHECK(state.entries["k-2"].task_id == "t2");
+  std::filesystem::remove(path);
+}
+
+TEST_SUITE_END();
+
+TEST_SUITE_BEGIN("journal");
+
+namespace {
+std::string temp_journal(const char* name) {
+  auto path = (std::filesystem::temp_directory_path() / name).string();
+  std::filesystem::remove(path);
+  return path;
+}
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+int real_sync(int fd) {
+  return ::fdatasync(fd) == 0 ? 0 : errno;
+}
+} // namespace
+
+TEST_CASE("journal::Journal keeps every record of many threads appending at once") {
+  auto path = temp_journal("optexity-journal-threads.jnl");
+  constexpr int k_threads = 8;
+  constexpr int k_each = 50;
+  uint64_t syncs = 0;
+  {
+    core::Journal journal(path);
+    std::vector<std::thread> threads;
+    for (int t = 0; t < k_threads; ++t) {
+      threads.emplace_back([&journal, t] {
+        for (int i = 0; i < k_each; ++i) {
+          std::string key = "k-" + std::to_string(t) + "-" + std::to_string(i);
+          journal.submitted(key, "t-" + key);
+          journal.finished(
+              key, "success", R"({"status":"success","x":"é\n"})" + key, "t-" + key, false);
+        }
+      });
+    }
+    for (auto& thread : threads) {
+      thread.join();
+    }
+    syncs = journal.syncs();
+  }
+  auto state = core::load_journal(path); // throws on any malformed line
+  CHECK_FALSE(state.cut_short);
+  CHECK(state.records == k_threads * k_each * 2);
+  REQUIRE(state.entries.size() == k_threads * k_each);
+  for (int t = 0; t < k_threads; ++t) {
+    for (int i = 0; i < k_each; ++i) {
+      std::string key = "k-" + std::to_string(t) + "-" + std::to_string(i);
+      CAPTURE(key);
+      const auto& entry = state.entries[key];
+      CHECK(entry.task_id == "t-" + key);
+      CHECK(entry.status == "success");
+      CHECK(entry.line == R"({"status":"success","x":"é\n"})" + key);
+    }
+  }
+  CHECK(syncs >= 1);
+  CHECK(syncs <= state.records);
+  std::filesystem::remove(path);
+}
+
+TEST_CASE("journal::Journal syncs once per call when calls do not overlap") {
+  auto path = temp_journal("optexity-journal-serial.jnl");
+  core::Journal journal(path);
+  journal.run_started("tok", "127.0.0.1:1", "e");
+  CHECK(journal.syncs() == 1);
+  journal.submitted("k-1", "t1");
+  CHECK(journal.syncs() == 2);
+  journal.finished("k-1", "success", "{}", "t1", false);
+  CHECK(journal.syncs() == 3);
+  std::filesystem::remove(path);
+}
+
+TEST_CASE("journal::Journal shares one sync among records written while another sync runs") {
+  // The first sync is held until every thread has written its record, so all of them are
+  // written while it runs, whatever the scheduling: they wait for the one next sync, which
+  // covers them all. Each sync notes the file's size when it starts, which a record must be
+  // within for its call to have returned.
+  auto path = temp_journal("optexity-journal-group.jnl");
+  constexpr int k_threads = 8;
+  std::mutex mutex;
+  std::condition_variable all_written;
+  int written = 0;
+  int sync_calls = 0;
+  off_t synced_size = 0; // the largest size a finished sync started with
+  core::JournalHooks hooks;
+  hooks.after_write = [&] {
+    std::lock_guard lock(mutex);
+    ++written;
+    all_written.notify_all();
+  };
+  hooks.sync = [&](int fd) {
+    struct stat st {};
+    REQUIRE(::fstat(fd, &st) == 0);
+    {
+      std::unique_lock lock(mutex);
+      if (++sync_calls == 1) {
+        all_written.wait(lock, [&] { return written == k_threads; });
+      }
+    }
+    int err = real_sync(fd);
+    std::lock_guard lock(mutex);
+    synced_size = std::max(synced_size, st.st_size);
+    return err;
+  };
+  core::Journal journal(path, hooks);
+  std::vector<std::thread> threads;
+  std::vector<int> covered(k_threads, 0);
+  for (int t = 0; t < k_threads; ++t) {
+    threads.emplace_back([&, t] {
+      std::string key = "k-" + std::to_string(t);
+      journal.submitted(key, "t" + std::to_string(t));
+      // Returned: the record must lie within what a finished sync covered.
+      std::string text = slurp(path);
+      size_t at = text.find("\"key\":\"" + key + "\"");
+      size_t end = text.find('\n', at);
+      std::lock_guard lock(mutex);
+      covered[t] = at != std::string::npos && end != std::string::npos &&
+                   static_cast<off_t>(end + 1) <= synced_size;
+    });
+  }
+  for (auto& thread : threads) {
+    thread.join();
+  }
+  // One sync (everything was written before the first started) or two (the first, then one
+  // for all the rest): never one per record.
+  CHECK(journal.syncs() >= 1);
+  CHECK(journal.syncs() <= 2);
+  CHECK(journal.syncs() == static_cast<uint64_t>(sync_calls));
+  CHECK(std::count(covered.begin(), covered.end(), 1) == k_threads);
+  auto state = core::load_journal(path);
+  CHECK(state.records == k_threads);
+  CHECK(state.entries.size() == k_threads);
+  std::filesystem::remove(path);
+}
+
+TEST_CASE("journal::Journal reports a failed sync, then refuses to go on") {
+  auto path = temp_journal("optexity-journal-eio.jnl");
+  core::JournalHooks hooks;
+  hooks.sync = [](int) { return EIO; };
+  core::Journal journal(path, hooks);
+  const std::string expected = "--state: cannot sync " + path + ": " + std::strerror(EIO);
+  CHECK_THROWS_WITH_AS(journal.submitted("k-1", "t1"), expected.c_str(), core::Error);
+  // Once a sync failed, the file's state is unknown: every later record is refused.
+  CHECK_THROWS_WITH_AS(
+      journal.finished("k-1", "success", "{}", "t1", false), expected.c_str(), core::Error);
+
+  // Threads waiting for a failed sync all see the error; none returns as if it were durable.
+  core::Journal shared(temp_journal("optexity-journal-eio2.jnl"), hooks);
+  std::vector<std::thread> threads;
+  std::mutex mutex;
+  int errors = 0;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      try {
+        shared.submitted("k-" + std::to_string(t), "t");
+      } catch (const core::Error& e) {
+        std::lock_guard lock(mutex);
+        errors += std::string(e.what()).find("cannot sync") != std::string::npos;
+      }
+    });
+  }
+  for (auto& thread : threads) {
+    thread.join();
+  }
+  CHECK(errors == 4);
+  std::filesystem::remove(path);
+  std::filesystem::remove(std::filesystem::temp_directory_path() / "optexity-journal-eio2.jnl");
+}
+
+TEST_CASE("journal::Journal ends a sync whose hook throws, so no caller waits forever") {
+  auto path = temp_journal("optexity-journal-throw.jnl");
+  core::JournalHooks hooks;
+  hooks.sync = [](int) -> int { throw std::runtime_error("hook failed"); };
+  core::Journal journal(path, hooks);
+  CHECK_THROWS_WITH_AS(journal.submitted("k-1", "t1"), "hook failed", std::runtime_error);
+  CHECK_THROWS_AS(journal.submitted("k-2", "t2"), core::Error);
   std::filesystem::remove(path);
 }
 
