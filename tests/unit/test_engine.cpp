@@ -217,12 +217,12 @@ TEST_CASE("engine: with unordered, lines come as tasks end") {
 }
 
 TEST_CASE("engine: at a deadline the status is checked on a submitter, not the printing thread") {
+  FakeService service;
+  core::Tracker tracker;
+  auto config = quiet_config(1);
+  config.timeout = 50ms;
   SUBCASE("the service says the task ended: its result is fetched") {
-    FakeService service;
     service.status = "success";
-    core::Tracker tracker;
-    auto config = quiet_config(1);
-    config.timeout = 50ms;
     auto r = run_engine(config, emails(1), service, tracker);
     CHECK(r.code == 0);
     REQUIRE(r.lines.size() == 1);
@@ -233,11 +233,7 @@ TEST_CASE("engine: at a deadline the status is checked on a submitter, not the p
     CHECK(threads[0] != r.engine_thread);
   }
   SUBCASE("the task still runs: a timeout line naming the task") {
-    FakeService service;
     service.status = "running";
-    core::Tracker tracker;
-    auto config = quiet_config(1);
-    config.timeout = 50ms;
     auto r = run_engine(config, emails(2), service, tracker);
     CHECK(r.code == 1);
     REQUIRE(r.lines.size() == 2);
