@@ -1,10 +1,11 @@
 #pragma once
 
 #include "core/json.h"
+#include "core/template.h" // TemplateError: a template that cannot be read, or a reference
+                           // that cannot be resolved (the message names the reference)
 
 #include <functional>
 #include <optional>
-#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -37,13 +38,6 @@ struct TemplateString {
     return parts.size() == 1 && parts[0].ref.has_value() && parts[0].literal.empty();
   }
   bool has_refs() const;
-};
-
-// A template that cannot be read, or a reference that cannot be resolved: the message names the
-// reference (and what is missing).
-class TemplateError : public std::runtime_error {
-public:
-  using std::runtime_error::runtime_error;
 };
 
 // Splits `text` at {{...}}. Inside the braces, spaces around the expression are ignored;
