@@ -42,7 +42,8 @@ struct TemplateString {
 
 // Splits `text` at {{...}}. Inside the braces, spaces around the expression are ignored;
 // `item` and `each` are the item and the foreach element; any other name is a step id.
-// Throws TemplateError for an unclosed "{{", an empty expression, or a bad JSON Pointer.
+// Throws TemplateError for an unclosed "{{", an empty expression, or a bad JSON Pointer. The
+// placeholders are found by core/template.h (scan_template), which render_template fills through.
 TemplateString parse_template(std::string_view text);
 
 // Every reference in the strings of `tmpl` (values only, not keys), with the JSON Pointer of the

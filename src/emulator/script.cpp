@@ -130,10 +130,9 @@ std::string value_text(const core::Json& v) {
   return v.is_string() ? v.get<std::string>() : core::dump_line(v);
 }
 
-// The value an expression stands for, or (returned through `error`) what is missing.
-std::optional<std::string>
-resolve(const Expr& expr, const TemplateInputs& inputs, std::string& error) {
-  std::optional<std::string> value;
+// The text an expression stands for; throws core::TemplateError saying what is missing.
+std::string resolve(const Expr& expr, const TemplateInputs& inputs) {
+  std::string value;
   if (!expr.index && expr.name == "endpoint") {
     value = inputs.endpoint;
   } else if (!expr.index && expr.name == "task_id") {
@@ -142,17 +141,15 @@ resolve(const Expr& expr, const TemplateInputs& inputs, std::string& error) {
     size_t index = expr.index.value_or(0);
     auto it = inputs.params.is_object() ? inputs.params.find(expr.name) : inputs.params.end();
     if (it == inputs.params.end() || !it->is_array()) {
-      error = fmt::format("input parameter \"{}\" is missing", expr.name);
-      return std::nullopt;
+      throw core::TemplateError(fmt::format("input parameter \"{}\" is missing", expr.name));
     }
     if (index >= it->size()) {
-      error = fmt::format(
-          "input parameter \"{}\" has no value [{}] (it has {})", expr.name, index, it->size());
-      return std::nullopt;
+      throw core::TemplateError(fmt::format(
+          "input parameter \"{}\" has no value [{}] (it has {})", expr.name, index, it->size()));
     }
     value = value_text((*it)[index]);
   }
-  return expr.hash ? stable_hash8(*value) : *value;
+  return expr.hash ? stable_hash8(value) : value;
 }
 
 // --- validation ---------------------------------------------------------------------------------
@@ -396,13 +393,8 @@ fill_templates(const core::Json& value, const TemplateInputs& inputs, const std:
                 value,
                 [&inputs](const core::Placeholder& p) -> core::Json {
                   std::string problem;
-                  std::optional<Expr> expr = parse_expr(p.inner, problem); // checked: it reads
-                  std::string missing;
-                  std::optional<std::string> filled = resolve(*expr, inputs, missing);
-                  if (!filled) {
-                    throw core::TemplateError(missing);
-                  }
-                  return *filled;
+                  // The check has read every expression already.
+                  return resolve(*parse_expr(p.inner, problem), inputs);
                 },
                 how),
             {}};
