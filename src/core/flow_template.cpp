@@ -9,16 +9,6 @@ namespace core {
 
 namespace {
 
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
-
 Json::json_pointer make_pointer(std::string_view text, std::string_view expr) {
   try {
     return Json::json_pointer(std::string(text));
@@ -91,72 +81,6 @@ bool unresolved(const TemplateRef& ref, const TemplateScope& scope) {
          (ref.source == TemplateRef::Source::item && !scope.item);
 }
 
-Json render_string(const std::string& text, const TemplateScope& scope, bool* single) {
-  TemplateString t = parse_template(text);
-  *single = false;
-  if (!t.has_refs()) {
-    return text;
-  }
-  if (t.is_single_ref()) {
-    if (unresolved(*t.parts[0].ref, scope)) {
-      return text;
-    }
-    *single = true;
-    const Json& value = resolve_ref(*t.parts[0].ref, scope);
-    if (scope.unwrap_single_lists && value.is_array() && value.size() == 1 &&
-        !value[0].is_structured()) {
-      return value[0];
-    }
-    return value;
-  }
-  std::string out;
-  for (const auto& part : t.parts) {
-    out += part.literal;
-    if (part.ref) {
-      if (unresolved(*part.ref, scope)) {
-        out += part.ref->text;
-      } else {
-        out += as_text(resolve_ref(*part.ref, scope));
-      }
-    }
-  }
-  return out;
-}
-
-Json render_value(const Json& tmpl, const TemplateScope& scope) {
-  if (tmpl.is_string()) {
-    bool single = false;
-    return render_string(tmpl.get<std::string>(), scope, &single);
-  }
-  if (tmpl.is_object()) {
-    Json out = Json::object();
-    for (const auto& [key, value] : tmpl.items()) {
-      out[key] = render_value(value, scope);
-    }
-    return out;
-  }
-  if (tmpl.is_array()) {
-    Json out = Json::array();
-    for (const auto& element : tmpl) {
-      if (element.is_string()) {
-        bool single = false;
-        Json value = render_string(element.get<std::string>(), scope, &single);
-        if (single && value.is_array()) {
-          for (auto& inner : value) {
-            out.push_back(std::move(inner));
-          }
-          continue;
-        }
-        out.push_back(std::move(value));
-      } else {
-        out.push_back(render_value(element, scope));
-      }
-    }
-    return out;
-  }
-  return tmpl;
-}
-
 void collect_refs(const Json& tmpl,
                   const std::string& where,
                   std::vector<FoundRef>& out,
@@ -198,26 +122,10 @@ bool TemplateString::has_refs() const {
 
 TemplateString parse_template(std::string_view text) {
   TemplateString out;
-  std::string literal;
-  size_t i = 0;
-  while (i < text.size()) {
-    size_t open = text.find("{{", i);
-    if (open == std::string_view::npos) {
-      literal += text.substr(i);
-      break;
-    }
-    literal += text.substr(i, open - i);
-    size_t close = text.find("}}", open + 2);
-    if (close == std::string_view::npos) {
-      throw TemplateError(fmt::format("\"{}\": '{{{{' without its '}}}}'", text.substr(open, 40)));
-    }
-    TemplateRef ref = parse_ref(trim(text.substr(open + 2, close - open - 2)));
-    out.parts.push_back({std::move(literal), std::move(ref)});
-    literal.clear();
-    i = close + 2;
-  }
-  if (!literal.empty() || out.parts.empty()) {
-    out.parts.push_back({std::move(literal), std::nullopt});
+  for (const TemplatePart& part : scan_template(text)) {
+    out.parts.push_back(
+        {std::string(part.literal),
+         part.placeholder ? std::optional(parse_ref(part.placeholder->expr)) : std::nullopt});
   }
   return out;
 }
@@ -280,7 +188,28 @@ const Json& resolve_ref(const TemplateRef& ref, const TemplateScope& scope) {
 }
 
 Json render_template(const Json& tmpl, const TemplateScope& scope) {
-  return render_value(tmpl, scope);
+  TemplateRender how;
+  // Every reference of a string is read before any is resolved.
+  how.syntax.check = [](const Placeholder& p) { parse_ref(p.expr); };
+  how.typed = true;
+  how.splice_lists = true;
+  how.text = as_text;
+  return render_template_json(
+      tmpl,
+      [&scope](const Placeholder& p) -> Json {
+        TemplateRef ref = parse_ref(p.expr);
+        if (unresolved(ref, scope)) {
+          // Kept as written: a lone reference exactly, inside a longer string without its spaces.
+          return p.whole ? std::string(p.source) : ref.text;
+        }
+        const Json& value = resolve_ref(ref, scope);
+        if (p.whole && scope.unwrap_single_lists && value.is_array() && value.size() == 1 &&
+            !value[0].is_structured()) {
+          return value[0];
+        }
+        return value;
+      },
+      how);
 }
 
 Json to_input_parameters(const Json& rendered) {

@@ -1,10 +1,11 @@
 #pragma once
 
 #include "core/json.h"
+#include "core/template.h" // TemplateError: a template that cannot be read, or a reference
+                           // that cannot be resolved (the message names the reference)
 
 #include <functional>
 #include <optional>
-#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -39,16 +40,10 @@ struct TemplateString {
   bool has_refs() const;
 };
 
-// A template that cannot be read, or a reference that cannot be resolved: the message names the
-// reference (and what is missing).
-class TemplateError : public std::runtime_error {
-public:
-  using std::runtime_error::runtime_error;
-};
-
 // Splits `text` at {{...}}. Inside the braces, spaces around the expression are ignored;
 // `item` and `each` are the item and the foreach element; any other name is a step id.
-// Throws TemplateError for an unclosed "{{", an empty expression, or a bad JSON Pointer.
+// Throws TemplateError for an unclosed "{{", an empty expression, or a bad JSON Pointer. The
+// placeholders are found by core/template.h (scan_template), which render_template fills through.
 TemplateString parse_template(std::string_view text);
 
 // Every reference in the strings of `tmpl` (values only, not keys), with the JSON Pointer of the

@@ -1,7 +1,9 @@
 #include "emulator/script.h"
 
 #include "core/error.h"
+#include "core/json_places.h"
 #include "core/names.h"
+#include "core/template.h"
 
 #include <fmt/format.h>
 
@@ -40,13 +42,6 @@ struct Expr {
   bool hash = false;
   std::string name;
   std::optional<size_t> index;
-};
-
-// A template cut into literal text and expressions, in order.
-struct Piece {
-  std::string literal;      // when !expr
-  std::optional<Expr> expr; // with `source`, the `{{...}}` as written
-  std::string source;
 };
 
 std::string_view trim(std::string_view s) {
@@ -101,49 +96,43 @@ std::optional<Expr> parse_expr(std::string_view inner, std::string& problem) {
   return expr;
 }
 
-// Cuts `text` into pieces; "" on success, else the first problem.
-std::string split_template(std::string_view text, std::vector<Piece>* out) {
-  size_t pos = 0;
-  while (pos < text.size()) {
-    size_t open = text.find("{{", pos);
-    size_t close = text.find("}}", pos);
-    if (close < open) {
-      return fmt::format("\"}}}}\" without \"{{{{\" in \"{}\"", text);
-    }
-    if (open == std::string_view::npos) {
-      if (out) {
-        out->push_back({std::string(text.substr(pos)), std::nullopt, {}});
+// The script's language for the engine: a "}}" before any "{{" is refused, and every
+// expression must read (parse_expr).
+const core::TemplateSyntax& script_syntax() {
+  static const core::TemplateSyntax syntax = [] {
+    core::TemplateSyntax s;
+    s.stray_close_is_error = true;
+    s.check = [](const core::Placeholder& p) {
+      std::string problem;
+      if (!parse_expr(p.inner, problem)) {
+        throw core::TemplateError(problem);
       }
-      break;
-    }
-    close = text.find("}}", open + 2);
-    if (close == std::string_view::npos) {
-      return fmt::format("unclosed \"{{{{\" in \"{}\"", text);
-    }
-    std::string problem;
-    auto expr = parse_expr(text.substr(open + 2, close - open - 2), problem);
-    if (!expr) {
-      return problem;
-    }
-    if (out) {
-      if (open > pos) {
-        out->push_back({std::string(text.substr(pos, open - pos)), std::nullopt, {}});
-      }
-      out->push_back({{}, std::move(expr), std::string(text.substr(open, close + 2 - open))});
-    }
-    pos = close + 2;
+    };
+    return s;
+  }();
+  return syntax;
+}
+
+// The problem of the template `text` the engine refused (of Kind::syntax or ::expression).
+std::string problem_text(const core::TemplateError& e, std::string_view text) {
+  switch (e.syntax) {
+  case core::TemplateError::Syntax::unclosed:
+    return fmt::format("unclosed \"{{{{\" in \"{}\"", text);
+  case core::TemplateError::Syntax::stray_close:
+    return fmt::format("\"}}}}\" without \"{{{{\" in \"{}\"", text);
+  case core::TemplateError::Syntax::none:
+    break;
   }
-  return {};
+  return e.what();
 }
 
 std::string value_text(const core::Json& v) {
   return v.is_string() ? v.get<std::string>() : core::dump_line(v);
 }
 
-// The value an expression stands for, or (returned through `error`) what is missing.
-std::optional<std::string>
-resolve(const Expr& expr, const TemplateInputs& inputs, std::string& error) {
-  std::optional<std::string> value;
+// The text an expression stands for; throws core::TemplateError saying what is missing.
+std::string resolve(const Expr& expr, const TemplateInputs& inputs) {
+  std::string value;
   if (!expr.index && expr.name == "endpoint") {
     value = inputs.endpoint;
   } else if (!expr.index && expr.name == "task_id") {
@@ -152,74 +141,15 @@ resolve(const Expr& expr, const TemplateInputs& inputs, std::string& error) {
     size_t index = expr.index.value_or(0);
     auto it = inputs.params.is_object() ? inputs.params.find(expr.name) : inputs.params.end();
     if (it == inputs.params.end() || !it->is_array()) {
-      error = fmt::format("input parameter \"{}\" is missing", expr.name);
-      return std::nullopt;
+      throw core::TemplateError(fmt::format("input parameter \"{}\" is missing", expr.name));
     }
     if (index >= it->size()) {
-      error = fmt::format(
-          "input parameter \"{}\" has no value [{}] (it has {})", expr.name, index, it->size());
-      return std::nullopt;
+      throw core::TemplateError(fmt::format(
+          "input parameter \"{}\" has no value [{}] (it has {})", expr.name, index, it->size()));
     }
     value = value_text((*it)[index]);
   }
-  return expr.hash ? stable_hash8(*value) : *value;
-}
-
-// RFC 6901: '~' and '/' inside a reference token are escaped.
-std::string pointer_token(std::string_view key) {
-  std::string out;
-  for (char c : key) {
-    out += c == '~' ? std::string("~0") : c == '/' ? std::string("~1") : std::string(1, c);
-  }
-  return out;
-}
-
-Filled fill_at(const core::Json& value, const TemplateInputs& inputs, const std::string& at) {
-  if (value.is_string()) {
-    std::vector<Piece> pieces;
-    const std::string& text = value.get_ref<const std::string&>();
-    if (std::string problem = split_template(text, &pieces); !problem.empty()) {
-      return {core::Json(), fmt::format("{} at {}", problem, at)};
-    }
-    std::string out;
-    for (const Piece& piece : pieces) {
-      if (!piece.expr) {
-        out += piece.literal;
-        continue;
-      }
-      std::string missing;
-      auto filled = resolve(*piece.expr, inputs, missing);
-      if (!filled) {
-        return {core::Json(),
-                fmt::format("{} (needed by \"{}\" at {})", missing, piece.source, at)};
-      }
-      out += *filled;
-    }
-    return {core::Json(std::move(out)), {}};
-  }
-  if (value.is_array()) {
-    core::Json out = core::Json::array();
-    for (size_t i = 0; i < value.size(); ++i) {
-      Filled f = fill_at(value[i], inputs, fmt::format("{}/{}", at, i));
-      if (!f.error.empty()) {
-        return f;
-      }
-      out.push_back(std::move(f.value));
-    }
-    return {std::move(out), {}};
-  }
-  if (value.is_object()) {
-    core::Json out = core::Json::object();
-    for (const auto& [key, item] : value.items()) {
-      Filled f = fill_at(item, inputs, fmt::format("{}/{}", at, pointer_token(key)));
-      if (!f.error.empty()) {
-        return f;
-      }
-      out[key] = std::move(f.value);
-    }
-    return {std::move(out), {}};
-  }
-  return {value, {}};
+  return expr.hash ? stable_hash8(value) : value;
 }
 
 // --- validation ---------------------------------------------------------------------------------
@@ -278,7 +208,7 @@ public:
       }
     } else if (v.is_object()) {
       for (const auto& [key, item] : v.items()) {
-        std::string item_at = fmt::format("{}/{}", at, pointer_token(key));
+        std::string item_at = fmt::format("{}/{}", at, core::pointer_token(key));
         if (key.find("{{") != std::string::npos || key.find("}}") != std::string::npos) {
           problem(item_at, fmt::format("templates are not filled in object keys: \"{}\"", key));
         }
@@ -294,7 +224,7 @@ public:
       return e;
     }
     for (const auto& [key, item] : v.items()) {
-      std::string item_at = fmt::format("{}/{}", at, pointer_token(key));
+      std::string item_at = fmt::format("{}/{}", at, core::pointer_token(key));
       if (key == "description") {
         if (!item.is_string()) {
           problem(item_at, fmt::format("expected a string, got {}", item.type_name()));
@@ -341,7 +271,7 @@ public:
       return s;
     }
     for (const auto& [key, item] : doc.items()) {
-      std::string at = "/" + pointer_token(key);
+      std::string at = "/" + core::pointer_token(key);
       if (key == "description") {
         if (!item.is_string()) {
           problem(at, fmt::format("expected a string, got {}", item.type_name()));
@@ -354,7 +284,7 @@ public:
           continue;
         }
         for (const auto& [endpoint, entry_json] : item.items()) {
-          std::string entry_at = fmt::format("{}/{}", at, pointer_token(endpoint));
+          std::string entry_at = fmt::format("{}/{}", at, core::pointer_token(endpoint));
           if (endpoint.empty()) {
             problem(entry_at, "an endpoint name cannot be empty");
           }
@@ -446,12 +376,38 @@ Script load_script(const std::string& path) {
 }
 
 std::string template_problem(std::string_view text) {
-  return split_template(text, nullptr);
+  try {
+    core::check_template(text, script_syntax());
+  } catch (const core::TemplateError& e) {
+    return problem_text(e, text);
+  }
+  return {};
 }
 
 Filled
 fill_templates(const core::Json& value, const TemplateInputs& inputs, const std::string& at) {
-  return fill_at(value, inputs, at);
+  core::TemplateRender how;
+  how.syntax = script_syntax(); // untyped: every filled string stays a string
+  try {
+    return {core::render_template_json(
+                value,
+                [&inputs](const core::Placeholder& p) -> core::Json {
+                  std::string problem;
+                  // The check has read every expression already.
+                  return resolve(*parse_expr(p.inner, problem), inputs);
+                },
+                how),
+            {}};
+  } catch (const core::TemplateError& e) {
+    std::string where = at + e.where;
+    if (e.kind == core::TemplateError::Kind::resolve) {
+      return {core::Json(),
+              fmt::format("{} (needed by \"{}\" at {})", e.what(), e.placeholder, where)};
+    }
+    const core::Json& text = value.at(core::Json::json_pointer(e.where));
+    return {core::Json(),
+            fmt::format("{} at {}", problem_text(e, text.get_ref<const std::string&>()), where)};
+  }
 }
 
 std::string stable_hash8(std::string_view text) {

@@ -44,7 +44,8 @@
 // string, even when the string is exactly one template ("{{n}}" with n = ["2"] gives "2", not
 // 2); numbers, booleans and null in the script stay as written. There is no escape: a literal
 // "{{" or "}}" cannot appear. A parameter (or value i) the task lacks makes that task's
-// callback `failed`, its error naming the parameter and the place.
+// callback `failed`, its error naming the parameter and the place. (The placeholders are found
+// and filled by core/template.h, the engine the flow templates use too.)
 
 #include "core/json.h"
 

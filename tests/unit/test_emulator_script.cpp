@@ -223,6 +223,22 @@ TEST_CASE("script::fill_templates names what is missing and where") {
   }
 }
 
+TEST_CASE("script::template messages keep the script's wording") {
+  CHECK(emulator::template_problem("ab {{x") == R"(unclosed "{{" in "ab {{x")");
+  CHECK(emulator::template_problem("{{a}} b}} {{c}}") ==
+        R"("}}" without "{{" in "{{a}} b}} {{c}}")");
+  CHECK(emulator::template_problem("{{a}} {{ }}") == R"(empty template "{{ }}")");
+  CHECK(emulator::template_problem("{{ md5 : a }}") ==
+        R"(unknown function "md5" in "{{ md5 : a }}" (the only one is hash:))");
+  // fill_templates on a value parse_script did not check: the problem, then its place; a bad
+  // expression after a missing parameter is found first.
+  CHECK(fill(R"({"a": ["x", "{{y"]})", "{}").error ==
+        R"(unclosed "{{" in "{{y" at /output_data/a/1)");
+  CHECK(fill(R"(["{{nope}} {{}}"])", "{}").error == R"(empty template "{{}}" at /output_data/0)");
+  CHECK(fill(R"(["x {{ nope }}"])", "{}").error ==
+        R"(input parameter "nope" is missing (needed by "{{ nope }}" at /output_data/0))");
+}
+
 TEST_CASE("script::load_script reads a file and names it") {
   TempDir dir;
   std::string path = (dir.path / "ok.json").string();

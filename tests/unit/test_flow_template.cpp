@@ -1,8 +1,10 @@
 #include "core/flow_template.h"
+#include "core/template.h"
 
 #include <doctest/doctest.h>
 
 #include <map>
+#include <stdexcept>
 #include <string>
 
 TEST_SUITE_BEGIN("flow_template");
@@ -435,3 +437,182 @@ TEST_CASE("flow_template::template_refs reports a problem per bad string and goe
   CHECK(problems[2].where == "/c");
   CHECK(problems[2].message.find("\"z\" is not a JSON Pointer") != std::string::npos);
 }
+
+// --- the shared engine (core/template.h) ------------------------------------------------------
+
+TEST_SUITE_BEGIN("template");
+
+namespace {
+// The expression of every placeholder, in order; literals as "'text'".
+std::string scanned(std::string_view text, const core::TemplateSyntax& syntax = {}) {
+  std::string out;
+  for (const auto& part : core::scan_template(text, syntax)) {
+    out += "'" + std::string(part.literal) + "'";
+    if (part.placeholder) {
+      out += "<" + std::string(part.placeholder->expr) + ">";
+    }
+  }
+  return out;
+}
+
+// The TemplateError `f` throws (a default one with the message "none" when it throws nothing).
+template <class F>
+core::TemplateError error_of(F f) {
+  try {
+    f();
+  } catch (const core::TemplateError& e) {
+    return e;
+  }
+  return core::TemplateError("none");
+}
+
+// A resolver over a map of names; "fail" and unknown names throw.
+core::TemplateResolver from(const Json& names) {
+  return [names](const core::Placeholder& p) -> Json {
+    std::string name(p.expr);
+    if (!names.contains(name)) {
+      throw TemplateError("no " + name);
+    }
+    return names.at(name);
+  };
+}
+} // namespace
+
+TEST_CASE("template::scan_template cuts literals and placeholders") {
+  CHECK(scanned("") == "''");
+  CHECK(scanned("plain { text } }") == "'plain { text } }'");
+  CHECK(scanned("{{a}}") == "''<a>");
+  CHECK(scanned("x{{ a }}y{{b\t}}") == "'x'<a>'y'<b>");
+  CHECK(scanned("{{a}}{{b}}") == "''<a>''<b>");
+  CHECK(scanned("{{  }}") == "''<>");
+
+  auto parts = core::scan_template("ab{{ c }}");
+  REQUIRE(parts.size() == 1);
+  REQUIRE(parts[0].placeholder);
+  const core::Placeholder& p = *parts[0].placeholder;
+  CHECK(p.source == "{{ c }}");
+  CHECK(p.inner == " c ");
+  CHECK(p.expr == "c");
+  CHECK(p.offset == 2);
+  CHECK_FALSE(p.whole);
+  CHECK(core::scan_template("{{ c }}")[0].placeholder->whole);
+  CHECK_FALSE(core::scan_template("{{c}} ")[0].placeholder->whole);
+}
+
+TEST_CASE("template::nested braces: a placeholder ends at the first }} after its {{") {
+  CHECK(scanned("{{{a}}}") == "''<{a>'}'");
+  CHECK(scanned("{{a{{b}}") == "''<a{{b>");
+  CHECK(scanned("{{a}b}}") == "''<a}b>");
+}
+
+TEST_CASE("template::unterminated {{ and a stray }}, with their offset") {
+  auto e = error_of([] { core::scan_template("ab {{x"); });
+  CHECK(std::string(e.what()) == "\"{{x\": '{{' without its '}}'");
+  CHECK(e.kind == TemplateError::Kind::syntax);
+  CHECK(e.syntax == TemplateError::Syntax::unclosed);
+  CHECK(e.offset == 3);
+  // The message shows 40 characters from the "{{".
+  std::string long_text = "{{" + std::string(100, 'x');
+  CHECK(std::string(error_of([&] { core::scan_template(long_text); }).what()) ==
+        "\"{{" + std::string(38, 'x') + "\": '{{' without its '}}'");
+  // After a complete placeholder too.
+  CHECK(error_of([] { core::scan_template("{{a}} {{b"); }).offset == 6);
+
+  // A "}}" before any "{{" is text, unless the language refuses it.
+  CHECK(scanned("a}} {{b}}") == "'a}} '<b>");
+  core::TemplateSyntax strict;
+  strict.stray_close_is_error = true;
+  auto stray = error_of([&] { core::scan_template("{{a}} b}}", strict); });
+  CHECK(stray.syntax == TemplateError::Syntax::stray_close);
+  CHECK(stray.offset == 7);
+  CHECK(std::string(stray.what()) == "\"{{a}} b}}\": '}}' without its '{{'");
+  CHECK(scanned("{{a}}}", strict) == "''<a>'}'");
+}
+
+TEST_CASE("template::check refuses an expression before anything is resolved") {
+  core::TemplateSyntax syntax;
+  syntax.check = [](const core::Placeholder& p) {
+    if (p.expr == "bad") {
+      throw TemplateError("bad expression");
+    }
+  };
+  CHECK_NOTHROW(core::check_template("{{a}} {{b}}", syntax));
+  auto e = error_of([&] { core::check_template("x {{ bad }}", syntax); });
+  CHECK(std::string(e.what()) == "bad expression");
+  CHECK(e.kind == TemplateError::Kind::expression);
+  CHECK(e.offset == 2);
+  CHECK(e.placeholder == "{{ bad }}");
+
+  core::TemplateRender how;
+  how.syntax = syntax;
+  // "missing" would fail to resolve, but the bad expression after it is found first.
+  auto first = error_of(
+      [&] { core::render_template_string("{{missing}} {{bad}}", from(Json::object()), how); });
+  CHECK(first.kind == TemplateError::Kind::expression);
+  CHECK(first.offset == 12);
+}
+
+TEST_CASE("template::a whole-string placeholder keeps its type only when typed") {
+  Json names = Json::parse(R"({"n": 2, "l": [1, 2], "o": {"k": "v"}, "s": "text", "z": null})");
+  core::TemplateRender typed;
+  typed.typed = true;
+  CHECK(core::render_template_string("{{n}}", from(names), typed) == Json(2));
+  CHECK(core::render_template_string(" {{ o }}\t", from(names), typed) == " {\"k\":\"v\"}\t");
+  CHECK(core::render_template_string("{{ o }}", from(names), typed) == names["o"]);
+  CHECK(core::render_template_string("{{z}}", from(names), typed).is_null());
+  core::TemplateRender strings;
+  CHECK(core::render_template_string("{{n}}", from(names), strings) == Json("2"));
+  CHECK(core::render_template_string("{{z}}", from(names), strings) == Json("null"));
+  CHECK(core::render_template_string("{{s}}", from(names), strings) == Json("text"));
+}
+
+TEST_CASE("template::placeholders inside longer strings, and the text of a value") {
+  Json names = Json::parse(R"({"n": 2, "l": [1, 2], "one": ["x"], "s": "text"})");
+  core::TemplateRender how;
+  CHECK(core::render_template_string("<{{s}}|{{n}}|{{l}}|{{one}}>", from(names), how) ==
+        R"(<text|2|[1,2]|["x"]>)");
+  CHECK(core::render_template_string("no placeholder }}", from(names), how) == "no placeholder }}");
+  how.text = [](const Json& v) { return v.is_array() ? std::string("LIST") : v.dump(); };
+  CHECK(core::render_template_string("{{l}} {{s}}", from(names), how) == "LIST \"text\"");
+}
+
+TEST_CASE("template::render_template_json fills values, not keys, and splices lists") {
+  Json names = Json::parse(R"({"n": 2, "l": [1, 2]})");
+  Json tmpl = Json::parse(R"({"{{n}}": ["{{l}}", "{{n}}", "x{{l}}", 5], "b": true})");
+  core::TemplateRender how;
+  how.typed = true;
+  CHECK(core::render_template_json(tmpl, from(names), how).dump() ==
+        R"({"{{n}}":[[1,2],2,"x[1,2]",5],"b":true})");
+  how.splice_lists = true;
+  CHECK(core::render_template_json(tmpl, from(names), how).dump() ==
+        R"({"{{n}}":[1,2,2,"x[1,2]",5],"b":true})");
+  // Only a whole-string list is spliced; the top level is never spliced.
+  CHECK(core::render_template_json(Json("{{l}}"), from(names), how).dump() == "[1,2]");
+}
+
+TEST_CASE("template::resolver errors come back with their place") {
+  Json names = Json::parse(R"({"a": "A"})");
+  core::TemplateRender how;
+  Json tmpl = Json::parse(R"({"k/1": [1, {"x": "{{a}} and {{ b }}"}]})");
+  auto e = error_of([&] { core::render_template_json(tmpl, from(names), how); });
+  CHECK(std::string(e.what()) == "no b"); // the resolver's message, unchanged
+  CHECK(e.kind == TemplateError::Kind::resolve);
+  CHECK(e.where == "/k~11/1/x");
+  CHECK(e.offset == 10);
+  CHECK(e.placeholder == "{{ b }}");
+
+  // A syntax error in a nested string has its place too.
+  auto s = error_of(
+      [&] { core::render_template_json(Json::parse(R"(["ok", "x{{"])"), from(names), how); });
+  CHECK(s.kind == TemplateError::Kind::syntax);
+  CHECK(s.where == "/1");
+  CHECK(s.offset == 1);
+
+  // Other exceptions pass through untouched.
+  CHECK_THROWS_AS(
+      core::render_template_string(
+          "{{a}}", [](const core::Placeholder&) -> Json { throw std::logic_error("boom"); }, how),
+      std::logic_error);
+}
+
+TEST_SUITE_END();
