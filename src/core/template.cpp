@@ -1,21 +1,13 @@
 #include "core/template.h"
 
 #include "core/json_places.h"
+#include "core/text.h"
 
 #include <fmt/format.h>
 
 namespace core {
 
 namespace {
-
-std::string_view trim(std::string_view s) {
-  size_t b = s.find_first_not_of(" \t");
-  if (b == std::string_view::npos) {
-    return {};
-  }
-  size_t e = s.find_last_not_of(" \t");
-  return s.substr(b, e - b + 1);
-}
 
 [[noreturn]] void syntax_error(std::string message, TemplateError::Syntax syntax, size_t offset) {
   TemplateError e(message, TemplateError::Kind::syntax);
@@ -155,7 +147,7 @@ std::vector<TemplatePart> scan_template(std::string_view text, const TemplateSyn
     Placeholder p;
     p.source = text.substr(open, close + 2 - open);
     p.inner = text.substr(open + 2, close - open - 2);
-    p.expr = trim(p.inner);
+    p.expr = trim(p.inner, " \t");
     p.offset = open;
     p.whole = open == 0 && close + 2 == text.size();
     parts.push_back({text.substr(literal_start, open - literal_start), p});

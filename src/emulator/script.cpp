@@ -4,6 +4,7 @@
 #include "core/json_places.h"
 #include "core/names.h"
 #include "core/template.h"
+#include "core/text.h"
 
 #include <fmt/format.h>
 
@@ -44,13 +45,9 @@ struct Expr {
   std::optional<size_t> index;
 };
 
+// Placeholders allow spaces and tabs around what they hold.
 std::string_view trim(std::string_view s) {
-  size_t b = s.find_first_not_of(" \t");
-  if (b == std::string_view::npos) {
-    return {};
-  }
-  size_t e = s.find_last_not_of(" \t");
-  return s.substr(b, e - b + 1);
+  return core::trim(s, " \t");
 }
 
 // The expression inside `{{` `}}`, or a problem (returned through `problem`).
