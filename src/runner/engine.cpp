@@ -46,6 +46,9 @@ struct Engine::Task {
   // Written by the submitter before the waiter completes, read by the coordinator after:
   std::optional<std::string> journaled; // the result is this line, journaled by an earlier run
   bool unknown_outcome = false;
+  // A final result on its way through finish_line (on a submitter), then back to the coordinator.
+  std::optional<Json> held;
+  bool post_done = false;
 };
 
 void add_callback_fields(Json& request, const EngineConfig& config, const std::string& key) {
@@ -169,10 +172,18 @@ void Engine::submit_loop() {
     {
       std::unique_lock lock(m_mutex);
       m_cv.wait(lock, m_stop.get_token(), [&] {
-        return !m_checks.empty() || (!m_draining && !m_dispatch.empty() && m_in_flight < parallel);
+        return !m_checks.empty() || !m_post.empty() ||
+               (!m_draining && !m_dispatch.empty() && m_in_flight < parallel);
       });
       if (m_stop.stop_requested()) {
         return;
+      }
+      if (!m_post.empty()) {
+        task = std::move(m_post.front());
+        m_post.pop_front();
+        lock.unlock();
+        finish_line(task);
+        continue;
       }
       if (!m_checks.empty()) {
         task = std::move(m_checks.front());
@@ -191,6 +202,14 @@ void Engine::submit_loop() {
       process(task);
     }
   }
+}
+
+void Engine::finish_line(const std::shared_ptr<Task>& task) {
+  // Screenshots to files, downloads: off the printing thread; a stop ends a download.
+  m_config.finish_line(*task->held, m_stop.get_token());
+  std::lock_guard lock(m_mutex);
+  m_completed.push_back(task);
+  m_coord_cv.notify_one();
 }
 
 void Engine::fail(Task& task, const std::string& status, const std::string& error) {
@@ -418,6 +437,18 @@ void Engine::schedule(const std::shared_ptr<Item>& item) {
 void Engine::finish_task(const std::shared_ptr<Task>& task) {
   std::optional<std::string> task_id;
   bool taken = false;
+  if (m_config.finish_line && !task->post_done && !task->journaled && task->waiter->done() &&
+      !m_stop.stop_requested()) {
+    // First through finish_line on a submitter; the task comes back to this thread after.
+    task->post_done = true;
+    task->held = task->waiter->take();
+    std::lock_guard lock(m_mutex);
+    if (!task->finished) {
+      m_post.push_back(task);
+      m_cv.notify_one();
+      return;
+    }
+  }
   {
     std::lock_guard lock(m_mutex);
     if (task->finished) {
@@ -444,7 +475,8 @@ void Engine::finish_task(const std::shared_ptr<Task>& task) {
   }
   Item& item = *task->item;
   item.result_at = task->waiter->completed_at();
-  Json result = task->waiter->take();
+  Json result = task->held ? std::move(*task->held) : task->waiter->take();
+  task->held.reset();
   std::erase(item.tasks, task);
   const std::string* journaled = task->journaled ? &*task->journaled : nullptr;
   if (!journaled) {
@@ -560,6 +592,7 @@ void Engine::finish_interrupted() {
     std::lock_guard lock(m_mutex);
     pulled.swap(m_new_items);
     m_completed.clear(); // their tasks are still in their items: finished below
+    m_post.clear();
     m_checks.clear();
   }
   for (auto& item : pulled) {
@@ -769,6 +802,7 @@ int Engine::execute() {
     m_new_items.clear();
     m_dispatch.clear();
     m_checks.clear();
+    m_post.clear();
     m_completed.clear();
     m_deadlines.clear();
   }

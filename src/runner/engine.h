@@ -63,6 +63,7 @@ private:
   void process(const std::shared_ptr<Task>& task);
   bool resume(const std::shared_ptr<Task>& task);
   void await_callback(const std::shared_ptr<Task>& task, const std::string& task_id);
+  void finish_line(const std::shared_ptr<Task>& task);
   void fail(Task& task, const std::string& status, const std::string& error);
   void on_refused(Task& task, const net::SubmitResult& result);
   void check_at_deadline(const std::shared_ptr<Task>& task);
@@ -105,6 +106,7 @@ private:
   // coordinator -> submitters
   std::deque<std::shared_ptr<Task>> m_dispatch;
   std::deque<std::shared_ptr<Task>> m_checks; // deadline passed: ask the service
+  std::deque<std::shared_ptr<Task>> m_post;   // final results for finish_line
   size_t m_in_flight = 0;                     // tasks taken by a submitter and not yet finished
   // waiters -> coordinator
   std::deque<std::shared_ptr<Task>> m_completed;

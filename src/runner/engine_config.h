@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <functional>
+#include <stop_token>
 #include <string>
 
 namespace runner {
@@ -43,8 +44,10 @@ struct EngineConfig {
   int output_fd = 1; // where the lines go (stdout; a file in tests)
   // Called with each input as it is read, in input order (--record).
   std::function<void(const core::Input&)> on_input;
-  // Turns a result line into what is printed (screenshots to files, downloads); may be empty.
-  std::function<void(core::Json&)> finish_line;
+  // Turns a final result into what is printed (screenshots to files, downloads); may be empty.
+  // The engine calls it on a worker thread, never the printing one; `stop` is requested on
+  // interrupt (a download in progress ends).
+  std::function<void(core::Json&, std::stop_token)> finish_line;
 };
 
 // Adds what lets the service call back: the per-run callback URL naming `key` (with

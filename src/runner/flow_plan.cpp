@@ -82,11 +82,7 @@ public:
     if (!result.is_object()) {
       return;
     }
-    const std::string status = core::line_status(result);
     result["input"] = job.params;
-    if (m_config.finish_line && core::is_terminal_status(status)) {
-      m_config.finish_line(result);
-    }
   }
 
   void complete(const Job& job, Json result, const std::string*) override {

@@ -3,12 +3,13 @@
 #include "core/api.h"
 #include "core/json.h"
 #include "core/retry.h"
-#include "emulator/emulator.h"
 #include "runner/results.h"
 
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "emulator/emulator.h"
 
 namespace runner {
 

@@ -119,9 +119,6 @@ private:
     if (!m_input.from.is_null()) {
       result["from"] = m_input.from;
     }
-    if (m_config.finish_line) {
-      m_config.finish_line(result);
-    }
   }
 
   const EngineConfig& m_config;

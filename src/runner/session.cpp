@@ -168,7 +168,7 @@ EngineConfig engine_config(const RunOptions& opts, const Json& secure) {
   c.callback_key = opts.callback_key;
   if (changes_results(opts.results)) {
     ResultOptions results = opts.results;
-    c.finish_line = [results](Json& line) { finish_result_line(line, results); };
+    c.finish_line = [results](Json& line, std::stop_token) { finish_result_line(line, results); };
   }
   return c;
 }

@@ -5,7 +5,6 @@
 #include "core/recorder.h"
 #include "core/tracker.h"
 #include "net/client.h"
-#include "emulator/emulator.h"
 #include "net/listener.h"
 #include "runner/engine_config.h"
 #include "runner/recording.h"
@@ -13,6 +12,8 @@
 
 #include <memory>
 #include <string>
+
+#include "emulator/emulator.h"
 
 namespace runner {
 
