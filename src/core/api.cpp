@@ -109,6 +109,23 @@ bool is_terminal_status(std::string_view s) {
   return status && is_terminal(*status);
 }
 
+std::string content_key(const Json& j) {
+  if (!j.is_object()) {
+    return {};
+  }
+  auto params = j.find("input_parameters");
+  if (params == j.end() || !params->is_object()) {
+    return {};
+  }
+  auto endpoint = j.find("endpoint_name");
+  auto unique = j.find("unique_parameter_names");
+  // nlohmann objects keep their keys sorted: the same parameters dump the same.
+  return dump_line(Json{{"endpoint_name", endpoint != j.end() ? *endpoint : Json()},
+                        {"input_parameters", *params},
+                        {"unique_parameter_names",
+                         unique != j.end() && unique->is_array() ? *unique : Json::array()}});
+}
+
 Json validate_inference_request(const Json& body) {
   Json detail = Json::array();
   auto problem = [&](Json loc, std::string msg, std::string type) {

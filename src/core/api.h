@@ -38,6 +38,12 @@ SubmitReply parse_submit_reply(int status, std::string_view body);
 // unknown word too, is progress.
 bool is_terminal_status(std::string_view status);
 
+// What a request and the callbacks of its task share: endpoint_name, input_parameters and
+// unique_parameter_names (an absent list is an empty one), as one string. A callback echoes
+// these, so it names the input it answers even when its task id is unknown. "" when `j` has no
+// input_parameters object.
+std::string content_key(const Json& j);
+
 // The validation the real service applies to an inference request (FastAPI's 422 rules): an
 // empty list when the body is acceptable, else FastAPI-shaped `detail` items. Used by the emulator.
 Json validate_inference_request(const Json& body);

@@ -64,6 +64,12 @@ handle_callback_body(Tracker& tracker, const std::string& route_key, std::string
         409,
         "task_id does not match this URL",
         fmt::format("callback refused: {} is not the task of input {}", shown(task_id), key));
+  case Delivery::closing:
+    return answer(503,
+                  "the run is stopping, redeliver later",
+                  fmt::format("callback for {} refused: the run is stopping before its result "
+                              "(its sender redelivers it to the next run)",
+                              shown(task_id)));
   case Delivery::buffer_full:
     return answer(
         503,

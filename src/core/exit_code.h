@@ -10,6 +10,8 @@ enum class ExitCode : int {
   task_failed = 1,   // at least one input did not end in `success`
   usage = 2,         // usage, configuration, input file or listen address error
   refused = 3,       // the service refused the run (bad key, unknown endpoint) or is unreachable
+  write_failed = 74, // a write failed (journal or stdout: disk full, I/O error); the run stopped
+  hangup = 129,      // SIGHUP
   interrupted = 130, // SIGINT
   stdout_closed = 141,
   terminated = 143, // SIGTERM
@@ -19,9 +21,18 @@ inline int to_int(ExitCode code) {
   return static_cast<int>(code);
 }
 
-// The exit code after a signal stopped the run: 143 for SIGTERM, 130 for SIGINT.
+// The exit code after a signal stopped the run: 143 for SIGTERM, 129 for SIGHUP, 130 for SIGINT.
 inline ExitCode signal_exit_code(int signo) {
-  return signo == SIGTERM ? ExitCode::terminated : ExitCode::interrupted;
+  return signo == SIGTERM  ? ExitCode::terminated
+         : signo == SIGHUP ? ExitCode::hangup
+                           : ExitCode::interrupted;
+}
+
+// How a line names the signal that stopped the run.
+inline const char* signal_description(int signo) {
+  return signo == SIGTERM  ? "terminated (SIGTERM)"
+         : signo == SIGHUP ? "hung up (SIGHUP)"
+                           : "interrupted (SIGINT)";
 }
 
 // One line per exit code, for --help.
@@ -31,7 +42,8 @@ inline constexpr const char* k_exit_code_help =
     "  1    at least one input did not succeed (failed, killed, timeout, submit_failed, ...)\n"
     "  2    usage, configuration, input file or listen address error\n"
     "  3    the service refused the run (bad API key, unknown endpoint) or cannot be reached\n"
-    "  130  interrupted by SIGINT        143  terminated by SIGTERM\n"
+    "  74   a write failed (the journal or stdout: disk full, I/O error); the run stopped\n"
+    "  129  hung up (SIGHUP)   130  interrupted by SIGINT   143  terminated by SIGTERM\n"
     "  141  stdout was closed (e.g. | head -1)\n";
 
 } // namespace core

@@ -54,9 +54,9 @@ private:
   enum class State { waiting, running, ended };
   struct StepRun {
     State state = State::waiting;
-    std::string status;   // when ended
-    Json result;          // the payload, a failure line, or a list (foreach)
-    bool failure = false; // counts against the item (failed, or skipped because of a failure)
+    std::string status;      // when ended
+    Json result;             // the payload, a failure line, or a list (foreach)
+    bool failure = false;    // counts against the item (failed, or skipped because of a failure)
     bool after_stop = false; // a failure handler started after the item stopped
     // foreach
     std::vector<Json> elements;

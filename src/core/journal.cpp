@@ -3,7 +3,6 @@
 #include "core/clock.h"
 #include "core/error.h"
 #include "core/files.h"
-#include "core/files.h"
 #include "core/json.h"
 
 #include <fmt/format.h>
@@ -77,6 +76,11 @@ JournalState read_journal(std::istream& in, const std::string& name) {
       throw Error(fmt::format("{}:{}: journal record without a key", name, line_no));
     }
     JournalEntry& entry = state.entries[*key];
+    if (*type == "attempt") {
+      entry = JournalEntry{}; // a new attempt: what earlier ones said no longer holds
+      entry.attempted = true;
+      continue;
+    }
     if (auto task_id = string_field(record, "task_id")) {
       entry.task_id = task_id;
     }
@@ -86,7 +90,7 @@ JournalState read_journal(std::istream& in, const std::string& name) {
       auto unknown = record.find("unknown_outcome");
       entry.unknown_outcome =
           unknown != record.end() && unknown->is_boolean() && unknown->get<bool>();
-    } else if (*type != "submit") {
+    } else if (*type != "submit") { // "attempt" was handled above
       std::string shown = type->substr(0, 40);
       for (char& ch : shown) {
         ch = static_cast<unsigned char>(ch) < 0x20 ? '?' : ch;
@@ -120,11 +124,14 @@ ResumeAction resume_action(const JournalEntry* entry, bool retry_failed, bool re
       status == "invalid_input") {
     return retry_failed ? ResumeAction::submit : ResumeAction::reprint;
   }
+  // The task may exist but its id is not known: running it again is the user's call.
+  const bool unknown =
+      entry->unknown_outcome || (entry->attempted && !entry->task_id && !entry->status);
+  if (unknown) {
+    return resubmit_unfinished ? ResumeAction::submit : ResumeAction::await_unknown;
+  }
   if (status == "submit_failed") {
-    if (entry->unknown_outcome && !resubmit_unfinished) {
-      return ResumeAction::reprint; // the task may exist: running it again is the user's call
-    }
-    return ResumeAction::submit;
+    return ResumeAction::submit; // the service surely created nothing
   }
   // Submitted with no final result, or timeout/interrupted: the task may have finished.
   if (entry->task_id) {
@@ -190,13 +197,13 @@ void Journal::append(const std::string& record) {
 uint64_t Journal::write_record(const std::string& buf) {
   std::lock_guard lock(m_mutex);
   if (m_failure) {
-    throw Error(*m_failure);
+    throw Error(*m_failure, ExitCode::write_failed);
   }
   if (int err = write_all(m_fd, buf); err != 0) {
     // A record may now be cut in the middle: nothing more can be appended after it.
     m_failure = fmt::format("--state: cannot write {}: {}", m_path, std::strerror(err));
     m_synced.notify_all();
-    throw Error(*m_failure);
+    throw Error(*m_failure, ExitCode::write_failed);
   }
   return ++m_written;
 }
@@ -205,7 +212,7 @@ void Journal::wait_durable(uint64_t seq) {
   std::unique_lock lock(m_mutex);
   while (m_durable < seq) {
     if (m_failure) {
-      throw Error(*m_failure);
+      throw Error(*m_failure, ExitCode::write_failed);
     }
     if (m_syncing) {
       m_synced.wait(lock); // the running sync may not cover `seq`: look again when it ends
@@ -251,6 +258,10 @@ void Journal::run_started(const std::string& token,
                         {"token", token},
                         {"listen", listen},
                         {"endpoint", endpoint}}));
+}
+
+void Journal::attempted(const std::string& key) {
+  append(dump_line(Json{{"type", "attempt"}, {"time", utc_now_iso()}, {"key", key}}));
 }
 
 void Journal::submitted(const std::string& key, const std::string& task_id) {

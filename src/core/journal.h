@@ -17,7 +17,8 @@ struct JournalEntry {
   std::optional<std::string> task_id; // from a submit (or a result that names one)
   std::optional<std::string> status;  // from the last result
   std::optional<std::string> line;    // the last result exactly as printed
-  bool unknown_outcome = false;       // a submit_failed whose task may exist
+  bool unknown_outcome = false; // a result whose task may exist (its submit's outcome unknown)
+  bool attempted = false;       // the last attempt's intent was journaled (before sending)
 };
 
 // A journal read back: the run's callback token and listen address, and every input's entry.
@@ -41,6 +42,10 @@ enum class ResumeAction {
   submit,  // never submitted, or a submit that surely created nothing
   reprint, // a final result: print the journaled line again
   await,   // submitted, no final result: check its status, else wait for its callback
+  // A submit whose outcome is unknown (sent, no task id known: killed or interrupted before the
+  // answer, an answer without a task id, a task id already another input's): the task may exist.
+  // Wait for its callback (by the input's own URL, or by content), never submit it again.
+  await_unknown,
 };
 ResumeAction resume_action(const JournalEntry* entry, bool retry_failed, bool resubmit_unfinished);
 
@@ -77,6 +82,9 @@ public:
 
   void
   run_started(const std::string& token, const std::string& listen, const std::string& endpoint);
+  // The intent to submit, before the request is sent: with no submit or result after it, the
+  // submit's outcome is unknown. It starts the input's entry afresh (a new attempt).
+  void attempted(const std::string& key);
   void submitted(const std::string& key, const std::string& task_id);
   // A final line as printed; `task_id` when known; `unknown_outcome` for a submit whose task
   // may exist.

@@ -7,6 +7,10 @@
 
 #include <cerrno>
 #include <cstring>
+#include <fcntl.h>
+#include <optional>
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace core {
 
@@ -30,12 +34,24 @@ std::string line_status(const Json& line) {
 }
 
 void LineWriter::write_line(const std::string& text) {
+  // Where a regular file ended before the line: a failed write (disk full) is cut back to it,
+  // so no half line is left for the next reader. (A pipe's reader may see a part of a line
+  // longer than PIPE_BUF: that cannot be taken back.)
+  std::optional<off_t> before;
+  struct stat st {};
+  if (::fstat(m_fd, &st) == 0 && S_ISREG(st.st_mode)) {
+    int flags = ::fcntl(m_fd, F_GETFL);
+    before = flags >= 0 && (flags & O_APPEND) ? st.st_size : ::lseek(m_fd, 0, SEEK_CUR);
+  }
   // The line and its newline in one writev: no copy of a large line just to end it.
   int err = write_all(m_fd, text, "\n");
   if (err == EPIPE) {
     throw StdoutClosed{};
   }
   if (err != 0) {
+    if (before && *before >= 0 && ::ftruncate(m_fd, *before) == 0) {
+      ::lseek(m_fd, *before, SEEK_SET);
+    }
     throw Error(fmt::format("cannot write to stdout: {}", std::strerror(err)));
   }
 }

@@ -100,6 +100,70 @@ void Tracker::bind(const std::string& key,
   }
 }
 
+void Tracker::bind_content(const std::string& content, std::shared_ptr<Waiter> waiter) {
+  if (content.empty()) {
+    return;
+  }
+  std::optional<Json> early;
+  {
+    std::lock_guard lock(m_mutex);
+    // A matching callback that came first (the answer was lost, its callback was not): oldest
+    // buffered first.
+    for (const auto& [at, key] : m_buffer_order) {
+      auto it = m_buffer.find(key);
+      if (it == m_buffer.end() || it->second.at != at ||
+          content_key(it->second.payload) != content) {
+        continue;
+      }
+      early = std::move(it->second.payload);
+      m_buffer_bytes -= it->second.bytes;
+      m_buffer.erase(it);
+      m_waiters[key] = Bound{waiter, {}};
+      break;
+    }
+    if (!early) {
+      m_by_content[content].push_back(waiter);
+    }
+  }
+  if (early) {
+    waiter->complete(std::move(*early));
+  }
+}
+
+void Tracker::unbind_content(const std::string& content, const std::shared_ptr<Waiter>& waiter) {
+  std::lock_guard lock(m_mutex);
+  auto it = m_by_content.find(content);
+  if (it == m_by_content.end()) {
+    return;
+  }
+  std::erase(it->second, waiter);
+  if (it->second.empty()) {
+    m_by_content.erase(it);
+  }
+}
+
+std::shared_ptr<Waiter> Tracker::take_content_waiter_locked(const Json& payload) {
+  if (m_by_content.empty()) {
+    return nullptr;
+  }
+  auto it = m_by_content.find(content_key(payload));
+  if (it == m_by_content.end()) {
+    return nullptr;
+  }
+  while (!it->second.empty()) {
+    auto waiter = std::move(it->second.front());
+    it->second.pop_front();
+    if (!waiter->done()) {
+      if (it->second.empty()) {
+        m_by_content.erase(it);
+      }
+      return waiter;
+    }
+  }
+  m_by_content.erase(it);
+  return nullptr;
+}
+
 Delivery Tracker::deliver(const std::string& key, Json payload, size_t bytes) {
   const auto* status =
       payload.is_object() && payload.contains("status") && payload["status"].is_string()
@@ -121,8 +185,17 @@ Delivery Tracker::deliver(const std::string& key, Json payload, size_t bytes) {
     if (!terminal) {
       return Delivery::progress;
     }
-    if (it != m_waiters.end()) {
+    if (m_closed) {
+      if (it == m_waiters.end() || it->second.waiter->done()) {
+        return Delivery::closing;
+      }
       waiter = it->second.waiter;
+    } else if (it != m_waiters.end()) {
+      waiter = it->second.waiter;
+    } else if (auto by_content = take_content_waiter_locked(payload)) {
+      // An unknown task whose input is one whose submit's outcome is unknown: that input's.
+      m_waiters[key] = Bound{by_content, {}};
+      waiter = std::move(by_content);
     } else {
       auto now = Clock::now();
       expire_buffer_locked(now);
@@ -157,6 +230,11 @@ void Tracker::retire(const std::string& key) {
   std::lock_guard lock(m_mutex);
   m_waiters.erase(key);
   m_retired.insert(key);
+}
+
+void Tracker::close() {
+  std::lock_guard lock(m_mutex);
+  m_closed = true;
 }
 
 Clock::time_point Tracker::last_delivery() const {

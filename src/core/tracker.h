@@ -63,6 +63,7 @@ enum class Delivery {
   buffered,    // no waiter yet: kept until one is bound (early callback or unknown task)
   buffer_full, // no waiter and no room: the sender should redeliver later (503)
   mismatch,    // the body names another task than the one its URL's input was submitted as
+  closing,     // the run is stopping and this callback's input has no result: redeliver (503)
 };
 
 struct TrackerLimits {
@@ -84,6 +85,13 @@ public:
   void bind(const std::string& key,
             std::shared_ptr<Waiter> waiter,
             const std::string& expected_task_id = {});
+  // Binds a waiter by content (core::content_key of its request): for a submit whose outcome is
+  // unknown. A terminal callback whose key has no waiter and whose content matches completes the
+  // first such waiter (oldest bound first), and its task id is bound to it from then on; one
+  // already buffered completes it now.
+  void bind_content(const std::string& content, std::shared_ptr<Waiter> waiter);
+  // Forgets a waiter bound by content (it ended otherwise).
+  void unbind_content(const std::string& content, const std::shared_ptr<Waiter>& waiter);
   // Hands a callback payload over. `bytes` is its size on the wire, for the buffer bound.
   Delivery deliver(const std::string& key, Json payload, size_t bytes);
   // Removes and returns a terminal callback buffered for `key`, if any (a result that arrived
@@ -91,6 +99,10 @@ public:
   std::optional<Json> take_buffered(const std::string& key);
   // Forgets a printed input's waiter; later callbacks for it are duplicates.
   void retire(const std::string& key);
+  // The run is stopping: from now on a terminal callback that completes no waiter (its input
+  // ended without its result: interrupted) is refused with `closing`, so its sender redelivers
+  // it to the next run (a rerun with --state) instead of calling it delivered.
+  void close();
 
   size_t buffered_count() const;
   // When the last well-formed callback (any status, any task) arrived; start time before any.
@@ -103,6 +115,7 @@ private:
     Clock::time_point at;
   };
   void expire_buffer_locked(Clock::time_point now);
+  std::shared_ptr<Waiter> take_content_waiter_locked(const Json& payload);
 
   TrackerLimits m_limits;
   mutable std::mutex m_mutex;
@@ -112,9 +125,11 @@ private:
   };
   std::unordered_map<std::string, Bound> m_waiters;
   std::unordered_set<std::string> m_retired;
+  std::unordered_map<std::string, std::deque<std::shared_ptr<Waiter>>> m_by_content;
   std::unordered_map<std::string, Buffered> m_buffer;
   std::deque<std::pair<Clock::time_point, std::string>> m_buffer_order;
   size_t m_buffer_bytes = 0;
+  bool m_closed = false;
   Clock::time_point m_last_delivery = Clock::now();
 };
 

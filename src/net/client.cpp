@@ -2,6 +2,7 @@
 
 #include "core/api.h"
 #include "core/clock.h"
+#include "core/crash_point.h"
 
 #include <fmt/format.h>
 #include <httplib.h>
@@ -169,6 +170,7 @@ SubmitResult Client::submit(const core::Json& request, std::stop_token stop) {
       d.in_use.insert(http.get());
     }
     auto res = http->Post(url.path.empty() ? "/" : url.path, body, "application/json");
+    core::crash_point("after_send"); // tests: the service has the request; its answer unread
     {
       std::lock_guard lock(d.mutex);
       d.in_use.erase(http.get());
@@ -211,7 +213,13 @@ SubmitResult Client::submit(const core::Json& request, std::stop_token stop) {
         if (reply.task_id) {
           return {SubmitResult::Kind::accepted, *reply.task_id, {}, status};
         }
-        return {SubmitResult::Kind::failed, {}, reply.error, status};
+        // The service took the request: its task may exist although we cannot name it.
+        return {SubmitResult::Kind::failed,
+                {},
+                reply.error +
+                    "; outcome unknown: the task may exist, resubmitting may run it twice",
+                status,
+                true};
       }
       std::string text = core::error_text(status, res->body);
       if (status == 500 || status == 502 || status == 504) {

@@ -45,7 +45,11 @@ struct Engine::Task {
   std::optional<Deadlines::iterator> deadline;
   // Written by the submitter before the waiter completes, read by the coordinator after:
   std::optional<std::string> journaled; // the result is this line, journaled by an earlier run
+  // Its submit's outcome is unknown (the task may exist, its id is not known): it waits for its
+  // callback by its own URL or by content, until its deadline.
   bool unknown_outcome = false;
+  std::string unknown_error; // why the outcome is unknown
+  std::string content;       // bound by content in the tracker (core::content_key)
   // A final result on its way through finish_line (on a submitter), then back to the coordinator.
   std::optional<Json> held;
   bool post_done = false;
@@ -234,6 +238,31 @@ void Engine::await_callback(const std::shared_ptr<Task>& task, const std::string
   }
 }
 
+bool Engine::journal(const std::function<void(core::Journal&)>& write) {
+  if (!m_config.journal) {
+    return true;
+  }
+  try {
+    write(*m_config.journal);
+    return true;
+  } catch (const core::Error& e) {
+    on_write_failure(e.what());
+    return false;
+  }
+}
+
+void Engine::on_write_failure(const std::string& what) {
+  {
+    std::lock_guard lock(m_mutex);
+    if (m_write_failure) {
+      return;
+    }
+    m_write_failure = what;
+  }
+  core::log_error(what + ": stopping the run (no new submits)");
+  stop_now();
+}
+
 void Engine::process(const std::shared_ptr<Task>& task) {
   if (m_config.resume && resume(task)) {
     return;
@@ -254,16 +283,47 @@ void Engine::process(const std::shared_ptr<Task>& task) {
   }
   Json request = task->job.request;
   add_callback_fields(request, m_config, task->job.key);
+  core::crash_point("before_send"); // tests: nothing of this submit journaled yet
+  // Intent before send: a submit without a journaled answer is an unknown outcome on a rerun.
+  if (!journal([&](core::Journal& j) { j.attempted(task->job.key); })) {
+    fail(*task, core::status::interrupted, "not submitted: " + write_failure());
+    return;
+  }
+  core::crash_point("after_attempt"); // tests: the intent journaled, the request not sent
   net::SubmitResult result = m_service.submit(request, m_stop.get_token());
   if (result.kind == net::SubmitResult::Kind::accepted) {
+    core::crash_point("after_answer"); // tests: the task id read, not journaled
+    std::optional<std::string> owner;
     {
       std::lock_guard lock(m_mutex);
       m_any_accepted = true;
-      task->task_id = result.task_id;
+      auto [it, fresh] = m_task_owners.emplace(result.task_id, task->job.where);
+      if (fresh) {
+        task->task_id = result.task_id;
+      } else {
+        owner = it->second;
+      }
+    }
+    if (owner) {
+      // Two inputs cannot share a task: this input's own task may exist under another id.
+      task->unknown_outcome = true;
+      core::log_warning(fmt::format("{}: the service answered with task id {}, already the task "
+                                    "of {}",
+                                    task->job.where,
+                                    result.task_id,
+                                    *owner));
+      fail(*task,
+           core::status::submit_failed,
+           fmt::format("the service answered with task id {}, already the task of {}: this "
+                       "input's own task may exist (outcome unknown)",
+                       result.task_id,
+                       *owner));
+      return;
     }
     core::log_debug(fmt::format("{}: submitted as task {}", task->job.where, result.task_id));
-    if (m_config.journal) {
-      m_config.journal->submitted(task->job.key, result.task_id);
+    if (!journal([&](core::Journal& j) { j.submitted(task->job.key, result.task_id); })) {
+      fail(*task, core::status::interrupted, "submitted, not journaled: " + write_failure());
+      return;
     }
     core::crash_point("after_submit"); // tests: OPTEXITY_CRASH_AT=after_submit:N
     await_callback(task, result.task_id);
@@ -284,18 +344,50 @@ void Engine::process(const std::shared_ptr<Task>& task) {
       return;
     }
   }
-  if (!m_config.token.empty()) {
-    // The URL names the job: a result may have arrived although the answer was lost.
-    if (auto payload = m_tracker.take_buffered(task->job.key)) {
-      task->waiter->complete(std::move(*payload));
+  if (result.unknown_outcome) {
+    task->unknown_outcome = true;
+    if (m_stop.stop_requested()) {
+      fail(*task, core::status::interrupted, result.error);
       return;
     }
+    await_unknown(task, result.error);
+    return;
   }
-  task->unknown_outcome = result.unknown_outcome;
   fail(*task,
        m_stop.stop_requested() && result.http_status == 0 ? core::status::interrupted
                                                           : core::status::submit_failed,
        result.error);
+}
+
+std::string Engine::write_failure() const {
+  std::lock_guard lock(m_mutex);
+  return m_write_failure.value_or("a write failed");
+}
+
+std::string Engine::write_failure_text() const {
+  std::lock_guard lock(m_mutex);
+  return m_write_failure.value_or("");
+}
+
+void Engine::await_unknown(const std::shared_ptr<Task>& task, const std::string& why) {
+  // The task may exist: its callback still names the input, by the input's own URL (per-run
+  // URLs) or by the parameters it echoes. Wait for it until the deadline; never submit again.
+  task->unknown_error = why;
+  core::log_warning(fmt::format("{}: {}: waiting up to {:g} s for its callback",
+                                task->job.where,
+                                why,
+                                std::chrono::duration<double>(task->job.timeout).count()));
+  if (!m_config.token.empty()) {
+    m_tracker.bind(task->job.key, task->waiter);
+  } else {
+    task->content = core::content_key(task->job.request);
+    m_tracker.bind_content(task->content, task->waiter);
+  }
+  std::lock_guard lock(m_mutex);
+  if (!task->finished && !task->waiter->done()) {
+    task->deadline = m_deadlines.emplace(Clock::now() + task->job.timeout, task);
+    m_coord_cv.notify_one();
+  }
 }
 
 void Engine::on_refused(Task& task, const net::SubmitResult& result) {
@@ -358,6 +450,17 @@ bool Engine::resume(const std::shared_ptr<Task>& task) {
   }
   case core::ResumeAction::await:
     break;
+  case core::ResumeAction::await_unknown: {
+    {
+      std::lock_guard lock(m_mutex);
+      m_any_accepted = true;
+    }
+    task->unknown_outcome = true;
+    await_unknown(task,
+                  "its submit's outcome was unknown in an earlier run (not submitted again; "
+                  "--resubmit-unfinished would)");
+    return true;
+  }
   }
   // Submitted by an earlier run: it may have ended while no one listened.
   const std::string task_id = *entry->task_id;
@@ -365,6 +468,7 @@ bool Engine::resume(const std::shared_ptr<Task>& task) {
     std::lock_guard lock(m_mutex);
     m_any_accepted = true;
     task->task_id = task_id;
+    m_task_owners.emplace(task_id, task->job.where);
   }
   if (auto payload =
           fetch_final_result(m_service, task_id, task->job.endpoint, m_stop.get_token())) {
@@ -382,6 +486,18 @@ void Engine::check_at_deadline(const std::shared_ptr<Task>& task) {
   {
     std::lock_guard lock(m_mutex);
     task_id = task->task_id;
+  }
+  if (task->unknown_outcome && !task_id) {
+    // Nothing to ask the service about: reported, not guessed.
+    if (!m_stop.stop_requested()) {
+      fail(*task,
+           core::status::submit_failed,
+           fmt::format("{}; no callback came within {:g} s: the task may have run (a rerun with "
+                       "--state waits for it again; --resubmit-unfinished submits it again)",
+                       task->unknown_error,
+                       std::chrono::duration<double>(task->job.timeout).count()));
+    }
+    return;
   }
   complete_at_deadline(*task->waiter,
                        m_service,
@@ -468,23 +584,51 @@ void Engine::finish_task(const std::shared_ptr<Task>& task) {
     task_id = task->task_id;
   }
   m_cv.notify_one(); // one submitter may take the freed place
-  if (!m_config.token.empty()) {
-    m_tracker.retire(task->job.key);
-  } else if (task_id) {
-    m_tracker.retire(*task_id);
-  }
   Item& item = *task->item;
   item.result_at = task->waiter->completed_at();
   Json result = task->held ? std::move(*task->held) : task->waiter->take();
   task->held.reset();
+  if (task->unknown_outcome && !task_id && result.is_object()) {
+    // Its callback came (by its URL or by content): the outcome is known now.
+    if (auto it = result.find("task_id"); it != result.end() && it->is_string()) {
+      task_id = it->get<std::string>();
+      task->unknown_outcome = false;
+    }
+  }
+  if (!task->content.empty()) {
+    m_tracker.unbind_content(task->content, task->waiter);
+  }
+  // A task that ended without its result (interrupted) is not retired: once the run stops, its
+  // late callback is refused so that its sender redelivers it to the next run.
+  if (core::line_status(result) != core::status::interrupted) {
+    if (!m_config.token.empty()) {
+      m_tracker.retire(task->job.key);
+    } else if (task_id) {
+      m_tracker.retire(*task_id);
+    }
+  }
   std::erase(item.tasks, task);
   const std::string* journaled = task->journaled ? &*task->journaled : nullptr;
   if (!journaled) {
     item.plan->finish_result(task->job, result);
     const std::string status = core::line_status(result);
     if (m_config.journal && taken && status != core::status::skipped) {
-      m_config.journal->finished(
-          task->job.key, status, core::dump_line(result), task_id, task->unknown_outcome);
+      const std::string text = core::dump_line(result);
+      if (journal([&](core::Journal& j) {
+            j.finished(task->job.key, status, text, task_id, task->unknown_outcome);
+          })) {
+        core::crash_point("after_result"); // tests: the result journaled, its line not printed
+      } else if (status != core::status::interrupted) {
+        // What is printed is journaled: a result the journal lacks is recovered by a rerun.
+        result = core::failure_line(
+            core::status::interrupted,
+            fmt::format("its result ({}) could not be journaled: {}; a rerun with --state "
+                        "recovers it",
+                        status,
+                        write_failure()),
+            task->job.params,
+            task_id);
+      }
     }
   }
   if (item.printed) {
@@ -539,7 +683,15 @@ void Engine::print_ready() {
 void Engine::print(Item& item) {
   ItemLine line = item.plan->line();
   item.printed = true;
-  m_out.write_line(line.text);
+  if (!m_stdout_failed) {
+    try {
+      m_out.write_line(line.text);
+    } catch (const core::Error& e) {
+      // Disk full, I/O error: stop; the journal (--state) keeps what is done for a rerun.
+      m_stdout_failed = true;
+      on_write_failure(e.what());
+    }
+  }
   const auto now = Clock::now();
   size_t printed = 0;
   {
@@ -605,9 +757,10 @@ void Engine::finish_interrupted() {
     }
   }
   const std::string why =
-      fmt::format("{} before {}",
-                  m_signal.load() == SIGTERM ? "terminated (SIGTERM)" : "interrupted (SIGINT)",
-                  m_planner.unfinished());
+      m_signal.load() != 0
+          ? fmt::format(
+                "{} before {}", core::signal_description(m_signal.load()), m_planner.unfinished())
+          : fmt::format("stopped before {}: {}", m_planner.unfinished(), write_failure());
   for (auto& item : m_items_open) {
     item->plan->abandon(core::status::interrupted, why);
     for (auto tasks = item->tasks; auto& task : tasks) {
@@ -764,9 +917,13 @@ int Engine::execute() {
     stop_now();
     reader.join();
     submitters.clear(); // joins
-    if (int signo = m_signal.load(); signo != 0) {
+    const bool write_failed = !write_failure_text().empty();
+    if (int signo = m_signal.load(); signo != 0 || write_failed) {
+      // Late callbacks of what ends unfinished go back to their sender (redelivered to a rerun).
+      m_tracker.close();
       finish_interrupted();
-      code = core::to_int(core::signal_exit_code(signo));
+      code = write_failed ? core::to_int(core::ExitCode::write_failed)
+                          : core::to_int(core::signal_exit_code(signo));
     } else {
       code = exit_code();
     }

@@ -13,6 +13,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -64,6 +65,11 @@ private:
   bool resume(const std::shared_ptr<Task>& task);
   void await_callback(const std::shared_ptr<Task>& task, const std::string& task_id);
   void finish_line(const std::shared_ptr<Task>& task);
+  bool journal(const std::function<void(core::Journal&)>& write);
+  void on_write_failure(const std::string& what);
+  std::string write_failure() const;
+  std::string write_failure_text() const;
+  void await_unknown(const std::shared_ptr<Task>& task, const std::string& why);
   void fail(Task& task, const std::string& status, const std::string& error);
   void on_refused(Task& task, const net::SubmitResult& result);
   void check_at_deadline(const std::shared_ptr<Task>& task);
@@ -114,11 +120,14 @@ private:
   bool m_any_accepted = false;
   std::optional<std::string> m_refusal;                   // every endpoint (key, network)
   std::map<std::string, std::string> m_refused_endpoints; // one endpoint (404 in a flow)
+  std::map<std::string, std::string> m_task_owners;       // task id -> the input it is
+  std::optional<std::string> m_write_failure;             // the journal or stdout: final
   size_t m_printed = 0;                                   // read by the ticker
   size_t m_succeeded = 0;
 
   // coordinator only
   std::deque<std::shared_ptr<Item>> m_items_open; // by item index
+  bool m_stdout_failed = false;
   core::LatencyStats m_latency;
 
   std::mutex m_progress_mutex;

@@ -7,12 +7,34 @@
 
 namespace runner {
 
-void block_signals() {
+namespace {
+
+// SIGHUP (the terminal or ssh session closed) ends a run like SIGTERM, unless the process was
+// started ignoring it (nohup): then it stays ignored.
+bool watch_hangup() {
+  static const bool watched = [] {
+    struct sigaction old {};
+    return sigaction(SIGHUP, nullptr, &old) != 0 || old.sa_handler != SIG_IGN;
+  }();
+  return watched;
+}
+
+sigset_t watched_signals() {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
+  if (watch_hangup()) {
+    sigaddset(&set, SIGHUP);
+  }
   sigaddset(&set, SIGUSR1); // wakes the watcher when it should stop
+  return set;
+}
+
+} // namespace
+
+void block_signals() {
+  sigset_t set = watched_signals();
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 }
@@ -20,18 +42,14 @@ void block_signals() {
 SignalWatcher::SignalWatcher(std::function<void(int)> on_signal)
     : m_on_signal(std::move(on_signal)) {
   m_thread = std::thread([this] {
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGUSR1);
+    sigset_t set = watched_signals();
     // The destructor sends SIGUSR1 to this thread; the timeout only guards against a lost one.
     timespec tick{1, 0};
     int last_sig = 0;
     auto last_at = std::chrono::steady_clock::time_point{};
     while (!m_stop.load()) {
       int sig = sigtimedwait(&set, nullptr, &tick);
-      if (sig == SIGINT || sig == SIGTERM) {
+      if (sig == SIGINT || sig == SIGTERM || sig == SIGHUP) {
         // One signal delivered twice (timeout(1) signals its child, then its whole process
         // group) is one request, not "the user insists".
         auto now = std::chrono::steady_clock::now();

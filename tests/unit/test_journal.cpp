@@ -107,11 +107,47 @@ TEST_CASE("journal::resume_action follows the resume table") {
     CHECK(core::resume_action(&with_id, true, false) == ResumeAction::await);
     CHECK(core::resume_action(&without_id, false, false) == ResumeAction::submit);
   }
-  auto unknown = entry("submit_failed", std::nullopt, true);
-  CHECK(core::resume_action(&unknown, false, false) == ResumeAction::reprint);
-  CHECK(core::resume_action(&unknown, false, true) == ResumeAction::submit);
+  // An unknown outcome is never submitted again unless asked: the run waits for its callback.
+  for (const char* s : {"submit_failed", "interrupted", "timeout"}) {
+    CAPTURE(s);
+    auto unknown = entry(s, std::nullopt, true);
+    CHECK(core::resume_action(&unknown, false, false) == ResumeAction::await_unknown);
+    CHECK(core::resume_action(&unknown, true, false) == ResumeAction::await_unknown);
+    CHECK(core::resume_action(&unknown, false, true) == ResumeAction::submit);
+  }
   auto refused = entry("submit_failed", std::nullopt, false);
   CHECK(core::resume_action(&refused, false, false) == ResumeAction::submit);
+  // An attempt journaled with nothing after it (killed before the answer): unknown.
+  core::JournalEntry attempted;
+  attempted.attempted = true;
+  CHECK(core::resume_action(&attempted, false, false) == ResumeAction::await_unknown);
+  CHECK(core::resume_action(&attempted, false, true) == ResumeAction::submit);
+  // Interrupted before the request left: surely nothing was created.
+  auto not_sent = entry("interrupted", std::nullopt, false);
+  not_sent.attempted = true;
+  CHECK(core::resume_action(&not_sent, false, false) == ResumeAction::submit);
+}
+
+TEST_CASE("journal::read_journal: an attempt starts the entry afresh") {
+  std::istringstream in(
+      R"({"type":"attempt","key":"k"})"
+      "\n"
+      R"({"type":"result","key":"k","status":"submit_failed","unknown_outcome":true,"line":"{}"})"
+      "\n"
+      R"({"type":"attempt","key":"k"})"
+      "\n"
+      R"({"type":"submit","key":"k","task_id":"t2"})"
+      "\n"
+      R"({"type":"attempt","key":"other"})"
+      "\n");
+  auto state = core::read_journal(in, "j");
+  const auto& k = state.entries.at("k");
+  CHECK(k.attempted);
+  CHECK_FALSE(k.unknown_outcome); // the second attempt was answered
+  CHECK(k.task_id == std::optional<std::string>("t2"));
+  CHECK(core::resume_action(&k, false, false) == ResumeAction::await);
+  const auto& other = state.entries.at("other");
+  CHECK(core::resume_action(&other, false, false) == ResumeAction::await_unknown);
 }
 
 TEST_CASE("journal::Journal appends records readable by read_journal, mode 0600") {
