@@ -64,6 +64,14 @@ JournalState read_journal(std::istream& in, const std::string& name) {
                               line_no));
     }
     ++state.records;
+    if (*type == "callback") {
+      auto route = string_field(record, "route");
+      auto payload = record.find("payload");
+      if (route && payload != record.end() && payload->is_object()) {
+        state.callbacks.emplace_back(*route, *payload);
+      }
+      continue;
+    }
     if (*type == "run") {
       if (state.token.empty()) {
         state.token = string_field(record, "token").value_or("");
@@ -262,6 +270,11 @@ void Journal::run_started(const std::string& token,
 
 void Journal::attempted(const std::string& key) {
   append(dump_line(Json{{"type", "attempt"}, {"time", utc_now_iso()}, {"key", key}}));
+}
+
+void Journal::kept_callback(const std::string& route_key, const Json& payload) {
+  append(dump_line(Json{
+      {"type", "callback"}, {"time", utc_now_iso()}, {"route", route_key}, {"payload", payload}}));
 }
 
 void Journal::submitted(const std::string& key, const std::string& task_id) {

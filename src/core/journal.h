@@ -1,5 +1,7 @@
 #pragma once
 
+#include "core/json.h"
+
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -9,6 +11,8 @@
 #include <string>
 #include <sys/types.h>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 namespace core {
 
@@ -28,6 +32,9 @@ struct JournalState {
   std::unordered_map<std::string, JournalEntry> entries;
   size_t records = 0;
   bool cut_short = false; // the last record was cut mid-line (kill -9 while writing): ignored
+  // Callbacks an earlier run answered but could not match before it stopped (route key,
+  // payload), oldest first: a rerun hands them to its tracker before anything else.
+  std::vector<std::pair<std::string, Json>> callbacks;
 };
 
 // Reads a journal (JSON lines). A last line without its newline is ignored (`cut_short`); any
@@ -86,6 +93,8 @@ public:
   // submit's outcome is unknown. It starts the input's entry afresh (a new attempt).
   void attempted(const std::string& key);
   void submitted(const std::string& key, const std::string& task_id);
+  // A callback answered but not matched when the run stopped (its route key and payload).
+  void kept_callback(const std::string& route_key, const Json& payload);
   // A final line as printed; `task_id` when known; `unknown_outcome` for a submit whose task
   // may exist.
   void finished(const std::string& key,

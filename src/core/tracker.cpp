@@ -232,9 +232,20 @@ void Tracker::retire(const std::string& key) {
   m_retired.insert(key);
 }
 
-void Tracker::close() {
+std::vector<std::pair<std::string, Json>> Tracker::close() {
   std::lock_guard lock(m_mutex);
   m_closed = true;
+  std::vector<std::pair<std::string, Json>> kept;
+  for (const auto& [at, key] : m_buffer_order) {
+    auto it = m_buffer.find(key);
+    if (it != m_buffer.end() && it->second.at == at) {
+      kept.emplace_back(key, std::move(it->second.payload));
+      m_buffer.erase(it);
+    }
+  }
+  m_buffer_order.clear();
+  m_buffer_bytes = 0;
+  return kept;
 }
 
 Clock::time_point Tracker::last_delivery() const {

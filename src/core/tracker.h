@@ -13,6 +13,8 @@
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
+#include <vector>
 
 namespace core {
 
@@ -101,8 +103,10 @@ public:
   void retire(const std::string& key);
   // The run is stopping: from now on a terminal callback that completes no waiter (its input
   // ended without its result: interrupted) is refused with `closing`, so its sender redelivers
-  // it to the next run (a rerun with --state) instead of calling it delivered.
-  void close();
+  // it to the next run (a rerun with --state) instead of calling it delivered. Returns the
+  // terminal callbacks buffered so far (key, payload), oldest first: answered already, they are
+  // the caller's to keep for the next run.
+  std::vector<std::pair<std::string, Json>> close();
 
   size_t buffered_count() const;
   // When the last well-formed callback (any status, any task) arrived; start time before any.

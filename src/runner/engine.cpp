@@ -863,6 +863,12 @@ void Engine::tick(std::stop_token stop) {
 // --- the run -------------------------------------------------------------------------------
 
 int Engine::execute() {
+  if (m_config.resume) {
+    // Callbacks an earlier run answered but could not match before it stopped.
+    for (const auto& [route, payload] : m_config.resume->callbacks) {
+      m_tracker.deliver(route, payload, core::dump_line(payload).size());
+    }
+  }
   const size_t threads = std::min<size_t>(static_cast<size_t>(std::max(1, m_config.parallel)), 64);
   std::jthread reader([this] { read_loop(); });
   std::vector<std::jthread> submitters;
@@ -919,8 +925,11 @@ int Engine::execute() {
     submitters.clear(); // joins
     const bool write_failed = !write_failure_text().empty();
     if (int signo = m_signal.load(); signo != 0 || write_failed) {
-      // Late callbacks of what ends unfinished go back to their sender (redelivered to a rerun).
-      m_tracker.close();
+      // Late callbacks of what ends unfinished go back to their sender (redelivered to a rerun);
+      // those answered already and not matched yet are kept in the journal for the rerun.
+      for (auto& [route, payload] : m_tracker.close()) {
+        journal([&](core::Journal& j) { j.kept_callback(route, payload); });
+      }
       finish_interrupted();
       code = write_failed ? core::to_int(core::ExitCode::write_failed)
                           : core::to_int(core::signal_exit_code(signo));

@@ -2,6 +2,7 @@
 // answers and cancellation, with no network. Callbacks are handed to the tracker as the
 // listener would.
 #include "core/flow.h"
+#include "core/journal.h"
 #include "core/tracker.h"
 #include "net/service.h"
 #include "runner/engine.h"
@@ -11,8 +12,12 @@
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
+#include <atomic>
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
+#include <fcntl.h>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -296,6 +301,146 @@ TEST_CASE("engine: a submit whose answer was lost takes the result its callback 
   REQUIRE(r.lines.size() == 1);
   CHECK(r.lines[0]["status"] == "success");
   CHECK(r.lines[0]["task_id"] == "t-lost");
+}
+
+namespace {
+
+// A callback as the service sends it: it echoes what the request submitted.
+Json echoing_callback(const std::string& task_id, const Json& request) {
+  Json payload = callback(task_id);
+  payload["endpoint_name"] = request["endpoint_name"];
+  payload["input_parameters"] = request["input_parameters"];
+  payload["unique_parameter_names"] = request.value("unique_parameter_names", Json::array());
+  return payload;
+}
+
+net::SubmitResult unknown_outcome(const std::string& error) {
+  net::SubmitResult r{net::SubmitResult::Kind::failed, {}, error, 0};
+  r.unknown_outcome = true;
+  return r;
+}
+
+std::string temp_path(const char* name) {
+  return (std::filesystem::temp_directory_path() /
+          fmt::format("engine-test-{}-{}", ::getpid(), name))
+      .string();
+}
+
+} // namespace
+
+TEST_CASE("engine: an unknown outcome is completed by a callback matching its content") {
+  FakeService service;
+  core::Tracker tracker;
+  auto config = quiet_config(1);
+  config.parallel = 2;
+  SUBCASE("the callback comes after the failed answer") {
+    service.on_submit = [](const Json&, size_t n) {
+      return n == 0 ? unknown_outcome("connection reset after the request was sent")
+                    : net::SubmitResult{net::SubmitResult::Kind::accepted, "t1"};
+    };
+    auto r = run_engine(config, emails(2), service, tracker, [&](runner::Engine&) {
+      REQUIRE(service.wait_submits(2));
+      auto requests = service.requests();
+      // Input 1's own task (unknown id) and input 2's, each echoing its parameters.
+      for (const auto& request : requests) {
+        bool first = request["input_parameters"]["email"][0] == "user0@x.com";
+        std::string id = first ? "t-hidden" : "t1";
+        // Until input 1 waits by content, its callback is kept (buffered), then matched.
+        tracker.deliver(id, echoing_callback(id, request), 10);
+      }
+    });
+    CHECK(r.code == 0);
+    REQUIRE(r.lines.size() == 2);
+    CHECK(r.lines[0]["status"] == "success");
+    CHECK(r.lines[0]["task_id"] == "t-hidden");
+    CHECK(r.lines[1]["task_id"] == "t1");
+    CHECK(service.requests().size() == 2); // never resubmitted
+  }
+  SUBCASE("a callback for other parameters does not complete it: reported at the deadline") {
+    config.timeout = 100ms;
+    service.on_submit = [](const Json&, size_t) { return unknown_outcome("answer timed out"); };
+    auto r = run_engine(config, emails(1), service, tracker, [&](runner::Engine&) {
+      REQUIRE(service.wait_submits(1));
+      Json other = service.requests()[0];
+      other["input_parameters"]["email"] = Json::array({"someone-else@x.com"});
+      tracker.deliver("t-other", echoing_callback("t-other", other), 10);
+    });
+    CHECK(r.code == 1);
+    REQUIRE(r.lines.size() == 1);
+    CHECK(r.lines[0]["status"] == "submit_failed");
+    CHECK(r.lines[0]["error"].get<std::string>().find("may have run") != std::string::npos);
+    CHECK(service.requests().size() == 1);
+  }
+}
+
+TEST_CASE("engine: a task id answered for a second input is reported, naming the first") {
+  FakeService service;
+  service.on_submit = [](const Json&, size_t) {
+    return net::SubmitResult{net::SubmitResult::Kind::accepted, "same"};
+  };
+  core::Tracker tracker;
+  auto config = quiet_config(1);
+  config.timeout = 2s;
+  auto r = run_engine(config, emails(3), service, tracker, [&](runner::Engine&) {
+    REQUIRE(service.wait_submits(1));
+    tracker.deliver("same", callback("same"), 10); // then inputs 2 and 3 get the same id
+  });
+  CHECK(r.code == 1);
+  REQUIRE(r.lines.size() == 3);
+  CHECK(r.lines[0]["status"] == "success");
+  for (size_t i = 1; i < 3; ++i) {
+    CHECK(r.lines[i]["status"] == "submit_failed");
+    auto error = r.lines[i]["error"].get<std::string>();
+    CHECK(error.find("already the task of in.txt:1") != std::string::npos);
+  }
+}
+
+TEST_CASE("engine: a journal that cannot be written stops the run, exit 74, nothing unjournaled "
+          "printed as final") {
+  FakeService service;
+  core::Tracker tracker;
+  auto path = temp_path("full.jnl");
+  std::filesystem::remove(path);
+  std::atomic<int> syncs{0};
+  core::JournalHooks hooks;
+  // The first records (attempts, submits) are durable; then the disk is full.
+  hooks.sync = [&](int) { return ++syncs > 3 ? ENOSPC : 0; };
+  core::Journal journal(path, hooks);
+  auto config = quiet_config(1);
+  config.journal = &journal;
+  config.parallel = 2;
+  auto r = run_engine(config, emails(4), service, tracker, [&](runner::Engine&) {
+    REQUIRE(service.wait_submits(2));
+    tracker.deliver("t0", callback("t0"), 10);
+    tracker.deliver("t1", callback("t1"), 10);
+  });
+  CHECK(r.code == 74);
+  REQUIRE(r.lines.size() == 4); // every input has its line
+  for (const auto& line : r.lines) {
+    CHECK(line["status"] != "success"); // none of these results could be journaled
+  }
+  CHECK(service.requests().size() <= 2);
+  std::filesystem::remove(path);
+}
+
+TEST_CASE("engine: stdout that cannot be written stops the run (exit 74), no hang") {
+  FakeService service;
+  core::Tracker tracker;
+  int full = ::open("/dev/full", O_WRONLY | O_CLOEXEC);
+  REQUIRE(full >= 0);
+  auto config = quiet_config(full);
+  config.parallel = 2;
+  runner::RunPlanner planner(config);
+  core::VectorSource source(emails(5));
+  runner::Engine engine(planner, config, source, tracker, service);
+  int code = -1;
+  std::thread t([&] { code = engine.execute(); });
+  REQUIRE(service.wait_submits(1));
+  tracker.deliver("t0", callback("t0"), 10);
+  t.join(); // bounded: the engine stops on the write error
+  ::close(full);
+  CHECK(code == 74);
+  CHECK(service.requests().size() <= 2); // no new submits after the failure
 }
 
 TEST_CASE("engine: a flow runs its steps in order, one line per item") {

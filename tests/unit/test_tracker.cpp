@@ -1,3 +1,4 @@
+#include "core/api.h"
 #include "core/tracker.h"
 
 #include <doctest/doctest.h>
@@ -173,6 +174,70 @@ TEST_CASE("tracker: many threads delivering while others wait") {
   for (auto& w : waiters) {
     CHECK(w->take()["status"] == "success");
   }
+}
+
+namespace {
+
+core::Json with_content(const std::string& task_id, const std::string& email) {
+  return core::Json{{"task_id", task_id},
+                    {"status", "success"},
+                    {"endpoint_name", "demo"},
+                    {"input_parameters", {{"email", {email}}}},
+                    {"unique_parameter_names", core::Json::array()}};
+}
+
+} // namespace
+
+TEST_CASE("tracker: a waiter bound by content takes an unknown task's callback that matches") {
+  core::Tracker tracker;
+  auto request = core::Json{{"endpoint_name", "demo"}, {"input_parameters", {{"email", {"a"}}}}};
+  const std::string content = core::content_key(request);
+  REQUIRE(!content.empty());
+  SUBCASE("the callback comes after the bind; a retry of it is a duplicate") {
+    auto waiter = std::make_shared<core::Waiter>();
+    tracker.bind_content(content, waiter);
+    CHECK(tracker.deliver("t-x", with_content("t-x", "b"), 10) == core::Delivery::buffered);
+    CHECK_FALSE(waiter->done());
+    CHECK(tracker.deliver("t-a", with_content("t-a", "a"), 10) == core::Delivery::delivered);
+    REQUIRE(waiter->done());
+    CHECK(waiter->take()["task_id"] == "t-a");
+    CHECK(tracker.deliver("t-a", with_content("t-a", "a"), 10) == core::Delivery::duplicate);
+  }
+  SUBCASE("a callback buffered before the bind completes it at once, oldest first") {
+    CHECK(tracker.deliver("t-1", with_content("t-1", "a"), 10) == core::Delivery::buffered);
+    CHECK(tracker.deliver("t-2", with_content("t-2", "a"), 10) == core::Delivery::buffered);
+    auto first = std::make_shared<core::Waiter>();
+    auto second = std::make_shared<core::Waiter>();
+    tracker.bind_content(content, first);
+    tracker.bind_content(content, second);
+    REQUIRE(first->done());
+    REQUIRE(second->done());
+    CHECK(first->take()["task_id"] == "t-1");
+    CHECK(second->take()["task_id"] == "t-2");
+  }
+  SUBCASE("an unbound waiter takes nothing") {
+    auto waiter = std::make_shared<core::Waiter>();
+    tracker.bind_content(content, waiter);
+    tracker.unbind_content(content, waiter);
+    CHECK(tracker.deliver("t-a", with_content("t-a", "a"), 10) == core::Delivery::buffered);
+    CHECK_FALSE(waiter->done());
+  }
+}
+
+TEST_CASE("tracker: once closed, callbacks nobody takes are refused and the buffer handed back") {
+  core::Tracker tracker;
+  CHECK(tracker.deliver("t-early", with_content("t-early", "a"), 10) == core::Delivery::buffered);
+  auto ended = std::make_shared<core::Waiter>();
+  ended->complete(core::Json{{"status", "interrupted"}});
+  tracker.bind("t-ended", ended);
+  auto open = std::make_shared<core::Waiter>();
+  tracker.bind("t-open", open);
+  auto kept = tracker.close();
+  REQUIRE(kept.size() == 1);
+  CHECK(kept[0].first == "t-early");
+  CHECK(tracker.deliver("t-new", with_content("t-new", "a"), 10) == core::Delivery::closing);
+  CHECK(tracker.deliver("t-ended", with_content("t-ended", "a"), 10) == core::Delivery::closing);
+  CHECK(tracker.deliver("t-open", with_content("t-open", "a"), 10) == core::Delivery::delivered);
 }
 
 TEST_SUITE_END();
