@@ -260,7 +260,17 @@ void Engine::on_write_failure(const std::string& what) {
     m_write_failure = what;
   }
   core::log_error(what + ": stopping the run (no new submits)");
+  // From now on, callbacks of what ends unfinished go back to their sender (redelivered to a
+  // rerun), as after a signal.
+  close_listening();
   stop_now();
+}
+
+void Engine::close_listening() {
+  // Callbacks answered already and not matched yet are kept in the journal for the rerun.
+  for (auto& [route, payload] : m_tracker.close()) {
+    journal([&](core::Journal& j) { j.kept_callback(route, payload); });
+  }
 }
 
 void Engine::process(const std::shared_ptr<Task>& task) {
@@ -925,11 +935,8 @@ int Engine::execute() {
     submitters.clear(); // joins
     const bool write_failed = !write_failure_text().empty();
     if (int signo = m_signal.load(); signo != 0 || write_failed) {
-      // Late callbacks of what ends unfinished go back to their sender (redelivered to a rerun);
-      // those answered already and not matched yet are kept in the journal for the rerun.
-      for (auto& [route, payload] : m_tracker.close()) {
-        journal([&](core::Journal& j) { j.kept_callback(route, payload); });
-      }
+      // Late callbacks of what ends unfinished go back to their sender (redelivered to a rerun).
+      close_listening();
       finish_interrupted();
       code = write_failed ? core::to_int(core::ExitCode::write_failed)
                           : core::to_int(core::signal_exit_code(signo));

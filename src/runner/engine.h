@@ -67,6 +67,7 @@ private:
   void finish_line(const std::shared_ptr<Task>& task);
   bool journal(const std::function<void(core::Journal&)>& write);
   void on_write_failure(const std::string& what);
+  void close_listening();
   std::string write_failure() const;
   std::string write_failure_text() const;
   void await_unknown(const std::shared_ptr<Task>& task, const std::string& why);

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# SIGINT and SIGTERM during a run: quick exit 130/143, one whole line per input of the file,
+# SIGINT, SIGTERM and SIGHUP during a run: quick exit 130/143/129, one whole line per input of the file,
 # `interrupted` for what did not finish (with the task_id of what was submitted).
 source "$(dirname "$0")/lib.sh"
 
@@ -52,6 +52,24 @@ signal_run sigint INT 130 1
 
 step "SIGTERM while two tasks are in flight"
 signal_run sigterm TERM 143 2
+
+step "SIGHUP (the terminal closed) while two tasks are in flight: as SIGTERM, exit 129"
+signal_run sighup HUP 129 2
+
+step "started ignoring SIGHUP (nohup): SIGHUP stays ignored, a later SIGINT ends the run"
+start_bg nohup python3 -c '
+import os, signal, sys
+signal.signal(signal.SIGINT, signal.SIG_DFL)
+signal.signal(signal.SIGHUP, signal.SIG_IGN)
+os.execvp(sys.argv[1], sys.argv[1:])' "$BIN" run -v --api-url "$EMU_URL" --listen "$LISTEN" \
+  --endpoint demo --emails "$T/in.txt"
+pid=$BG_PID
+wait_until 30 "a submit received by the run" submitted_at_least "$T/nohup.err" 1
+kill -HUP "$pid"
+kill -INT "$pid"
+wait_exit "$pid" 30 "the nohup run after SIGHUP and SIGINT"
+assert_exit 130 "$RC" "exit code: SIGINT's (SIGHUP was ignored)"
+assert_line_count "$T/nohup.out" 5 "one line per input of the file"
 
 step "SIGINT with stdin input: what was read gets its line"
 mkfifo "$T/stdin.fifo"
