@@ -14,8 +14,14 @@
 //   OPTEXITY_CRASH_AT=NAME:N:SIGNAL   send SIGNAL (KILL, INT or TERM) to the whole process at the
 //                                     Nth time, and go on (the signal handling takes over)
 //
-// Unset, the point costs one relaxed atomic load. Points that exist (see tests/integration):
-//   after_submit  run and flow engines: a submit was accepted and journaled (with --state)
+// Unset, the point costs one relaxed atomic load. The points, in the order a submit passes them
+// (tests/integration/test_crash_matrix.sh kills a run at each):
+//   before_send    the engine: nothing of this submit journaled or sent yet
+//   after_attempt  the attempt (intent) journaled, the request not sent
+//   after_send     the client: the service has the request and answered; the answer unread
+//   after_answer   the engine: the task id read, not yet journaled
+//   after_submit   the submit (task id) journaled, before waiting for the callback
+//   after_result   the final result journaled, its line not yet printed
 
 #include <string_view>
 
