@@ -232,6 +232,11 @@ void Tracker::retire(const std::string& key) {
   m_retired.insert(key);
 }
 
+void Tracker::unbind(const std::string& key) {
+  std::lock_guard lock(m_mutex);
+  m_waiters.erase(key);
+}
+
 std::vector<std::pair<std::string, Json>> Tracker::close() {
   std::lock_guard lock(m_mutex);
   m_closed = true;

@@ -101,6 +101,9 @@ public:
   std::optional<Json> take_buffered(const std::string& key);
   // Forgets a printed input's waiter; later callbacks for it are duplicates.
   void retire(const std::string& key);
+  // Forgets the waiter of an input that ended without its result (interrupted, or an unknown
+  // outcome reported at its deadline): a later callback for it is kept (buffered), not dropped.
+  void unbind(const std::string& key);
   // The run is stopping: from now on a terminal callback that completes no waiter (its input
   // ended without its result: interrupted) is refused with `closing`, so its sender redelivers
   // it to the next run (a rerun with --state) instead of calling it delivered. Returns the

@@ -608,13 +608,18 @@ void Engine::finish_task(const std::shared_ptr<Task>& task) {
   if (!task->content.empty()) {
     m_tracker.unbind_content(task->content, task->waiter);
   }
-  // A task that ended without its result (interrupted) is not retired: once the run stops, its
-  // late callback is refused so that its sender redelivers it to the next run.
-  if (core::line_status(result) != core::status::interrupted) {
-    if (!m_config.token.empty()) {
-      m_tracker.retire(task->job.key);
-    } else if (task_id) {
-      m_tracker.retire(*task_id);
+  // A task that ended without its result (interrupted, or an unknown outcome at its deadline)
+  // is not retired: its late callback is kept for the journal, or once the run stops refused,
+  // so that its sender redelivers it to the next run.
+  const bool without_result =
+      task->unknown_outcome || core::line_status(result) == core::status::interrupted;
+  const std::optional<std::string> route =
+      !m_config.token.empty() ? std::optional<std::string>(task->job.key) : task_id;
+  if (route) {
+    if (without_result) {
+      m_tracker.unbind(*route);
+    } else {
+      m_tracker.retire(*route);
     }
   }
   std::erase(item.tasks, task);
@@ -934,9 +939,10 @@ int Engine::execute() {
     reader.join();
     submitters.clear(); // joins
     const bool write_failed = !write_failure_text().empty();
+    // From here, late callbacks of what ends unfinished go back to their sender (redelivered to
+    // a rerun); those accepted and not matched are kept in the journal.
+    close_listening();
     if (int signo = m_signal.load(); signo != 0 || write_failed) {
-      // Late callbacks of what ends unfinished go back to their sender (redelivered to a rerun).
-      close_listening();
       finish_interrupted();
       code = write_failed ? core::to_int(core::ExitCode::write_failed)
                           : core::to_int(core::signal_exit_code(signo));
