@@ -12,7 +12,10 @@
 //   OPTEXITY_CRASH_AT=NAME            SIGKILL at the first time the program passes NAME
 //   OPTEXITY_CRASH_AT=NAME:N          ... at the Nth time (counted over all threads)
 //   OPTEXITY_CRASH_AT=NAME:N:SIGNAL   send SIGNAL (KILL, INT or TERM) to the whole process at the
-//                                     Nth time, and go on (the signal handling takes over)
+//                                     Nth time, and go on (the signal handling takes over). INT
+//                                     and TERM are handled before the point returns (through
+//                                     the handler set_signal_handler registered), so what comes
+//                                     after the point sees the signal, as if it came just then
 //
 // Unset, the point costs one relaxed atomic load. The points, in the order a submit passes them
 // (tests/integration/test_crash_matrix.sh kills a run at each):
@@ -71,6 +74,17 @@ inline Armed* armed() {
 
 } // namespace crash_point_detail
 
+// The process's handling of SIGINT/SIGTERM (runner::SignalWatcher registers it): a crash point
+// calls it on its own thread, synchronously, so the moment of the signal is exact.
+inline std::atomic<void (*)(int)>& signal_handler_slot() {
+  static std::atomic<void (*)(int)> slot{nullptr};
+  return slot;
+}
+
+inline void set_signal_handler(void (*handler)(int)) {
+  signal_handler_slot().store(handler);
+}
+
 inline void crash_point(std::string_view name) {
   crash_point_detail::Armed* a = crash_point_detail::armed();
   if (!a || name != a->name) {
@@ -83,6 +97,12 @@ inline void crash_point(std::string_view name) {
   std::string line = "optexity-chain: test hook: crash point " + a->name + " (hit " +
                      std::to_string(a->hit) + "): signal " + std::to_string(a->signo) + "\n";
   [[maybe_unused]] auto n = ::write(2, line.data(), line.size());
+  if (a->signo != SIGKILL) {
+    if (auto* handler = signal_handler_slot().load()) {
+      handler(a->signo);
+      return;
+    }
+  }
   ::kill(::getpid(), a->signo); // the process, not this thread: a signal-watching thread gets it
 }
 
@@ -93,6 +113,7 @@ inline void crash_point(std::string_view name) {
 namespace core {
 
 constexpr void crash_point(std::string_view) noexcept {}
+constexpr void set_signal_handler(void (*)(int)) noexcept {}
 
 } // namespace core
 

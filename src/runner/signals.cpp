@@ -1,5 +1,8 @@
 #include "runner/signals.h"
 
+#include "core/crash_point.h"
+
+#include <atomic>
 #include <chrono>
 #include <csignal>
 #include <ctime>
@@ -8,6 +11,15 @@
 namespace runner {
 
 namespace {
+
+// The watcher a crash point's INT/TERM goes to (test builds), synchronously.
+std::atomic<std::function<void(int)>*> g_on_signal{nullptr};
+
+void on_crash_point_signal(int signo) {
+  if (auto* on_signal = g_on_signal.load()) {
+    (*on_signal)(signo);
+  }
+}
 
 // SIGHUP (the terminal or ssh session closed) ends a run like SIGTERM, unless the process was
 // started ignoring it (nohup): then it stays ignored.
@@ -41,6 +53,8 @@ void block_signals() {
 
 SignalWatcher::SignalWatcher(std::function<void(int)> on_signal)
     : m_on_signal(std::move(on_signal)) {
+  g_on_signal.store(&m_on_signal);
+  core::set_signal_handler(&on_crash_point_signal);
   m_thread = std::thread([this] {
     sigset_t set = watched_signals();
     // The destructor sends SIGUSR1 to this thread; the timeout only guards against a lost one.
@@ -65,6 +79,8 @@ SignalWatcher::SignalWatcher(std::function<void(int)> on_signal)
 }
 
 SignalWatcher::~SignalWatcher() {
+  std::function<void(int)>* mine = &m_on_signal;
+  g_on_signal.compare_exchange_strong(mine, nullptr);
   m_stop.store(true);
   if (m_thread.joinable()) {
     pthread_kill(m_thread.native_handle(), SIGUSR1);
