@@ -63,6 +63,7 @@ complete -c optexity-chain -n $run -l unordered -d 'Print each line as soon as i
 complete -c optexity-chain -n $run -l screenshots -x -a '(__fish_complete_directories)' -d 'Write screenshots to DIR'
 complete -c optexity-chain -n $run -l no-screenshots -d 'Remove final_screenshot from the lines'
 complete -c optexity-chain -n $run -l downloads -x -a '(__fish_complete_directories)' -d 'Fetch downloads into DIR'
+complete -c optexity-chain -n $run -l download-timeout -x -d 'Seconds each download may take in all (default 300)'
 # run: journal and resume
 complete -c optexity-chain -n $run -l state -r -F -d 'Append-only journal; a rerun resumes'
 complete -c optexity-chain -n $run -l retry-failed -d 'With --state: resubmit results that are not success'
@@ -116,6 +117,7 @@ complete -c optexity-chain -n $flow -l unordered -d "Print each item's line as s
 complete -c optexity-chain -n $flow -l screenshots -x -a '(__fish_complete_directories)' -d 'Write screenshots to DIR'
 complete -c optexity-chain -n $flow -l no-screenshots -d 'Remove final_screenshot from the lines'
 complete -c optexity-chain -n $flow -l downloads -x -a '(__fish_complete_directories)' -d 'Fetch downloads into DIR'
+complete -c optexity-chain -n $flow -l download-timeout -x -d 'Seconds each download may take in all (default 300)'
 # flow: journal and resume
 complete -c optexity-chain -n $flow -l state -r -F -d 'Append-only journal of every job; a rerun resumes'
 complete -c optexity-chain -n $flow -l retry-failed -d 'With --state: resubmit jobs that did not succeed'

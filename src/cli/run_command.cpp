@@ -31,6 +31,20 @@ std::vector<std::string> line_status_names() {
   return names;
 }
 
+// A duration in seconds that must be more than 0: CLI11's PositiveNumber would say "Value 0 not
+// in range 2.22507e-308 to 1.79769e+308". The cap keeps the milliseconds inside a long long.
+const CLI::Validator k_positive_seconds(
+    [](std::string& text) {
+      double value = 0;
+      auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+      if (ec != std::errc() || end != text.data() + text.size() || !(value > 0) || value > 1e9) {
+        return fmt::format("expected a number of seconds more than 0 (at most 1e9), got \"{}\"",
+                           text);
+      }
+      return std::string();
+    },
+    "POSITIVE");
+
 } // namespace
 
 CLI::App* register_run_command(CLI::App& app, RunCommandOptions& opts) {
@@ -257,6 +271,14 @@ void add_shared_options(CLI::App* cmd, RunCommandOptions& opts, Command command)
                   "URLs expire) and add its local path")
       ->group(results)
       ->type_name("DIR");
+  cmd->add_option("--download-timeout",
+                  r.download_timeout_seconds,
+                  "With --downloads: seconds each file may take in all, from connecting to the "
+                  "last byte (a slow server cannot hold a line longer)")
+      ->check(k_positive_seconds)
+      ->capture_default_str()
+      ->group(results)
+      ->type_name("SECONDS");
 
   auto* journal = "Journal and resume";
   cmd->add_option("--state",

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 #include <openssl/evp.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -179,6 +180,58 @@ void write_file_atomic(const std::string& path, std::string_view data) {
     int err = errno;
     ::unlink(tmp.c_str());
     throw Error(fmt::format("cannot write {}: {}", path, std::strerror(err)));
+  }
+}
+
+namespace {
+
+// Temporary names unique within the process (two writers may aim at the same path).
+std::atomic<uint64_t> g_temp_serial{0};
+
+} // namespace
+
+AtomicFileWriter::AtomicFileWriter(std::string path) : m_path(std::move(path)) {
+  m_temp = fmt::format("{}.part.{}.{}", m_path, ::getpid(), ++g_temp_serial);
+  m_fd = ::open(m_temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (m_fd < 0) {
+    throw Error(fmt::format("cannot write {}: {}", m_temp, std::strerror(errno)));
+  }
+}
+
+AtomicFileWriter::~AtomicFileWriter() {
+  if (m_fd >= 0) {
+    ::close(m_fd);
+    ::unlink(m_temp.c_str());
+  }
+}
+
+void AtomicFileWriter::append(std::string_view data) {
+  if (m_fd < 0) {
+    throw Error(fmt::format("cannot write {}: already closed", m_temp));
+  }
+  if (int err = write_all(m_fd, data); err != 0) {
+    throw Error(fmt::format("cannot write {}: {}", m_temp, std::strerror(err)));
+  }
+  m_size += data.size();
+}
+
+void AtomicFileWriter::commit() {
+  if (m_fd < 0) {
+    throw Error(fmt::format("cannot write {}: already closed", m_temp));
+  }
+  // fsync before the rename: after a crash the name holds the whole file or nothing.
+  int fd = m_fd;
+  m_fd = -1;
+  if (::fsync(fd) != 0) {
+    int err = errno;
+    ::close(fd);
+    ::unlink(m_temp.c_str());
+    throw Error(fmt::format("cannot write {}: {}", m_temp, std::strerror(err)));
+  }
+  if (::close(fd) != 0 || ::rename(m_temp.c_str(), m_path.c_str()) != 0) {
+    int err = errno;
+    ::unlink(m_temp.c_str());
+    throw Error(fmt::format("cannot write {}: {}", m_path, std::strerror(err)));
   }
 }
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -39,5 +40,28 @@ int write_all(int fd, std::string_view head, std::string_view tail);
 // Writes `data` to `path` through a temporary file in the same directory and a rename, so a
 // reader never sees half a file. Throws core::Error naming the path.
 void write_file_atomic(const std::string& path, std::string_view data);
+
+// A file written piece by piece (a download) under a temporary name next to `path`, then
+// fsync'd and renamed to `path` by commit(): a reader never sees half a file, and a writer
+// destroyed without commit() (a failure, a stop) removes its temporary file. Every method that
+// fails throws core::Error naming the file and the system's words.
+class AtomicFileWriter {
+public:
+  explicit AtomicFileWriter(std::string path);
+  ~AtomicFileWriter();
+  AtomicFileWriter(const AtomicFileWriter&) = delete;
+  AtomicFileWriter& operator=(const AtomicFileWriter&) = delete;
+
+  void append(std::string_view data);
+  void commit();
+  uint64_t size() const { return m_size; }
+  const std::string& temp_path() const { return m_temp; }
+
+private:
+  std::string m_path;
+  std::string m_temp;
+  int m_fd = -1;
+  uint64_t m_size = 0;
+};
 
 } // namespace core

@@ -7,32 +7,192 @@
 #include <fmt/format.h>
 #include <httplib.h>
 
+#include <algorithm>
+#include <condition_variable>
+#include <mutex>
+#include <optional>
+#include <thread>
+
 namespace net {
 
-std::string
-download_file(const std::string& url, const std::string& path, std::chrono::milliseconds timeout) {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr auto k_connect_timeout = std::chrono::seconds(10);
+constexpr int k_max_redirects = 10;
+// How often a stop is repeated until the request returns (see Watch).
+constexpr auto k_stop_repeat = std::chrono::milliseconds(100);
+
+// Ends a request at its deadline or on a stop, from a thread of its own: httplib's stop()
+// shuts the socket down, so a read blocked on a silent server returns at once. (A read timeout
+// alone is per read: a server sending a byte now and then would hold the download for ever.)
+// A stop() that comes before the socket exists has nothing to shut, so it is repeated until
+// the request returns; one that comes during the connect waits for it (at most
+// k_connect_timeout).
+class Watch {
+public:
+  Watch(httplib::Client& http, Clock::time_point deadline, std::stop_token stop)
+      : m_http(http), m_deadline(deadline), m_on_stop(std::move(stop), [this] { wake(m_stopped); }),
+        m_thread([this] { run(); }) {}
+  ~Watch() {
+    wake(m_done);
+    m_thread.join();
+  }
+  Watch(const Watch&) = delete;
+  Watch& operator=(const Watch&) = delete;
+
+private:
+  void wake(bool& flag) {
+    std::lock_guard lock(m_mutex);
+    flag = true;
+    m_cv.notify_all();
+  }
+
+  void run() {
+    std::unique_lock lock(m_mutex);
+    while (!m_done) {
+      if (m_stopped || Clock::now() >= m_deadline) {
+        lock.unlock();
+        m_http.stop();
+        lock.lock();
+        m_cv.wait_for(lock, k_stop_repeat, [&] { return m_done; });
+      } else {
+        m_cv.wait_until(lock, m_deadline, [&] { return m_done || m_stopped; });
+      }
+    }
+  }
+
+  httplib::Client& m_http;
+  Clock::time_point m_deadline;
+  std::mutex m_mutex;
+  std::condition_variable m_cv;
+  bool m_stopped = false;
+  bool m_done = false;
+  std::stop_callback<std::function<void()>> m_on_stop; // after the members wake() uses
+  std::thread m_thread;                                // last: run() uses everything above
+};
+
+// Where a redirect's Location points, from the URL that answered it.
+std::optional<core::Url> redirect_target(const core::Url& from, const std::string& location) {
+  if (location.rfind("//", 0) == 0) {
+    return core::parse_url(from.scheme + ":" + location);
+  }
+  if (!location.empty() && location.front() == '/') {
+    return core::parse_url(from.origin() + location);
+  }
+  if (location.find("://") != std::string::npos) {
+    return core::parse_url(location);
+  }
+  // A relative path: next to the path that answered.
+  std::string dir = from.path.substr(0, from.path.find_first_of("?#"));
+  dir = dir.substr(0, dir.rfind('/') + 1);
+  return core::parse_url(from.origin() + (dir.empty() ? "/" : dir) + location);
+}
+
+} // namespace
+
+std::string download_file(const std::string& url,
+                          const std::string& path,
+                          std::chrono::milliseconds timeout,
+                          std::stop_token stop) {
+  const auto deadline = Clock::now() + timeout;
+  std::optional<core::AtomicFileWriter> file; // removes its temporary file unless committed
+  auto timed_out = [&] {
+    return fmt::format("download timed out after {:g} s ({} bytes received)",
+                       std::chrono::duration<double>(timeout).count(),
+                       file ? file->size() : 0);
+  };
   auto parsed = core::parse_url(url);
   if (!parsed) {
     return fmt::format("not an http(s) URL: {}", url.substr(0, 200));
   }
-  httplib::Client http(parsed->origin());
-  http.set_connection_timeout(timeout);
-  http.set_read_timeout(timeout);
-  http.set_follow_location(true);
-  std::string target = parsed->path.empty() ? "/" : parsed->path;
-  auto res = http.Get(target);
-  if (!res) {
-    return fmt::format("download failed: {}", httplib::to_string(res.error()));
+  for (int redirects = 0;; ++redirects) {
+    if (stop.stop_requested()) {
+      return "download interrupted";
+    }
+    const auto now = Clock::now();
+    if (now >= deadline) {
+      return timed_out();
+    }
+    httplib::Client http(parsed->origin());
+    const auto remaining = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now);
+    http.set_connection_timeout(std::min<std::chrono::milliseconds>(remaining, k_connect_timeout));
+    // Only a backstop: the Watch ends the request at the deadline.
+    http.set_read_timeout(remaining + std::chrono::seconds(1));
+    int status = 0;
+    std::string location;
+    std::string write_error;
+    // Called once the headers are read: only a 2xx body goes to the file.
+    auto on_response = [&](const httplib::Response& res) {
+      status = res.status;
+      if (status >= 300 && status < 400 && res.has_header("Location")) {
+        location = res.get_header_value("Location");
+        return false;
+      }
+      if (status < 200 || status >= 300) {
+        return false;
+      }
+      try {
+        file.emplace(path);
+      } catch (const core::Error& e) {
+        write_error = e.what();
+        return false;
+      }
+      return true;
+    };
+    // Each piece of the body goes to disk at once; false ends the request.
+    auto on_data = [&](const char* data, size_t size) {
+      if (stop.stop_requested() || Clock::now() >= deadline) {
+        return false;
+      }
+      try {
+        file->append(std::string_view(data, size));
+      } catch (const core::Error& e) {
+        write_error = e.what();
+        return false;
+      }
+      return true;
+    };
+    const std::string target = parsed->path.empty() ? "/" : parsed->path;
+    httplib::Result res = [&] {
+      Watch watch(http, deadline, stop);
+      return http.Get(target, httplib::Headers{}, on_response, on_data);
+    }();
+    if (!write_error.empty()) {
+      return write_error;
+    }
+    if (res && file) {
+      try {
+        file->commit();
+      } catch (const core::Error& e) {
+        return e.what();
+      }
+      return {};
+    }
+    if (stop.stop_requested()) {
+      return "download interrupted";
+    }
+    if (Clock::now() >= deadline) {
+      return timed_out();
+    }
+    if (!location.empty()) {
+      if (redirects >= k_max_redirects) {
+        return fmt::format("download failed: more than {} redirects", k_max_redirects);
+      }
+      parsed = redirect_target(*parsed, location);
+      if (!parsed) {
+        return fmt::format("download failed: redirected to {}", location.substr(0, 200));
+      }
+      continue;
+    }
+    if (status != 0 && (status < 200 || status >= 300)) {
+      return fmt::format("download failed: HTTP {}", status);
+    }
+    return fmt::format("download failed: {} ({} bytes received)",
+                       res ? "no body" : httplib::to_string(res.error()),
+                       file ? file->size() : 0);
   }
-  if (res->status < 200 || res->status >= 300) {
-    return fmt::format("download failed: HTTP {}", res->status);
-  }
-  try {
-    core::write_file_atomic(path, res->body);
-  } catch (const core::Error& e) {
-    return e.what();
-  }
-  return {};
 }
 
 } // namespace net

@@ -1,13 +1,20 @@
 #pragma once
 
 #include <chrono>
+#include <stop_token>
 #include <string>
 
 namespace net {
 
-// Fetches `url` (http or https, following redirects) into `path` through a temporary file.
-// Returns "" on success, else what went wrong. Never throws.
-std::string
-download_file(const std::string& url, const std::string& path, std::chrono::milliseconds timeout);
+// Fetches `url` (http or https, following up to 10 redirects) into `path`, streaming the body
+// through a temporary file next to it (memory stays flat whatever the size; the temporary file
+// is removed on any failure). `timeout` bounds the whole download, from connecting to the last
+// byte; `stop` ends it at once. Returns "" on success, else one line: "download timed out after
+// N s (X bytes received)", "download interrupted", "download failed: HTTP 404", "cannot write
+// FILE: why", ... Never throws.
+std::string download_file(const std::string& url,
+                          const std::string& path,
+                          std::chrono::milliseconds timeout,
+                          std::stop_token stop = {});
 
 } // namespace net

@@ -44,14 +44,20 @@ void save_screenshot(Json& line, const ResultOptions& opts) {
   }
 }
 
-void fetch_downloads(Json& line, const ResultOptions& opts) {
+void fetch_downloads(Json& line, const ResultOptions& opts, std::stop_token stop) {
   auto it = line.find("downloads");
   if (it == line.end() || !it->is_array() || it->empty()) {
     return;
   }
   std::string dir = fmt::format("{}/{}", opts.downloads_dir, task_file_name(line));
+  int not_started = 0;
   for (auto& entry : *it) {
     if (!entry.is_object() || !entry.contains("url") || !entry["url"].is_string()) {
+      continue;
+    }
+    if (stop.stop_requested()) {
+      entry["download_error"] = "interrupted";
+      ++not_started;
       continue;
     }
     std::string name = entry.contains("filename") && entry["filename"].is_string()
@@ -61,7 +67,8 @@ void fetch_downloads(Json& line, const ResultOptions& opts) {
     std::string error;
     try {
       core::make_directories(dir);
-      error = net::download_file(entry["url"].get<std::string>(), path, opts.download_timeout);
+      error =
+          net::download_file(entry["url"].get<std::string>(), path, opts.download_timeout, stop);
     } catch (const core::Error& e) {
       error = e.what();
     }
@@ -72,18 +79,24 @@ void fetch_downloads(Json& line, const ResultOptions& opts) {
       core::log_warning(fmt::format("task {}: {}: {}", task_file_name(line), name, error));
     }
   }
+  if (not_started > 0) {
+    core::log_warning(fmt::format("task {}: {} download{} not started (interrupted)",
+                                  task_file_name(line),
+                                  not_started,
+                                  not_started == 1 ? "" : "s"));
+  }
 }
 
 } // namespace
 
-void finish_result_line(Json& line, const ResultOptions& opts) {
+void finish_result_line(Json& line, const ResultOptions& opts, std::stop_token stop) {
   if (opts.no_screenshots) {
     line.erase("final_screenshot");
   } else if (!opts.screenshots_dir.empty()) {
     save_screenshot(line, opts);
   }
   if (!opts.downloads_dir.empty()) {
-    fetch_downloads(line, opts);
+    fetch_downloads(line, opts, stop);
   }
 }
 

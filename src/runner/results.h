@@ -3,6 +3,7 @@
 #include "core/json.h"
 
 #include <chrono>
+#include <stop_token>
 #include <string>
 
 namespace runner {
@@ -12,14 +13,16 @@ struct ResultOptions {
   std::string screenshots_dir; // --screenshots DIR: final_screenshot -> DIR/<task_id>.png
   bool no_screenshots = false; // --no-screenshots: drop final_screenshot
   std::string downloads_dir;   // --downloads DIR: fetch each download into DIR/<task_id>/
-  std::chrono::milliseconds download_timeout{60000};
+  std::chrono::milliseconds download_timeout{std::chrono::seconds(300)}; // each, in total
 };
 
 // True when `opts` changes anything (so the hook can be skipped otherwise).
 bool changes_results(const ResultOptions& opts);
 
 // Applies `opts` to one line. Never throws for a problem of one line: a screenshot that is not
-// base64 stays inline (with a warning); a failed download is reported in its entry.
-void finish_result_line(core::Json& line, const ResultOptions& opts);
+// base64 stays inline (with a warning); a failed download is reported in its entry
+// (download_error). Once `stop` is requested the download in progress ends and the line's
+// other downloads are not started: their entries say "interrupted".
+void finish_result_line(core::Json& line, const ResultOptions& opts, std::stop_token stop = {});
 
 } // namespace runner

@@ -56,6 +56,7 @@ struct RunOptions {
   std::optional<double> timeout_seconds; // per task; default: attempt limit + 5 min
   double connect_timeout_seconds = 10;
   double read_timeout_seconds = 60;
+  double download_timeout_seconds = 300; // each --downloads file, in total
   core::RetryPolicy retry;
   int parallel = 1;
   bool unordered = false;

@@ -168,7 +168,10 @@ EngineConfig engine_config(const RunOptions& opts, const Json& secure) {
   c.callback_key = opts.callback_key;
   if (changes_results(opts.results)) {
     ResultOptions results = opts.results;
-    c.finish_line = [results](Json& line, std::stop_token) { finish_result_line(line, results); };
+    results.download_timeout = seconds_to_ms(opts.download_timeout_seconds);
+    c.finish_line = [results](Json& line, std::stop_token stop) {
+      finish_result_line(line, results, std::move(stop));
+    };
   }
   return c;
 }

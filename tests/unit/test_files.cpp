@@ -3,16 +3,20 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <csignal>
+#include <cstring>
 #include <fcntl.h>
 #include <filesystem>
 #include <fstream>
 #include <pthread.h>
 #include <sstream>
+#include <sys/resource.h>
 #include <thread>
 #include <unistd.h>
+#include <vector>
 
 namespace {
 
@@ -35,6 +39,16 @@ std::string drain(int fd) {
     }
   }
   return out;
+}
+
+// The names in a directory, sorted.
+std::vector<std::string> names_in(const std::filesystem::path& dir) {
+  std::vector<std::string> names;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    names.push_back(entry.path().filename().string());
+  }
+  std::sort(names.begin(), names.end());
+  return names;
 }
 
 std::string pattern(size_t size) {
@@ -201,6 +215,88 @@ TEST_CASE("files::write_all returns the errno of a failed write") {
   SUBCASE("a bad descriptor is EBADF") {
     CHECK(core::write_all(-1, "x") == EBADF);
   }
+}
+
+TEST_CASE("files::AtomicFileWriter shows the file only once committed") {
+  auto dir = std::filesystem::temp_directory_path() / "optexity-writer-test";
+  std::filesystem::remove_all(dir);
+  core::make_directories(dir.string());
+  const std::string path = (dir / "f.bin").string();
+  const std::string data = pattern(300000);
+
+  SUBCASE("appended pieces become the file at commit") {
+    core::AtomicFileWriter file(path);
+    CHECK(file.temp_path().rfind(path + ".part.", 0) == 0);
+    CHECK(names_in(dir).size() == 1);
+    CHECK_FALSE(std::filesystem::exists(path));
+    for (size_t at = 0; at < data.size(); at += 4096) {
+      file.append(std::string_view(data).substr(at, 4096));
+    }
+    CHECK(file.size() == data.size());
+    file.commit();
+    CHECK(core::read_file(path) == data);
+    CHECK(names_in(dir) == std::vector<std::string>{"f.bin"});
+  }
+  SUBCASE("nothing appended commits an empty file") {
+    core::AtomicFileWriter file(path);
+    file.commit();
+    CHECK(core::read_file(path).empty());
+  }
+  SUBCASE("a writer ended without commit leaves nothing, not even an older file touched") {
+    core::write_file_atomic(path, "old");
+    {
+      core::AtomicFileWriter file(path);
+      file.append(data);
+    }
+    CHECK(core::read_file(path) == "old");
+    CHECK(names_in(dir) == std::vector<std::string>{"f.bin"});
+  }
+  SUBCASE("two writers aiming at one path do not share a temporary file") {
+    core::AtomicFileWriter a(path);
+    core::AtomicFileWriter b(path);
+    CHECK(a.temp_path() != b.temp_path());
+    a.append("a");
+    b.append("b");
+    a.commit();
+    b.commit();
+    CHECK(core::read_file(path) == "b");
+  }
+  SUBCASE("a missing directory is an error naming the file") {
+    const std::string missing = (dir / "none" / "f.bin").string();
+    std::string what;
+    try {
+      core::AtomicFileWriter file(missing);
+    } catch (const core::Error& e) {
+      what = e.what();
+    }
+    CHECK(what.rfind("cannot write " + missing + ".part.", 0) == 0);
+    CHECK(what.find(": No such file or directory") != std::string::npos);
+  }
+  SUBCASE("a failed write is an error naming the file, and the temporary file goes") {
+    // A file size limit makes write(2) fail with EFBIG (SIGXFSZ ignored) as a full disk would.
+    struct rlimit old_limit {};
+    REQUIRE(::getrlimit(RLIMIT_FSIZE, &old_limit) == 0);
+    auto old_handler = std::signal(SIGXFSZ, SIG_IGN);
+    struct rlimit small = old_limit;
+    small.rlim_cur = 100000;
+    REQUIRE(::setrlimit(RLIMIT_FSIZE, &small) == 0);
+    std::string what;
+    std::string temp;
+    {
+      core::AtomicFileWriter file(path);
+      temp = file.temp_path();
+      try {
+        file.append(data);
+      } catch (const core::Error& e) {
+        what = e.what();
+      }
+    }
+    ::setrlimit(RLIMIT_FSIZE, &old_limit);
+    std::signal(SIGXFSZ, old_handler);
+    CHECK(what == "cannot write " + temp + ": " + std::strerror(EFBIG));
+    CHECK(names_in(dir).empty());
+  }
+  std::filesystem::remove_all(dir);
 }
 
 TEST_SUITE_END();
