@@ -120,6 +120,8 @@ std::string download_file(const std::string& url,
     http.set_connection_timeout(std::min<std::chrono::milliseconds>(remaining, k_connect_timeout));
     // Only a backstop: the Watch ends the request at the deadline.
     http.set_read_timeout(remaining + std::chrono::seconds(1));
+    // A signed URL is sent as it came: re-encoding its path could break its signature.
+    http.set_url_encode(false);
     int status = 0;
     std::string location;
     std::string write_error;
