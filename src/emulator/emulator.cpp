@@ -81,13 +81,15 @@ struct Emulator::Impl {
 
   CallbackSender m_sender;
   TaskTable m_tasks;
+  AnswerPlanner m_answers; // called under m_state_mutex: answers are decided in draw order
 
   std::mutex m_stop_mutex;
   bool m_started = false;
   bool m_stopped = false;
 
   explicit Impl(EmulatorOptions options)
-      : m_options(std::move(options)), m_sender(k_sender_threads, line_log()) {
+      : m_options(std::move(options)), m_sender(k_sender_threads, line_log()),
+        m_answers(m_options.repeat_task_id) {
     uint64_t seed = m_options.seed;
     if (seed == 0) {
       std::random_device rd;
@@ -151,6 +153,7 @@ struct Emulator::Impl {
     bool drop = false;
     bool duplicate = false;   // one more copy of the callback
     bool lost_answer = false; // no answer: the connection is closed after the callback
+    SubmitAnswer answer;      // what the answer says, unless it is lost
     int delay_ms = 0;
   };
 
@@ -186,6 +189,11 @@ struct Emulator::Impl {
     d.duplicate = settings.duplicate_rate > 0 && unit(m_rng) < settings.duplicate_rate;
     // Last, and only when asked for, for the same reason.
     d.lost_answer = m_options.lost_answer_rate > 0 && unit(m_rng) < m_options.lost_answer_rate;
+    // After that, and only when asked for, for the same reason.
+    bool bad = m_options.bad_answer_rate > 0 && unit(m_rng) < m_options.bad_answer_rate;
+    if (!d.lost_answer) {
+      d.answer = m_answers.next(d.task_id, bad);
+    }
     return d;
   }
 
@@ -341,7 +349,11 @@ struct Emulator::Impl {
           draw.task_id,
           plan);
     } else {
-      log("submit {} -> 202 task {} ({})", endpoint, draw.task_id, plan);
+      log("submit {} -> {} ({}{})",
+          endpoint,
+          answer_log(draw.answer, draw.task_id),
+          plan,
+          repeat_note(draw.answer));
     }
 
     std::shared_ptr<DeliveryDone> done;
@@ -379,8 +391,8 @@ struct Emulator::Impl {
       res.drop_connection();
       return;
     }
-    reply_json(
-        res, 202, {{"success", true}, {"message", k_submit_message}, {"task_id", draw.task_id}});
+    AnswerBody answer = answer_body(draw.answer, k_submit_message);
+    res.set(answer.status, std::move(answer.body), answer.content_type);
   }
 
   void handle_exception(net::HttpResponse& res, std::exception_ptr ep) {
