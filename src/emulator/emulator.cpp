@@ -40,6 +40,8 @@ constexpr int k_sender_threads = 8;
 constexpr size_t k_payload_limit = 64 * 1024 * 1024;
 // The longest a lost answer waits for its callback: past every redelivery attempt's backoff.
 constexpr auto k_lost_answer_wait = std::chrono::seconds(60);
+// The longest input_parameters text the log shows for one submit.
+constexpr size_t k_max_logged_inputs = 1000;
 
 // The key for transient_503: the same endpoint and inputs, whatever the key order.
 std::string canonical_input_key(const core::Json& body) {
@@ -226,6 +228,7 @@ struct Emulator::Impl {
       return;
     }
     const std::string endpoint = body["endpoint_name"].get<std::string>();
+    log_inputs(endpoint, body);
     const auto& known = m_options.endpoints;
     // With a script, the endpoints it answers (all of them when it has a default).
     const emulator::ScriptEndpoint* entry = m_script ? m_script->find(endpoint) : nullptr;
@@ -252,6 +255,20 @@ struct Emulator::Impl {
       }
     }
     accept(body, res, entry);
+  }
+
+  // One line per valid submit naming its inputs, so a test can count the submits of each input
+  // (the submit's own line has no room for them: tests match its end).
+  void log_inputs(const std::string& endpoint, const core::Json& body) {
+    if (m_options.quiet) {
+      return;
+    }
+    std::string inputs = core::dump_line(body["input_parameters"]);
+    if (inputs.size() > k_max_logged_inputs) {
+      inputs.resize(k_max_logged_inputs);
+      inputs += "...";
+    }
+    log("request {} input_parameters={}", endpoint, inputs);
   }
 
   // What the script makes of a task the draw settled: its templated output_data for a
