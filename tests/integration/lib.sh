@@ -796,3 +796,15 @@ server.serve_forever()' "$T/$1.ids"
   wait_until 20 "the callback sink's port" has_lines "$T/$1.out" 1
   SINK_PORT=$(head -n 1 "$T/$1.out")
 }
+
+# Like setup_emulator, with the emulator's files named $T/NAME.*: a test that starts several
+# emulators keeps each one's log. (setup_emulator's emulator.log is truncated by the next call
+# while an earlier emulator may still write to it at its old offset: a log with NULs that grep
+# calls binary.)
+setup_emulator_named() { # name emulator-args...
+  local name=$1
+  shift
+  LPORT=$(free_port)
+  LISTEN=127.0.0.1:$LPORT
+  start_emulator "$name" "$LPORT" "$@"
+}

@@ -43,7 +43,7 @@ assert_all_done() { # file n prefix what
 # steps are in flight, reruns the same command (with or without --listen), then once more.
 kill_and_resume() { # name relisten(yes|no)
   local name=$1 relisten=$2
-  setup_emulator --script "$T/s.json"
+  setup_emulator_named "$name.emu" --script "$T/s.json"
   for i in 1 2 3 4; do printf '{"email": "%s%d@example.com"}\n' "$name" "$i"; done >"$T/$name.ndjson"
   local S=$T/$name.state
   local args=(flow "$T/lin.json" --api-url "$EMU_URL" --input "$T/$name.ndjson" --state "$S"
@@ -94,7 +94,7 @@ kill_and_resume() { # name relisten(yes|no)
   assert_eq 12 "$(accepted_count)" "submits accepted over both runs (4 items x 3 steps)"
   assert_eq "4 4 4" "$(endpoint_accepted s1) $(endpoint_accepted s2) $(endpoint_accepted s3)" \
     "submits per step's endpoint over both runs"
-  assert_eq "12 12" "$(grep -c '^emulator: request ' "$EMU_LOG") $(grep '^emulator: request ' "$EMU_LOG" | sort -u | wc -l)" \
+  assert_eq "12 12" "$(grep -ac '^emulator: request ' "$EMU_LOG") $(grep -a '^emulator: request ' "$EMU_LOG" | sort -u | wc -l)" \
     "jobs submitted, and distinct jobs (step endpoint and input) among them"
   assert_eq "$(accepted_task_ids | sort)" \
     "$(jq -r '.steps[].task_id' "$T/$name.2.out" | sort)" \
@@ -111,6 +111,7 @@ kill_and_resume() { # name relisten(yes|no)
     _fail_ctx "the third run's stdout differs from the second's: $(diff "$T/$name.2.out" "$T/$name.3.out" | head -c 2000)"
   fi
   assert_eq 12 "$(accepted_count)" "submits after the third run (none)"
+  stop_emulator # no redelivery to a listener gone goes on during the next steps
 }
 
 step "kill -9 mid-flow, rerun without --listen (the journaled address), then a third run"
@@ -120,7 +121,7 @@ step "kill -9 mid-flow, rerun with the same --listen, then a third run"
 kill_and_resume kb yes
 
 step "Ctrl-C mid-flow: exit 130, one line per item, unfinished items interrupted with their finished steps"
-setup_emulator --script "$T/s.json"
+setup_emulator_named emu_int --script "$T/s.json"
 for i in 1 2 3 4 5; do printf '{"email": "int%d@example.com"}\n' "$i"; done >"$T/int.ndjson"
 S=$T/int.state
 args=(flow "$T/lin.json" --api-url "$EMU_URL" --input "$T/int.ndjson" --state "$S" --parallel 2

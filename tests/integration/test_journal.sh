@@ -14,7 +14,7 @@ mapfile -t nine <"$T/in9.txt"
 # --listen), then once more; checks the resume.
 kill_and_resume() { # name relisten(yes|no)
   local name=$1 relisten=$2
-  setup_emulator --delay-ms 1500
+  setup_emulator_named "$name.emu" --delay-ms 1500
   local S=$T/$name.state
   local args=(--api-url "$EMU_URL" --endpoint demo --emails "$T/in9.txt" --state "$S"
     --parallel 3 --timeout 30)
@@ -82,6 +82,7 @@ kill_and_resume() { # name relisten(yes|no)
     _fail_ctx "the third run's stdout differs from the second's: $(diff "$T/$name.2.out" "$T/$name.3.out" | head -c 2000)"
   fi
   assert_eq 9 "$(accepted_count)" "submits after the third run (none)"
+  stop_emulator # no redelivery to a listener gone goes on during the next steps
 }
 
 step "kill -9 mid-run, rerun without --listen (the journaled address), then a third run"
@@ -114,7 +115,7 @@ kill_and_resume kill_b yes
 step "--retry-failed: failed results are reprinted, or resubmitted with the flag"
 make_emails 3 retry >"$T/in3.txt"
 mapfile -t three <"$T/in3.txt"
-setup_emulator --fail-rate 1 --delay-ms 20
+setup_emulator_named emu_rf --fail-rate 1 --delay-ms 20
 chain_run rf.1 --endpoint demo --emails "$T/in3.txt" --state "$T/rf.state" --parallel 3
 assert_exit 1 "$RC" "run where every task fails"
 assert_line_count "$T/rf.1.out" 3 "one line per input"
@@ -159,7 +160,7 @@ done
 assert_eq 4 "$(accepted_count)" "submits (only the new input)"
 
 step "two identical lines are two inputs: two lines, each submitted once, then both reprinted"
-setup_emulator --delay-ms 20
+setup_emulator_named emu_dup --delay-ms 20
 emails_file dup.txt twin@example.com other@example.com twin@example.com
 chain_run dup.1 --endpoint demo --emails "$T/dup.txt" --state "$T/dup.state" --parallel 3
 assert_exit 0 "$RC" "run with identical lines"
