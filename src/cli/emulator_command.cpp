@@ -22,6 +22,8 @@ constexpr const char* k_default_callback_url = "http://127.0.0.1:4000/receive_ca
 constexpr size_t k_max_screenshot_bytes = size_t{256} << 20;
 // Each download is a line in every payload: a cap keeps a typo from making megabyte payloads.
 constexpr int k_max_downloads = 1000;
+// Any count a test could want; the cap only keeps a typo from reading as "for ever".
+constexpr int k_max_repeat_task_id = 1000000;
 
 // A usage error at parse time beats a bind-time error: CLI11 names the flag for us.
 const CLI::Validator k_http_url(
@@ -96,6 +98,18 @@ CLI::App* register_emulator_command(CLI::App& app, emulator::EmulatorOptions& op
                   "Share of accepted submits (0..1) never answered: the task runs, and once its "
                   "callback is delivered the connection is closed with no response")
       ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
+  cmd->add_option("--bad-answer-rate",
+                  opts.bad_answer_rate,
+                  "Share of accepted submits (0..1) answered without a usable task_id (the task "
+                  "runs): alternately 200 text/html and 202 {\"ok\":true}")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
+  cmd->add_option("--repeat-task-id",
+                  opts.repeat_task_id,
+                  "Answer the next N submits after the first with the first submit's task_id "
+                  "(each task still runs and calls back under its own)")
+      ->check(CLI::Range(0, k_max_repeat_task_id))
       ->capture_default_str();
   cmd->add_option("--transient-503",
                   opts.transient_503,

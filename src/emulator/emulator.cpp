@@ -40,6 +40,8 @@ constexpr int k_sender_threads = 8;
 constexpr size_t k_payload_limit = 64 * 1024 * 1024;
 // The longest a lost answer waits for its callback: past every redelivery attempt's backoff.
 constexpr auto k_lost_answer_wait = std::chrono::seconds(60);
+// The longest input_parameters text the log shows for one submit.
+constexpr size_t k_max_logged_inputs = 1000;
 
 // The key for transient_503: the same endpoint and inputs, whatever the key order.
 std::string canonical_input_key(const core::Json& body) {
@@ -81,13 +83,15 @@ struct Emulator::Impl {
 
   CallbackSender m_sender;
   TaskTable m_tasks;
+  AnswerPlanner m_answers; // called under m_state_mutex: answers are decided in draw order
 
   std::mutex m_stop_mutex;
   bool m_started = false;
   bool m_stopped = false;
 
   explicit Impl(EmulatorOptions options)
-      : m_options(std::move(options)), m_sender(k_sender_threads, line_log()) {
+      : m_options(std::move(options)), m_sender(k_sender_threads, line_log()),
+        m_answers(m_options.repeat_task_id) {
     uint64_t seed = m_options.seed;
     if (seed == 0) {
       std::random_device rd;
@@ -151,6 +155,7 @@ struct Emulator::Impl {
     bool drop = false;
     bool duplicate = false;   // one more copy of the callback
     bool lost_answer = false; // no answer: the connection is closed after the callback
+    SubmitAnswer answer;      // what the answer says, unless it is lost
     int delay_ms = 0;
   };
 
@@ -186,6 +191,11 @@ struct Emulator::Impl {
     d.duplicate = settings.duplicate_rate > 0 && unit(m_rng) < settings.duplicate_rate;
     // Last, and only when asked for, for the same reason.
     d.lost_answer = m_options.lost_answer_rate > 0 && unit(m_rng) < m_options.lost_answer_rate;
+    // After that, and only when asked for, for the same reason.
+    bool bad = m_options.bad_answer_rate > 0 && unit(m_rng) < m_options.bad_answer_rate;
+    if (!d.lost_answer) {
+      d.answer = m_answers.next(d.task_id, bad);
+    }
     return d;
   }
 
@@ -218,6 +228,7 @@ struct Emulator::Impl {
       return;
     }
     const std::string endpoint = body["endpoint_name"].get<std::string>();
+    log_inputs(endpoint, body);
     const auto& known = m_options.endpoints;
     // With a script, the endpoints it answers (all of them when it has a default).
     const emulator::ScriptEndpoint* entry = m_script ? m_script->find(endpoint) : nullptr;
@@ -244,6 +255,20 @@ struct Emulator::Impl {
       }
     }
     accept(body, res, entry);
+  }
+
+  // One line per valid submit naming its inputs, so a test can count the submits of each input
+  // (the submit's own line has no room for them: tests match its end).
+  void log_inputs(const std::string& endpoint, const core::Json& body) {
+    if (m_options.quiet) {
+      return;
+    }
+    std::string inputs = core::dump_line(body["input_parameters"]);
+    if (inputs.size() > k_max_logged_inputs) {
+      inputs.resize(k_max_logged_inputs);
+      inputs += "...";
+    }
+    log("request {} input_parameters={}", endpoint, inputs);
   }
 
   // What the script makes of a task the draw settled: its templated output_data for a
@@ -341,7 +366,11 @@ struct Emulator::Impl {
           draw.task_id,
           plan);
     } else {
-      log("submit {} -> 202 task {} ({})", endpoint, draw.task_id, plan);
+      log("submit {} -> {} ({}{})",
+          endpoint,
+          answer_log(draw.answer, draw.task_id),
+          plan,
+          repeat_note(draw.answer));
     }
 
     std::shared_ptr<DeliveryDone> done;
@@ -379,8 +408,8 @@ struct Emulator::Impl {
       res.drop_connection();
       return;
     }
-    reply_json(
-        res, 202, {{"success", true}, {"message", k_submit_message}, {"task_id", draw.task_id}});
+    AnswerBody answer = answer_body(draw.answer, k_submit_message);
+    res.set(answer.status, std::move(answer.body), answer.content_type);
   }
 
   void handle_exception(net::HttpResponse& res, std::exception_ptr ep) {

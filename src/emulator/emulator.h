@@ -27,8 +27,15 @@ struct EmulatorOptions {
   // line, as when a proxy or the network loses the 202.
   double lost_answer_rate = 0;
   int transient_503 = 0; // the first K submits of each distinct input get 503
-  uint64_t seed = 0;     // 0: random
-  bool quiet = false;    // no per-request log lines on stderr
+  // Share of accepted submits whose answer carries no usable task_id although the task is
+  // created, runs and calls back: alternately 200 text/html "<html><body>OK</body></html>" and
+  // 202 {"ok":true} (as a proxy or a changed service might answer).
+  double bad_answer_rate = 0;
+  // The answers to the next N submits after the first name the first submit's task_id instead
+  // of their own (each task still runs and calls back under its own task_id).
+  int repeat_task_id = 0;
+  uint64_t seed = 0;  // 0: random
+  bool quiet = false; // no per-request log lines on stderr
   // Share of tasks whose callback says `killed` ("Automation timed out after N minutes in
   // process", no output). Decided first: fail_rate then applies to the tasks not killed.
   double kill_rate = 0;

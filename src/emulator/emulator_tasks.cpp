@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <ctime>
 
 namespace emulator {
@@ -79,6 +80,62 @@ core::Json task_status_json(const TaskRecord& record, TaskTable::Clock::time_poi
   task["completed_at"] = done ? core::Json(iso8601_utc(completed_wall)) : core::Json(nullptr);
   task["error"] = done && !record.error.empty() ? core::Json(record.error) : core::Json(nullptr);
   return task;
+}
+
+AnswerPlanner::AnswerPlanner(int repeat_task_id) : m_repeats(std::max(0, repeat_task_id)) {}
+
+SubmitAnswer AnswerPlanner::next(const std::string& own_task_id, bool bad) {
+  std::lock_guard lock(m_mutex);
+  SubmitAnswer answer;
+  if (bad) {
+    // Alternating, so a run with a few bad answers meets both shapes a proxy might send.
+    answer.kind = m_bad++ % 2 == 0 ? SubmitAnswer::Kind::html : SubmitAnswer::Kind::ok_without_id;
+    return answer;
+  }
+  answer.task_id = own_task_id;
+  if (m_first.empty()) {
+    m_first = own_task_id;
+  } else if (m_repeated < m_repeats) {
+    answer.task_id = m_first;
+    answer.repeat = ++m_repeated;
+    answer.repeats = m_repeats;
+  }
+  return answer;
+}
+
+AnswerBody answer_body(const SubmitAnswer& answer, const std::string& message) {
+  switch (answer.kind) {
+  case SubmitAnswer::Kind::html:
+    return {200, "text/html", "<html><body>OK</body></html>"};
+  case SubmitAnswer::Kind::ok_without_id:
+    return {202, "application/json", R"({"ok":true})"};
+  case SubmitAnswer::Kind::task_id:
+    break;
+  }
+  core::Json body = {{"success", true}, {"message", message}, {"task_id", answer.task_id}};
+  return {202, "application/json", core::dump_line(body)};
+}
+
+std::string answer_log(const SubmitAnswer& answer, const std::string& own_task_id) {
+  switch (answer.kind) {
+  case SubmitAnswer::Kind::html:
+    return fmt::format("200 text/html without task_id, task {}", own_task_id);
+  case SubmitAnswer::Kind::ok_without_id:
+    return fmt::format("202 {{\"ok\":true}} without task_id, task {}", own_task_id);
+  case SubmitAnswer::Kind::task_id:
+    break;
+  }
+  return fmt::format("202 task {}", own_task_id);
+}
+
+std::string repeat_note(const SubmitAnswer& answer) {
+  if (answer.repeat == 0) {
+    return {};
+  }
+  return fmt::format("; the answer names task {} (repeat {} of {})",
+                     answer.task_id,
+                     answer.repeat,
+                     answer.repeats);
 }
 
 } // namespace emulator

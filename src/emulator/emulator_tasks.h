@@ -1,6 +1,7 @@
 #pragma once
 
-// The emulator's memory of its tasks, for the status endpoints and the download files.
+// The emulator's memory of its tasks, for the status endpoints and the download files, and of
+// the answers it gave to their submits (the faults --bad-answer-rate and --repeat-task-id).
 
 #include "core/json.h"
 
@@ -64,5 +65,55 @@ core::Json task_status_json(const TaskRecord& record, TaskTable::Clock::time_poi
 
 // "2026-09-17T08:15:30.123456Z".
 std::string iso8601_utc(std::chrono::system_clock::time_point t);
+
+// What the answer to one accepted submit says. The task exists and runs in every case.
+struct SubmitAnswer {
+  enum class Kind {
+    task_id,       // 202 {"success":true,"message":...,"task_id":...}
+    html,          // 200, text/html "<html><body>OK</body></html>": no task_id
+    ok_without_id, // 202 {"ok":true}: no task_id
+  };
+  Kind kind = Kind::task_id;
+  std::string task_id; // Kind::task_id: the id the answer names (the task's own, or a repeat)
+  int repeat = 0;      // 1..N when task_id is the first answer's instead of the task's own
+  int repeats = 0;     // N, the --repeat-task-id the repeat counts against
+};
+
+// Decides, in the order of its calls, what each answered submit's answer says. A bad answer
+// (`bad`, drawn from --bad-answer-rate) names no task: the 1st, 3rd, ... are HTML, the 2nd,
+// 4th, ... 202 {"ok":true}. The first answer with a task_id names its own task; the next
+// `repeat_task_id` answers with a task_id name that first task instead of their own. Submits
+// that get no answer at all are not passed here. Thread-safe.
+class AnswerPlanner {
+public:
+  explicit AnswerPlanner(int repeat_task_id);
+
+  SubmitAnswer next(const std::string& own_task_id, bool bad);
+
+private:
+  std::mutex m_mutex;
+  const int m_repeats;
+  int m_repeated = 0;
+  int m_bad = 0;
+  std::string m_first; // the first answer's task_id, once there was one
+};
+
+// The HTTP answer to a submit.
+struct AnswerBody {
+  int status = 202;
+  std::string content_type;
+  std::string body;
+};
+
+// The answer `answer` stands for; `message` is the service's 202 message.
+AnswerBody answer_body(const SubmitAnswer& answer, const std::string& message);
+
+// How the log describes a submit's answer for task `own_task_id`, up to the plan in
+// parentheses: "202 task ID", "200 text/html without task_id, task ID", "202 {"ok":true}
+// without task_id, task ID". A repeat keeps "202 task ID" (the task's own id, as its callbacks
+// name it); repeat_note() says which id the answer named.
+std::string answer_log(const SubmitAnswer& answer, const std::string& own_task_id);
+// "; the answer names task FIRST (repeat K of N)" for a repeat, "" otherwise.
+std::string repeat_note(const SubmitAnswer& answer);
 
 } // namespace emulator

@@ -741,3 +741,70 @@ post_code() { # url body [curl-args...]
 time_field() { # file name
   sed -n "s/.*$2=\\([0-9.]*\\).*/\\1/p" "$1" | tail -n 1
 }
+
+# --- helpers added for the emulator's answer faults and the crash-point matrix ---
+
+# Tasks the emulator created, whatever their submit's answer: a 202 with the task's id, a bad
+# answer ("... without task_id, task ID"), or none ("no answer, task ID").
+created_count() { grep -cE '^emulator: submit .* task [0-9a-f-]{36} ' "$EMU_LOG" || true; }
+# Their task ids (each task's own), in log order.
+created_task_ids() { sed -nE 's/^emulator: submit [^(]* task ([0-9a-f-]{36}) \(.*/\1/p' "$EMU_LOG"; }
+
+# Valid submits the emulator received with exactly these input_parameters (compact JSON as the
+# run sends them, e.g. {"email":["a@example.com"]}), from its "request ENDPOINT
+# input_parameters=JSON" lines.
+submits_of_input() { # input-parameters-json
+  INPUTS=$1 awk '
+    BEGIN { want = " input_parameters=" ENVIRON["INPUTS"] }
+    /^emulator: request / && substr($0, length($0) - length(want) + 1) == want { n++ }
+    END { print n + 0 }' "$EMU_LOG"
+}
+submits_of_email() { submits_of_input "{\"email\":[\"$1\"]}"; } # email
+
+# Stops the emulator started last (SIGTERM; it exits 0), bounded.
+stop_emulator() {
+  kill -TERM "$EMU_PID" 2>/dev/null || true
+  wait_exit "$EMU_PID" 20 "the emulator after SIGTERM"
+}
+
+# Starts a callback receiver on a free 127.0.0.1 port that answers every POST 200 {} and
+# appends the body's task_id (or "?") to $T/NAME.ids, one line per callback. Sets SINK_PORT.
+start_callback_sink() { # name
+  start_bg "$1" timeout -k 5 "$BG_TIMEOUT" python3 -c '
+import http.server, json, os, sys, threading
+fd = os.open(sys.argv[1], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+class Sink(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def log_message(self, *args):
+        pass
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        try:
+            task = json.loads(body).get("task_id", "?")
+        except Exception:
+            task = "?"
+        os.write(fd, ("%s\n" % task).encode())
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"{}")
+server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Sink)
+server.daemon_threads = True
+print(server.server_address[1], flush=True)
+server.serve_forever()' "$T/$1.ids"
+  wait_until 20 "the callback sink's port" has_lines "$T/$1.out" 1
+  SINK_PORT=$(head -n 1 "$T/$1.out")
+}
+
+# Like setup_emulator, with the emulator's files named $T/NAME.*: a test that starts several
+# emulators keeps each one's log. (setup_emulator's emulator.log is truncated by the next call
+# while an earlier emulator may still write to it at its old offset: a log with NULs that grep
+# calls binary.)
+setup_emulator_named() { # name emulator-args...
+  local name=$1
+  shift
+  LPORT=$(free_port)
+  LISTEN=127.0.0.1:$LPORT
+  start_emulator "$name" "$LPORT" "$@"
+}
