@@ -147,6 +147,8 @@ complete -c optexity-chain -n $emulator -l script -r -F -d 'Per-endpoint outputs
 complete -c optexity-chain -n $emulator -l early-callback -d 'Deliver each callback before the 202'
 complete -c optexity-chain -n $emulator -l transient-503 -x -d 'Answer the first K submits of each input with 503'
 complete -c optexity-chain -n $emulator -l lost-answer-rate -x -d 'Share of accepted submits never answered'
+complete -c optexity-chain -n $emulator -l bad-answer-rate -x -d 'Share of accepted submits answered without a task_id'
+complete -c optexity-chain -n $emulator -l repeat-task-id -x -d 'Answer the next N submits with the first task_id'
 complete -c optexity-chain -n $emulator -l screenshot-bytes -x -d 'Size of each final_screenshot PNG'
 complete -c optexity-chain -n $emulator -l downloads -x -d 'Files listed in each success callback'
 complete -c optexity-chain -n $emulator -l seed -x -d 'Random seed (0 picks one)'
