@@ -12,6 +12,7 @@ emails_file in.txt lost@example.com
 tasks_created() { grep -cE '^emulator: submit .* task [0-9a-f-]{36} ' "$EMU_LOG" || true; }
 created_task_id() { sed -nE 's/^emulator: submit .* task ([0-9a-f-]{36}) .*/\1/p' "$EMU_LOG"; }
 # The emulator's log line number of the first line matching a pattern (0: none).
+submit_seen() { (($(submit_count) >= 1)); }
 log_line_of() { grep -nF -- "$1" "$EMU_LOG" | head -n 1 | cut -d: -f1 || true; }
 
 step "plain run: the unanswered submit is completed by its callback's content, one task"
@@ -77,3 +78,21 @@ assert_eq 1 "$(submit_count)" "submits over both runs (no resubmit)"
 chain_run none3 --endpoint demo --emails "$T/in.txt" --timeout 1 --state "$T/none.jnl" \
   --resubmit-unfinished
 assert_eq 2 "$(submit_count)" "--resubmit-unfinished submits it again"
+
+step "SIGINT while a submit waits for its answer: interrupted, then the rerun waits, no resubmit"
+# The emulator holds the answer until the callback (3 s) went out: the signal comes meanwhile.
+setup_emulator --delay-ms 3000 --lost-answer-rate 1
+start_bg_default_signals int "$BIN" run --api-url "$EMU_URL" --listen "$LISTEN" \
+  --endpoint demo --emails "$T/in.txt" --state "$T/int.jnl" --timeout 30
+pid=$BG_PID
+wait_until 20 "the emulator has the submit" submit_seen
+kill -INT "$pid"
+wait_exit "$pid" 20 "the run after SIGINT"
+assert_exit 130 "$RC" "exit code after SIGINT"
+assert_all_status "$T/int.out" interrupted "status"
+assert_contains "$(jq -r .error "$T/int.out")" "outcome unknown" "the line says the outcome is unknown"
+chain_run int2 --endpoint demo --emails "$T/in.txt" --state "$T/int.jnl" --timeout 30
+assert_exit 0 "$RC" "rerun"
+assert_all_status "$T/int2.out" success "the task's result, by content"
+wait_emulator_idle
+assert_eq 1 "$(submit_count)" "submits over both runs (no resubmit)"
