@@ -165,24 +165,6 @@ int write_all(int fd, std::string_view head, std::string_view tail) {
   return 0;
 }
 
-void write_file_atomic(const std::string& path, std::string_view data) {
-  std::string tmp = fmt::format("{}.tmp.{}", path, ::getpid());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    throw Error(fmt::format("cannot write {}: {}", tmp, std::strerror(errno)));
-  }
-  if (int err = write_all(fd, data); err != 0) {
-    ::close(fd);
-    ::unlink(tmp.c_str());
-    throw Error(fmt::format("cannot write {}: {}", tmp, std::strerror(err)));
-  }
-  if (::close(fd) != 0 || ::rename(tmp.c_str(), path.c_str()) != 0) {
-    int err = errno;
-    ::unlink(tmp.c_str());
-    throw Error(fmt::format("cannot write {}: {}", path, std::strerror(err)));
-  }
-}
-
 namespace {
 
 // Temporary names unique within the process (two writers may aim at the same path).
@@ -233,6 +215,12 @@ void AtomicFileWriter::commit() {
     ::unlink(m_temp.c_str());
     throw Error(fmt::format("cannot write {}: {}", m_path, std::strerror(err)));
   }
+}
+
+void write_file_atomic(const std::string& path, std::string_view data) {
+  AtomicFileWriter file(path);
+  file.append(data);
+  file.commit();
 }
 
 } // namespace core

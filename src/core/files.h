@@ -37,8 +37,8 @@ int write_all(int fd, std::string_view data);
 // takes it all: a line and its newline without copying the line.
 int write_all(int fd, std::string_view head, std::string_view tail);
 
-// Writes `data` to `path` through a temporary file in the same directory and a rename, so a
-// reader never sees half a file. Throws core::Error naming the path.
+// Writes `data` to `path` through a temporary file in the same directory, fsync and a rename
+// (an AtomicFileWriter), so a reader never sees half a file. Throws core::Error naming the path.
 void write_file_atomic(const std::string& path, std::string_view data);
 
 // A file written piece by piece (a download) under a temporary name next to `path`, then
