@@ -194,12 +194,14 @@ Journal::~Journal() {
   }
 }
 
-void Journal::append(const std::string& record) {
+void Journal::append(const std::string& record, Durability durability) {
   uint64_t seq = write_record(record + "\n");
   if (m_hooks.after_write) {
     m_hooks.after_write();
   }
-  wait_durable(seq);
+  if (durability == Durability::now) {
+    wait_durable(seq);
+  }
 }
 
 uint64_t Journal::write_record(const std::string& buf) {
@@ -278,8 +280,11 @@ void Journal::kept_callback(const std::string& route_key, const Json& payload) {
 }
 
 void Journal::submitted(const std::string& key, const std::string& task_id) {
+  // Not waited for: lost in a crash, the attempt before it still says the task may exist (its
+  // callback is then awaited by content instead of its id); the next sync covers it anyway.
   append(dump_line(
-      Json{{"type", "submit"}, {"time", utc_now_iso()}, {"key", key}, {"task_id", task_id}}));
+             Json{{"type", "submit"}, {"time", utc_now_iso()}, {"key", key}, {"task_id", task_id}}),
+         Durability::later);
 }
 
 void Journal::finished(const std::string& key,

@@ -66,7 +66,8 @@ struct JournalHooks {
 };
 
 // The append-only journal of a run: one JSON line per record, written with write(2) and
-// fdatasync'd before the call returns, so a crash loses at most the record being written.
+// fdatasync'd before the call returns (all but `submitted`, which the next sync covers), so a
+// crash loses at most the record being written.
 // Created with mode 0600 (it holds the callback token). Thread-safe.
 //
 // Group commit: a record is written under a short lock and gets a sequence number; then one
@@ -92,6 +93,7 @@ public:
   // The intent to submit, before the request is sent: with no submit or result after it, the
   // submit's outcome is unknown. It starts the input's entry afresh (a new attempt).
   void attempted(const std::string& key);
+  // Written, not waited for: the attempt before it is what keeps the input from a resubmit.
   void submitted(const std::string& key, const std::string& task_id);
   // A callback answered but not matched when the run stopped (its route key and payload).
   void kept_callback(const std::string& route_key, const Json& payload);
@@ -107,7 +109,8 @@ public:
   uint64_t syncs() const;
 
 private:
-  void append(const std::string& record);
+  enum class Durability { now, later }; // later: the next sync covers it, nobody waits
+  void append(const std::string& record, Durability durability = Durability::now);
   uint64_t write_record(const std::string& buf);
   void wait_durable(uint64_t seq);
   void drop_cut_record(off_t size);

@@ -30,8 +30,13 @@ void check_state(const core::JournalState& state, std::string_view text) {
     for (int flags = 0; flags < 4; ++flags) {
       auto action = core::resume_action(&entry, flags & 1, flags & 2);
       FUZZ_CHECK(action == core::ResumeAction::submit || action == core::ResumeAction::reprint ||
-                     action == core::ResumeAction::await,
+                     action == core::ResumeAction::await ||
+                     action == core::ResumeAction::await_unknown,
                  "a known resume action");
+      // An unknown outcome is submitted again only when the user asks.
+      if (action == core::ResumeAction::await_unknown) {
+        FUZZ_CHECK(!(flags & 2), "an unknown outcome waits unless --resubmit-unfinished");
+      }
       // Nothing runs twice unless the user asks: a success is never submitted again.
       if (entry.status == "success") {
         FUZZ_CHECK(action == core::ResumeAction::reprint, "a success is reprinted");

@@ -19,7 +19,10 @@
 #include <fcntl.h>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <mutex>
 #include <sstream>
+#include <sys/stat.h>
 #include <thread>
 #include <unistd.h>
 
@@ -401,23 +404,56 @@ TEST_CASE("engine: a journal that cannot be written stops the run, exit 74, noth
   core::Tracker tracker;
   auto path = temp_path("full.jnl");
   std::filesystem::remove(path);
-  std::atomic<int> syncs{0};
+  std::mutex mutex;
+  int syncs = 0;
+  off_t durable = 0; // the file's size at the last sync that worked
   core::JournalHooks hooks;
-  // The first records (attempts, submits) are durable; then the disk is full.
-  hooks.sync = [&](int) { return ++syncs > 3 ? ENOSPC : 0; };
+  bool full_at_start = false;
+  SUBCASE("full from the start: nothing is submitted") {
+    full_at_start = true;
+  }
+  SUBCASE("full after a few records") {}
+  hooks.sync = [&](int fd) {
+    std::lock_guard lock(mutex);
+    if (full_at_start || ++syncs > 3) {
+      return ENOSPC;
+    }
+    struct stat st {};
+    ::fstat(fd, &st);
+    durable = st.st_size;
+    return 0;
+  };
   core::Journal journal(path, hooks);
   auto config = quiet_config(1);
   config.journal = &journal;
   config.parallel = 2;
   auto r = run_engine(config, emails(4), service, tracker, [&](runner::Engine&) {
-    REQUIRE(service.wait_submits(2));
-    tracker.deliver("t0", callback("t0"), 10);
-    tracker.deliver("t1", callback("t1"), 10);
+    if (!full_at_start) {
+      REQUIRE(service.wait_submits(2));
+      tracker.deliver("t0", callback("t0"), 10);
+      tracker.deliver("t1", callback("t1"), 10);
+    }
   });
   CHECK(r.code == 74);
+  if (full_at_start) {
+    CHECK(service.requests().empty()); // the intent could not be journaled: nothing sent
+  }
   REQUIRE(r.lines.size() == 4); // every input has its line
+  // Every success printed is in the part of the journal a sync made durable.
+  std::ifstream in(path);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::istringstream kept(text.substr(0, static_cast<size_t>(durable)));
+  auto state = core::read_journal(kept, path);
   for (const auto& line : r.lines) {
-    CHECK(line["status"] != "success"); // none of these results could be journaled
+    if (line["status"] != "success") {
+      continue;
+    }
+    bool journaled = false;
+    for (const auto& [key, entry] : state.entries) {
+      journaled = journaled || (entry.status == std::optional<std::string>("success") &&
+                                entry.task_id == line["task_id"].get<std::string>());
+    }
+    CHECK_MESSAGE(journaled, line.dump());
   }
   CHECK(service.requests().size() <= 2);
   std::filesystem::remove(path);

@@ -256,15 +256,20 @@ TEST_CASE("journal::Journal keeps every record of many threads appending at once
   std::filesystem::remove(path);
 }
 
-TEST_CASE("journal::Journal syncs once per call when calls do not overlap") {
+TEST_CASE("journal::Journal syncs once per call when calls do not overlap; a submit rides along") {
   auto path = temp_journal("optexity-journal-serial.jnl");
   core::Journal journal(path);
   journal.run_started("tok", "127.0.0.1:1", "e");
   CHECK(journal.syncs() == 1);
-  journal.submitted("k-1", "t1");
+  journal.attempted("k-1");
   CHECK(journal.syncs() == 2);
-  journal.finished("k-1", "success", "{}", "t1", false);
+  journal.submitted("k-1", "t1"); // written, not waited for
+  CHECK(journal.syncs() == 2);
+  journal.finished("k-1", "success", "{}", "t1", false); // its sync covers the submit too
   CHECK(journal.syncs() == 3);
+  auto state = core::load_journal(path);
+  CHECK(state.records == 4);
+  CHECK(state.entries.at("k-1").task_id == std::optional<std::string>("t1"));
   std::filesystem::remove(path);
 }
 
@@ -306,7 +311,7 @@ TEST_CASE("journal::Journal shares one sync among records written while another 
   for (int t = 0; t < k_threads; ++t) {
     threads.emplace_back([&, t] {
       std::string key = "k-" + std::to_string(t);
-      journal.submitted(key, "t" + std::to_string(t));
+      journal.attempted(key);
       // Returned: the record must lie within what a finished sync covered.
       std::string text = slurp(path);
       size_t at = text.find("\"key\":\"" + key + "\"");
@@ -337,7 +342,7 @@ TEST_CASE("journal::Journal reports a failed sync, then refuses to go on") {
   hooks.sync = [](int) { return EIO; };
   core::Journal journal(path, hooks);
   const std::string expected = "--state: cannot sync " + path + ": " + std::strerror(EIO);
-  CHECK_THROWS_WITH_AS(journal.submitted("k-1", "t1"), expected.c_str(), core::Error);
+  CHECK_THROWS_WITH_AS(journal.attempted("k-1"), expected.c_str(), core::Error);
   // Once a sync failed, the file's state is unknown: every later record is refused.
   CHECK_THROWS_WITH_AS(
       journal.finished("k-1", "success", "{}", "t1", false), expected.c_str(), core::Error);
@@ -350,7 +355,7 @@ TEST_CASE("journal::Journal reports a failed sync, then refuses to go on") {
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&, t] {
       try {
-        shared.submitted("k-" + std::to_string(t), "t");
+        shared.attempted("k-" + std::to_string(t));
       } catch (const core::Error& e) {
         std::lock_guard lock(mutex);
         errors += std::string(e.what()).find("cannot sync") != std::string::npos;
@@ -370,8 +375,8 @@ TEST_CASE("journal::Journal ends a sync whose hook throws, so no caller waits fo
   core::JournalHooks hooks;
   hooks.sync = [](int) -> int { throw std::runtime_error("hook failed"); };
   core::Journal journal(path, hooks);
-  CHECK_THROWS_WITH_AS(journal.submitted("k-1", "t1"), "hook failed", std::runtime_error);
-  CHECK_THROWS_AS(journal.submitted("k-2", "t2"), core::Error);
+  CHECK_THROWS_WITH_AS(journal.attempted("k-1"), "hook failed", std::runtime_error);
+  CHECK_THROWS_AS(journal.attempted("k-2"), core::Error);
   std::filesystem::remove(path);
 }
 
