@@ -33,15 +33,22 @@ std::string line_status(const Json& line) {
   return it != line.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
+LineWriter::LineWriter(int fd) : m_fd(fd) {
+  // Asked once, not per line: what kind of file the lines go to.
+  struct stat st {};
+  m_regular = ::fstat(m_fd, &st) == 0 && S_ISREG(st.st_mode);
+  int flags = ::fcntl(m_fd, F_GETFL);
+  m_append = flags >= 0 && (flags & O_APPEND);
+}
+
 void LineWriter::write_line(const std::string& text) {
   // Where a regular file ended before the line: a failed write (disk full) is cut back to it,
   // so no half line is left for the next reader. (A pipe's reader may see a part of a line
   // longer than PIPE_BUF: that cannot be taken back.)
   std::optional<off_t> before;
-  struct stat st {};
-  if (::fstat(m_fd, &st) == 0 && S_ISREG(st.st_mode)) {
-    int flags = ::fcntl(m_fd, F_GETFL);
-    before = flags >= 0 && (flags & O_APPEND) ? st.st_size : ::lseek(m_fd, 0, SEEK_CUR);
+  if (m_regular) {
+    struct stat st {};
+    before = m_append ? (::fstat(m_fd, &st) == 0 ? st.st_size : -1) : ::lseek(m_fd, 0, SEEK_CUR);
   }
   // The line and its newline in one writev: no copy of a large line just to end it.
   int err = write_all(m_fd, text, "\n");

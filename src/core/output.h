@@ -24,12 +24,14 @@ struct StdoutClosed {};
 // is flushed at once and a closed pipe is noticed. Not thread-safe: one writer.
 class LineWriter {
 public:
-  explicit LineWriter(int fd = 1) : m_fd(fd) {}
+  explicit LineWriter(int fd = 1);
   // Writes `text` and a newline; throws StdoutClosed on EPIPE, core::Error on other errors.
   void write_line(const std::string& text);
 
 private:
   int m_fd;
+  bool m_regular = false; // a regular file: a failed line is cut back
+  bool m_append = false;  // opened O_APPEND (>>): a line starts at the file's end
 };
 
 } // namespace core

@@ -374,11 +374,6 @@ std::string Engine::write_failure() const {
   return m_write_failure.value_or("a write failed");
 }
 
-std::string Engine::write_failure_text() const {
-  std::lock_guard lock(m_mutex);
-  return m_write_failure.value_or("");
-}
-
 void Engine::await_unknown(const std::shared_ptr<Task>& task, const std::string& why) {
   // The task may exist: its callback still names the input, by the input's own URL (per-run
   // URLs) or by the parameters it echoes. Wait for it until the deadline; never submit again.
@@ -938,7 +933,11 @@ int Engine::execute() {
     stop_now();
     reader.join();
     submitters.clear(); // joins
-    const bool write_failed = !write_failure_text().empty();
+    bool write_failed = false;
+    {
+      std::lock_guard lock(m_mutex);
+      write_failed = m_write_failure.has_value();
+    }
     // From here, late callbacks of what ends unfinished go back to their sender (redelivered to
     // a rerun); those accepted and not matched are kept in the journal.
     close_listening();

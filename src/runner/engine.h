@@ -69,7 +69,6 @@ private:
   void on_write_failure(const std::string& what);
   void close_listening();
   std::string write_failure() const;
-  std::string write_failure_text() const;
   void await_unknown(const std::shared_ptr<Task>& task, const std::string& why);
   void fail(Task& task, const std::string& status, const std::string& error);
   void on_refused(Task& task, const net::SubmitResult& result);
