@@ -1,10 +1,14 @@
 #include "core/callback_handler.h"
 
+#include "core/api.h"
 #include "core/callback_route.h"
 #include "core/files.h"
 #include "core/keys.h"
 
 #include <fmt/format.h>
+
+#include <cctype>
+#include <vector>
 
 namespace core {
 
@@ -23,27 +27,135 @@ CallbackAnswer answer(int status, std::string_view message, std::string log) {
   return {status, dump_line(Json{{"ok", status < 300}, {"message", message}}), std::move(log)};
 }
 
+// Case-insensitive ASCII comparison, for header values.
+bool same_text(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) {
+    return false;
+  }
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(a[i])) !=
+        std::tolower(static_cast<unsigned char>(b[i]))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+std::string_view trimmed(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
+    s.remove_prefix(1);
+  }
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
+    s.remove_suffix(1);
+  }
+  return s;
+}
+
+} // namespace
+
+HeadVerdict
+screen_callback_head(const CallbackConfig& config, const CallbackHead& head, size_t max_body) {
+  HeadVerdict v;
+  auto refuse = [&v](int status, std::string_view message, std::string log) {
+    v.refusal = answer(status, message, std::move(log));
+    return v;
+  };
+  if (head.method != "POST") {
+    return refuse(405,
+                  "method not allowed",
+                  fmt::format("{} refused: callbacks are POSTs", shown(head.method)));
+  }
+  CallbackRequest request{head.path, {}, head.api_key, head.authorization};
+  if (!callback_authorized(config, request)) {
+    return refuse(401, "unauthorized", "callback refused: missing or wrong credentials");
+  }
+  CallbackRoute route = match_callback_path(head.path, config.callback_path);
+  if (config.token.empty()) {
+    if (route.kind != CallbackRoute::Kind::plain) {
+      return refuse(404, "not found", "callback refused: unknown path");
+    }
+  } else {
+    if (route.kind != CallbackRoute::Kind::tokened) {
+      return refuse(404, "not found", "callback refused: not this run's callback URL");
+    }
+    if (!constant_time_equal(route.token, config.token)) {
+      return refuse(404, "not found", "callback refused: wrong token");
+    }
+    v.route_key = route.id;
+  }
+  std::string_view encoding = trimmed(head.content_encoding);
+  if (!encoding.empty() && !same_text(encoding, "identity")) {
+    return refuse(415,
+                  "Content-Encoding not accepted: send the JSON uncompressed",
+                  fmt::format("callback refused: Content-Encoding {} (only identity is read)",
+                              shown(encoding)));
+  }
+  std::string_view type = trimmed(head.content_type);
+  if (type.size() >= 10 && same_text(type.substr(0, 10), "multipart/")) {
+    return refuse(415, "multipart bodies not accepted: send JSON", "callback refused: multipart");
+  }
+  std::string_view te = trimmed(head.transfer_encoding);
+  bool chunked = same_text(te, "chunked");
+  if (!te.empty() && !chunked) {
+    return refuse(400,
+                  "Transfer-Encoding not accepted",
+                  fmt::format("callback refused: Transfer-Encoding {}", shown(te)));
+  }
+  if (head.content_length) {
+    std::string_view text = trimmed(*head.content_length);
+    size_t length = 0;
+    bool digits = !text.empty() && text.size() <= 19 &&
+                  text.find_first_not_of("0123456789") == std::string_view::npos;
+    for (char ch : text) {
+      length = length * 10 + static_cast<size_t>(ch - '0');
+    }
+    if (!digits || chunked) {
+      return refuse(400,
+                    "bad Content-Length",
+                    fmt::format("callback refused: Content-Length {}{}",
+                                shown(text),
+                                chunked ? " with chunked Transfer-Encoding" : ""));
+    }
+    if (length > max_body) {
+      return refuse(
+          413,
+          "payload too large",
+          fmt::format("callback refused: {} bytes, over the {} byte limit", length, max_body));
+    }
+    v.length = length;
+  }
+  v.read_body = true;
+  return v;
+}
+
 CallbackAnswer
-handle_callback_body(Tracker& tracker, const std::string& route_key, std::string_view body) {
-  Json payload = parse_json(body);
-  if (payload.is_discarded()) {
+handle_callback_body(Tracker& tracker, const std::string& route_key, std::string body) {
+  static const std::vector<std::string_view> kept = {
+      "task_id", "status", "endpoint_name", "input_parameters", "unique_parameter_names"};
+  bool capped = false;
+  Json head = parse_json_members(body, kept, k_screened_values, capped);
+  if (head.is_discarded()) {
     return answer(400, "malformed JSON", "callback rejected: malformed JSON");
   }
-  if (!payload.is_object()) {
+  if (!head.is_object()) {
     return answer(400, "body must be a JSON object", "callback rejected: not a JSON object");
   }
-  auto id = payload.find("task_id");
-  auto status = payload.find("status");
-  if (id == payload.end() || !id->is_string() || id->get_ref<const std::string&>().empty()) {
+  auto id = head.find("task_id");
+  auto status = head.find("status");
+  if (id == head.end() || !id->is_string() || id->get_ref<const std::string&>().empty()) {
     return answer(400, "missing task_id", "callback rejected: no string task_id");
   }
-  if (status == payload.end() || !status->is_string()) {
+  if (status == head.end() || !status->is_string()) {
     return answer(400, "missing status", "callback rejected: no string status");
   }
-  std::string task_id = id->get<std::string>();
-  std::string status_text = shown(status->get<std::string>());
+  RawCallback callback{id->get<std::string>(),
+                       status->get<std::string>(),
+                       capped ? std::string() : content_key(head),
+                       std::move(body)};
+  std::string task_id = callback.task_id;
+  std::string status_text = shown(callback.status);
   const std::string& key = route_key.empty() ? task_id : route_key;
-  switch (tracker.deliver(key, std::move(payload), body.size())) {
+  switch (tracker.deliver(key, std::move(callback))) {
   case Delivery::delivered:
     return answer(
         200, "delivered", fmt::format("callback for {}: {}", shown(task_id), status_text));
@@ -79,8 +191,6 @@ handle_callback_body(Tracker& tracker, const std::string& route_key, std::string
   return answer(500, "internal error", "unreachable");
 }
 
-} // namespace
-
 bool callback_authorized(const CallbackConfig& config, const CallbackRequest& request) {
   if (config.callback_key.empty() && config.basic_credentials.empty()) {
     return true;
@@ -99,30 +209,19 @@ bool callback_authorized(const CallbackConfig& config, const CallbackRequest& re
 
 CallbackAnswer
 handle_callback(Tracker& tracker, const CallbackConfig& config, const CallbackRequest& request) {
-  if (!callback_authorized(config, request)) {
-    return answer(401, "unauthorized", "callback refused: missing or wrong credentials");
+  CallbackHead head;
+  head.path = request.path;
+  head.api_key = request.api_key;
+  head.authorization = request.authorization;
+  HeadVerdict verdict = screen_callback_head(config, head, std::string_view::npos);
+  if (!verdict.read_body) {
+    return verdict.refusal;
   }
-  std::string_view body = request.body;
-  CallbackRoute route = match_callback_path(request.path, config.callback_path);
-  std::string key;
-  if (config.token.empty()) {
-    if (route.kind != CallbackRoute::Kind::plain) {
-      return answer(404, "not found", "callback refused: unknown path");
-    }
-  } else {
-    if (route.kind != CallbackRoute::Kind::tokened) {
-      return answer(404, "not found", "callback refused: not this run's callback URL");
-    }
-    if (!constant_time_equal(route.token, config.token)) {
-      return answer(404, "not found", "callback refused: wrong token");
-    }
-    key = route.id;
-  }
-  return handle_callback_body(tracker, key, body);
+  return handle_callback_body(tracker, verdict.route_key, std::string(request.body));
 }
 
 CallbackAnswer handle_callback(Tracker& tracker, std::string_view body) {
-  return handle_callback_body(tracker, {}, body);
+  return handle_callback_body(tracker, {}, std::string(body));
 }
 
 } // namespace core

@@ -66,9 +66,12 @@ JournalState read_journal(std::istream& in, const std::string& name) {
     ++state.records;
     if (*type == "callback") {
       auto route = string_field(record, "route");
+      auto text = string_field(record, "payload_text");
       auto payload = record.find("payload");
-      if (route && payload != record.end() && payload->is_object()) {
-        state.callbacks.emplace_back(*route, *payload);
+      if (route && text) {
+        state.callbacks.emplace_back(*route, std::move(*text));
+      } else if (route && payload != record.end() && payload->is_object()) {
+        state.callbacks.emplace_back(*route, dump_line(*payload)); // written by 0.x before raw
       }
       continue;
     }
@@ -274,9 +277,13 @@ void Journal::attempted(const std::string& key) {
   append(dump_line(Json{{"type", "attempt"}, {"time", utc_now_iso()}, {"key", key}}));
 }
 
-void Journal::kept_callback(const std::string& route_key, const Json& payload) {
-  append(dump_line(Json{
-      {"type", "callback"}, {"time", utc_now_iso()}, {"route", route_key}, {"payload", payload}}));
+void Journal::kept_callback(const std::string& route_key, const std::string& body) {
+  // The body as text: it was screened, not parsed, and parsing a stranger's body to write it
+  // would cost what the listener avoided.
+  append(dump_line(Json{{"type", "callback"},
+                        {"time", utc_now_iso()},
+                        {"route", route_key},
+                        {"payload_text", body}}));
 }
 
 void Journal::submitted(const std::string& key, const std::string& task_id) {

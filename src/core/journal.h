@@ -34,7 +34,7 @@ struct JournalState {
   bool cut_short = false; // the last record was cut mid-line (kill -9 while writing): ignored
   // Callbacks an earlier run answered but could not match before it stopped (route key,
   // payload), oldest first: a rerun hands them to its tracker before anything else.
-  std::vector<std::pair<std::string, Json>> callbacks;
+  std::vector<std::pair<std::string, std::string>> callbacks; // (route, body text)
 };
 
 // Reads a journal (JSON lines). A last line without its newline is ignored (`cut_short`); any
@@ -96,7 +96,7 @@ public:
   // Written, not waited for: the attempt before it is what keeps the input from a resubmit.
   void submitted(const std::string& key, const std::string& task_id);
   // A callback answered but not matched when the run stopped (its route key and payload).
-  void kept_callback(const std::string& route_key, const Json& payload);
+  void kept_callback(const std::string& route_key, const std::string& body);
   // A final line as printed; `task_id` when known; `unknown_outcome` for a submit whose task
   // may exist.
   void finished(const std::string& key,

@@ -2,9 +2,12 @@
 
 #include "core/token.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdint>
 #include <cstring>
+#include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 namespace core {
@@ -108,18 +111,191 @@ const std::string& json_lift_marker() {
 
 namespace {
 
-Json parse_limited(std::string_view text) {
+// Builds a Json from nlohmann's SAX events in time linear in the text. Not nlohmann's own DOM
+// parser with a callback (the way to limit depth): after every object it scans the parent for a
+// discarded member, so `[{},{},...]` costs quadratic time (a 1 MB body took 20 s). Nor
+// ordered_json's operator[]: it looks a key up linearly, quadratic for an object of many keys.
+// Members are appended; duplicate keys (rare) are settled once per object at its end, the last
+// value at the first key's place, as nlohmann does. With a filter it builds only the members of a
+// top-level object it is asked to keep, up to a number of values: memory is then what is kept.
+class Builder final : public nlohmann::json_sax<Json> {
+public:
+  struct Filter {
+    const std::vector<std::string_view>* keep = nullptr; // members of the top-level object
+    size_t max_values = 0;                               // values built, in all
+  };
+
+  Builder() = default;
+  explicit Builder(Filter filter) : m_filter(filter) {}
+
+  Json root;
   bool too_deep = false;
-  Json::parser_callback_t limit = [&too_deep](int depth, Json::parse_event_t, Json&) {
-    if (depth > k_max_json_depth) {
-      too_deep = true;
-      return false; // drop it: the parse goes on without building it
+  bool capped = false; // the filter's value budget ran out: some kept members are missing
+
+  bool null() override { return scalar(nullptr); }
+  bool boolean(bool v) override { return scalar(v); }
+  bool number_integer(number_integer_t v) override { return scalar(v); }
+  bool number_unsigned(number_unsigned_t v) override { return scalar(v); }
+  bool number_float(number_float_t v, const string_t&) override { return scalar(v); }
+  bool string(string_t& v) override { return scalar(std::move(v)); }
+  bool binary(binary_t& v) override { return scalar(Json::binary(std::move(v))); }
+  bool start_object(std::size_t) override { return open(Json::value_t::object); }
+  bool key(string_t& k) override {
+    if (m_skip == 0) {
+      m_key = std::move(k);
     }
     return true;
-  };
-  Json j = Json::parse(text, limit, /*allow_exceptions=*/false);
-  return too_deep ? Json(Json::value_t::discarded) : j;
+  }
+  bool end_object() override {
+    if (m_skip > 0) {
+      return close_skipped();
+    }
+    settle_duplicates(m_stack.back()->get_ref<Json::object_t&>());
+    m_stack.pop_back();
+    return true;
+  }
+  bool start_array(std::size_t) override { return open(Json::value_t::array); }
+  bool end_array() override {
+    if (m_skip > 0) {
+      return close_skipped();
+    }
+    m_stack.pop_back();
+    return true;
+  }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override {
+    return false;
+  }
+
+private:
+  using Members = std::vector<std::pair<const std::string, Json>>;
+
+  // Whether the value starting now is built: everything without a filter; with one, the kept
+  // members of a top-level object while the budget lasts.
+  bool wanted() {
+    if (!m_filter.keep) {
+      return true;
+    }
+    if (m_stack.size() == 1 && m_stack.front()->is_object()) {
+      const auto& keep = *m_filter.keep;
+      if (std::find(keep.begin(), keep.end(), m_key) == keep.end()) {
+        return false;
+      }
+    } else if (m_stack.size() == 1) {
+      return false; // the members of a top-level array: not a callback, nothing to keep
+    }
+    if (m_values >= m_filter.max_values) {
+      capped = true;
+      return false;
+    }
+    ++m_values;
+    return true;
+  }
+
+  Json* put(Json v) {
+    if (m_stack.empty()) {
+      root = std::move(v);
+      return &root;
+    }
+    Json& parent = *m_stack.back();
+    if (parent.is_array()) {
+      auto& a = parent.get_ref<Json::array_t&>();
+      a.push_back(std::move(v));
+      return &a.back();
+    }
+    Members& members = parent.get_ref<Json::object_t&>();
+    members.emplace_back(std::move(m_key), std::move(v));
+    m_key.clear();
+    return &members.back().second;
+  }
+
+  template <class T>
+  bool scalar(T&& v) {
+    if (m_skip == 0 && wanted()) {
+      put(Json(std::forward<T>(v)));
+    }
+    return true;
+  }
+
+  bool open(Json::value_t type) {
+    if (m_stack.size() + m_skip >= static_cast<size_t>(k_max_json_depth)) {
+      too_deep = true;
+      return false; // ends the parse
+    }
+    if (m_skip > 0 || !wanted()) {
+      ++m_skip;
+      return true;
+    }
+    m_stack.push_back(put(Json(type)));
+    return true;
+  }
+
+  bool close_skipped() {
+    --m_skip;
+    return true;
+  }
+
+  static void settle_duplicates(Members& members) {
+    if (members.size() < 2) {
+      return;
+    }
+    bool duplicates = false;
+    if (members.size() <= 8) {
+      for (size_t i = 0; i < members.size() && !duplicates; ++i) {
+        for (size_t j = i + 1; j < members.size() && !duplicates; ++j) {
+          duplicates = members[i].first == members[j].first;
+        }
+      }
+    } else {
+      std::unordered_set<std::string_view> seen;
+      for (const auto& m : members) {
+        if (!seen.insert(m.first).second) {
+          duplicates = true;
+          break;
+        }
+      }
+    }
+    if (!duplicates) {
+      return;
+    }
+    Members settled;
+    std::unordered_map<std::string, size_t> at;
+    for (auto& m : members) {
+      auto [it, fresh] = at.emplace(m.first, settled.size());
+      if (fresh) {
+        settled.emplace_back(m.first, std::move(m.second));
+      } else {
+        settled[it->second].second = std::move(m.second);
+      }
+    }
+    members.swap(settled);
+  }
+
+  Filter m_filter;
+  std::vector<Json*> m_stack; // the values being built, outermost first
+  std::string m_key;
+  size_t m_skip = 0; // depth inside a value being skipped
+  size_t m_values = 0;
+};
+
+Json parse_limited(std::string_view text) {
+  Builder builder;
+  bool ok = Json::sax_parse(text, &builder, nlohmann::detail::input_format_t::json, true);
+  return ok && !builder.too_deep ? std::move(builder.root) : Json(Json::value_t::discarded);
 }
+
+} // namespace
+
+Json parse_json_members(std::string_view text,
+                        const std::vector<std::string_view>& keep,
+                        size_t max_values,
+                        bool& capped) {
+  Builder builder(Builder::Filter{&keep, max_values});
+  bool ok = Json::sax_parse(text, &builder, nlohmann::detail::input_format_t::json, true);
+  capped = builder.capped;
+  return ok && !builder.too_deep ? std::move(builder.root) : Json(Json::value_t::discarded);
+}
+
+namespace {
 
 void restore(Json& j, const std::vector<std::string_view>& lifted, const std::string& marker) {
   if (j.is_string()) {

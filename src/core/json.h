@@ -4,6 +4,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace core {
 
@@ -27,6 +28,16 @@ inline constexpr int k_max_json_depth = 256;
 // the rest and put back after, so nlohmann does not lex them one character at a time; the result
 // is the same value nlohmann would give.
 Json parse_json(std::string_view text);
+
+// Parses `text` building, of a top-level object, only the members named in `keep`, and at most
+// `max_values` values in all (past that, `capped` is set and the rest is skipped); everything else
+// is checked but not built, so memory is what is kept whatever the text, and time is linear. The
+// result is_discarded() when the text is not JSON or nests deeper than k_max_json_depth. For
+// looking at what a stranger sent before deciding to keep it.
+Json parse_json_members(std::string_view text,
+                        const std::vector<std::string_view>& keep,
+                        size_t max_values,
+                        bool& capped);
 
 // The text that stands for a lifted string while nlohmann parses (random per process). Exposed
 // for tests, which check that a payload holding it is still read as it is.

@@ -73,9 +73,20 @@ Json Waiter::take() {
 
 namespace {
 
-bool names_task(const Json& payload, const std::string& task_id) {
-  auto it = payload.find("task_id");
-  return it != payload.end() && it->is_string() && it->get_ref<const std::string&>() == task_id;
+// The memory a kept callback is counted as: its text, its strings and the map entries.
+size_t kept_bytes(const std::string& key, const RawCallback& c) {
+  return c.body.capacity() + c.task_id.capacity() + c.status.capacity() + c.content.capacity() +
+         2 * key.capacity() + 256;
+}
+
+// A callback's body as the waiter's result. It was screened as a JSON object; a body that
+// somehow no longer parses still completes the waiter, as the error it is.
+Json parsed(const RawCallback& c) {
+  Json payload = parse_json(c.body);
+  if (!payload.is_object()) {
+    return Json{{"task_id", c.task_id}, {"status", c.status}, {"error", "unreadable callback"}};
+  }
+  return payload;
 }
 
 } // namespace
@@ -83,20 +94,20 @@ bool names_task(const Json& payload, const std::string& task_id) {
 void Tracker::bind(const std::string& key,
                    std::shared_ptr<Waiter> waiter,
                    const std::string& expected_task_id) {
-  std::optional<Json> early;
+  std::optional<RawCallback> early;
   {
     std::lock_guard lock(m_mutex);
     m_waiters[key] = Bound{waiter, expected_task_id};
     if (auto it = m_buffer.find(key); it != m_buffer.end()) {
-      if (expected_task_id.empty() || names_task(it->second.payload, expected_task_id)) {
-        early = std::move(it->second.payload);
+      if (expected_task_id.empty() || it->second.callback.task_id == expected_task_id) {
+        early = std::move(it->second.callback);
       }
       m_buffer_bytes -= it->second.bytes;
       m_buffer.erase(it);
     }
   }
   if (early) {
-    waiter->complete(std::move(*early));
+    waiter->complete(parsed(*early));
   }
 }
 
@@ -104,18 +115,17 @@ void Tracker::bind_content(const std::string& content, std::shared_ptr<Waiter> w
   if (content.empty()) {
     return;
   }
-  std::optional<Json> early;
+  std::optional<RawCallback> early;
   {
     std::lock_guard lock(m_mutex);
     // A matching callback that came first (the answer was lost, its callback was not): oldest
     // buffered first.
     for (const auto& [at, key] : m_buffer_order) {
       auto it = m_buffer.find(key);
-      if (it == m_buffer.end() || it->second.at != at ||
-          content_key(it->second.payload) != content) {
+      if (it == m_buffer.end() || it->second.at != at || it->second.callback.content != content) {
         continue;
       }
-      early = std::move(it->second.payload);
+      early = std::move(it->second.callback);
       m_buffer_bytes -= it->second.bytes;
       m_buffer.erase(it);
       m_waiters[key] = Bound{waiter, {}};
@@ -126,7 +136,7 @@ void Tracker::bind_content(const std::string& content, std::shared_ptr<Waiter> w
     }
   }
   if (early) {
-    waiter->complete(std::move(*early));
+    waiter->complete(parsed(*early));
   }
 }
 
@@ -142,11 +152,11 @@ void Tracker::unbind_content(const std::string& content, const std::shared_ptr<W
   }
 }
 
-std::shared_ptr<Waiter> Tracker::take_content_waiter_locked(const Json& payload) {
-  if (m_by_content.empty()) {
+std::shared_ptr<Waiter> Tracker::take_content_waiter_locked(const std::string& content) {
+  if (m_by_content.empty() || content.empty()) {
     return nullptr;
   }
-  auto it = m_by_content.find(content_key(payload));
+  auto it = m_by_content.find(content);
   if (it == m_by_content.end()) {
     return nullptr;
   }
@@ -164,12 +174,8 @@ std::shared_ptr<Waiter> Tracker::take_content_waiter_locked(const Json& payload)
   return nullptr;
 }
 
-Delivery Tracker::deliver(const std::string& key, Json payload, size_t bytes) {
-  const auto* status =
-      payload.is_object() && payload.contains("status") && payload["status"].is_string()
-          ? &payload["status"].get_ref<const std::string&>()
-          : nullptr;
-  bool terminal = status && is_terminal_status(*status);
+Delivery Tracker::deliver(const std::string& key, RawCallback callback) {
+  bool terminal = is_terminal_status(callback.status);
   std::shared_ptr<Waiter> waiter;
   {
     std::lock_guard lock(m_mutex);
@@ -179,7 +185,7 @@ Delivery Tracker::deliver(const std::string& key, Json payload, size_t bytes) {
     }
     auto it = m_waiters.find(key);
     if (it != m_waiters.end() && !it->second.expected_task_id.empty() &&
-        !names_task(payload, it->second.expected_task_id)) {
+        callback.task_id != it->second.expected_task_id) {
       return Delivery::mismatch;
     }
     if (!terminal) {
@@ -192,7 +198,7 @@ Delivery Tracker::deliver(const std::string& key, Json payload, size_t bytes) {
       waiter = it->second.waiter;
     } else if (it != m_waiters.end()) {
       waiter = it->second.waiter;
-    } else if (auto by_content = take_content_waiter_locked(payload)) {
+    } else if (auto by_content = take_content_waiter_locked(callback.content)) {
       // An unknown task whose input is one whose submit's outcome is unknown: that input's.
       m_waiters[key] = Bound{by_content, {}};
       waiter = std::move(by_content);
@@ -202,16 +208,30 @@ Delivery Tracker::deliver(const std::string& key, Json payload, size_t bytes) {
       if (m_buffer.count(key)) {
         return Delivery::duplicate;
       }
+      callback.body.shrink_to_fit(); // counted as what it takes, not as what it was read into
+      size_t bytes = kept_bytes(key, callback);
       if (m_buffer_bytes + bytes > m_limits.max_buffer_bytes) {
         return Delivery::buffer_full;
       }
-      m_buffer.emplace(key, Buffered{std::move(payload), bytes, now});
+      m_buffer.emplace(key, Buffered{std::move(callback), bytes, now});
       m_buffer_order.emplace_back(now, key);
       m_buffer_bytes += bytes;
       return Delivery::buffered;
     }
   }
-  return waiter->complete(std::move(payload)) ? Delivery::delivered : Delivery::duplicate;
+  if (waiter->done()) {
+    return Delivery::duplicate; // parse nothing for a waiter that has its result
+  }
+  return waiter->complete(parsed(callback)) ? Delivery::delivered : Delivery::duplicate;
+}
+
+Delivery Tracker::deliver(const std::string& key, const Json& payload) {
+  auto text = [&](const char* name) {
+    auto it = payload.is_object() ? payload.find(name) : payload.end();
+    return it != payload.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  return deliver(
+      key, RawCallback{text("task_id"), text("status"), content_key(payload), dump_line(payload)});
 }
 
 std::optional<Json> Tracker::take_buffered(const std::string& key) {
@@ -220,10 +240,10 @@ std::optional<Json> Tracker::take_buffered(const std::string& key) {
   if (it == m_buffer.end()) {
     return std::nullopt;
   }
-  Json payload = std::move(it->second.payload);
+  RawCallback callback = std::move(it->second.callback);
   m_buffer_bytes -= it->second.bytes;
   m_buffer.erase(it);
-  return payload;
+  return parsed(callback);
 }
 
 void Tracker::retire(const std::string& key) {
@@ -237,14 +257,14 @@ void Tracker::unbind(const std::string& key) {
   m_waiters.erase(key);
 }
 
-std::vector<std::pair<std::string, Json>> Tracker::close() {
+std::vector<std::pair<std::string, std::string>> Tracker::close() {
   std::lock_guard lock(m_mutex);
   m_closed = true;
-  std::vector<std::pair<std::string, Json>> kept;
+  std::vector<std::pair<std::string, std::string>> kept;
   for (const auto& [at, key] : m_buffer_order) {
     auto it = m_buffer.find(key);
     if (it != m_buffer.end() && it->second.at == at) {
-      kept.emplace_back(key, std::move(it->second.payload));
+      kept.emplace_back(key, std::move(it->second.callback.body));
       m_buffer.erase(it);
     }
   }
@@ -256,6 +276,11 @@ std::vector<std::pair<std::string, Json>> Tracker::close() {
 Clock::time_point Tracker::last_delivery() const {
   std::lock_guard lock(m_mutex);
   return m_last_delivery;
+}
+
+size_t Tracker::buffered_bytes() const {
+  std::lock_guard lock(m_mutex);
+  return m_buffer_bytes;
 }
 
 size_t Tracker::buffered_count() const {

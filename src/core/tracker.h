@@ -68,8 +68,20 @@ enum class Delivery {
   closing,     // the run is stopping and this callback's input has no result: redeliver (503)
 };
 
+// A callback as the listener screened it: the fields the tracker routes by, and the body as it
+// came. The body is parsed only when a waiter takes it; a callback kept for later stays text
+// (a stranger's `[{},{},...]` costs its bytes, not the tens of times more a parsed value takes).
+struct RawCallback {
+  std::string task_id;
+  std::string status;
+  std::string content; // core::content_key of the body; "" when unknown
+  std::string body;    // JSON text, an object
+};
+
 struct TrackerLimits {
-  size_t max_buffer_bytes = size_t{256} << 20;
+  // What callbacks kept for later (early, or for tasks this run does not know) may hold in all,
+  // counted as the memory they take. Past it they are refused (503) and their senders redeliver.
+  size_t max_buffer_bytes = size_t{16} << 20;
   std::chrono::seconds max_age{600};
 };
 
@@ -94,8 +106,10 @@ public:
   void bind_content(const std::string& content, std::shared_ptr<Waiter> waiter);
   // Forgets a waiter bound by content (it ended otherwise).
   void unbind_content(const std::string& content, const std::shared_ptr<Waiter>& waiter);
-  // Hands a callback payload over. `bytes` is its size on the wire, for the buffer bound.
-  Delivery deliver(const std::string& key, Json payload, size_t bytes);
+  // Hands a callback over; a waiter gets its body parsed.
+  Delivery deliver(const std::string& key, RawCallback callback);
+  // The same for a payload already parsed (tests, and callbacks a journal kept).
+  Delivery deliver(const std::string& key, const Json& payload);
   // Removes and returns a terminal callback buffered for `key`, if any (a result that arrived
   // although the submit's answer was lost).
   std::optional<Json> take_buffered(const std::string& key);
@@ -107,22 +121,24 @@ public:
   // The run is stopping: from now on a terminal callback that completes no waiter (its input
   // ended without its result: interrupted) is refused with `closing`, so its sender redelivers
   // it to the next run (a rerun with --state) instead of calling it delivered. Returns the
-  // terminal callbacks buffered so far (key, payload), oldest first: answered already, they are
-  // the caller's to keep for the next run.
-  std::vector<std::pair<std::string, Json>> close();
+  // terminal callbacks buffered so far (key, body text), oldest first: answered already, they
+  // are the caller's to keep for the next run.
+  std::vector<std::pair<std::string, std::string>> close();
 
   size_t buffered_count() const;
+  // The memory the buffered callbacks are counted as.
+  size_t buffered_bytes() const;
   // When the last well-formed callback (any status, any task) arrived; start time before any.
   Clock::time_point last_delivery() const;
 
 private:
   struct Buffered {
-    Json payload;
+    RawCallback callback;
     size_t bytes;
     Clock::time_point at;
   };
   void expire_buffer_locked(Clock::time_point now);
-  std::shared_ptr<Waiter> take_content_waiter_locked(const Json& payload);
+  std::shared_ptr<Waiter> take_content_waiter_locked(const std::string& content);
 
   TrackerLimits m_limits;
   mutable std::mutex m_mutex;

@@ -9,18 +9,22 @@
 #include <httplib.h>
 
 #include <algorithm>
+#include <arpa/inet.h>
 #include <atomic>
 #include <cerrno>
 #include <condition_variable>
 #include <cstring>
 #include <deque>
 #include <functional>
+#include <malloc.h>
 #include <map>
 #include <mutex>
 #include <netinet/in.h>
+#include <poll.h>
 #include <stop_token>
 #include <sys/socket.h>
 #include <thread>
+#include <unistd.h>
 #include <vector>
 
 namespace net {
@@ -31,6 +35,8 @@ struct Listener::Impl {
   std::unique_ptr<httplib::Server> server_ptr;
   // Callbacks whose handler started and whose answer is not yet written (see stop()).
   std::atomic<int> active{0};
+  // Bytes held by bodies being read (see ListenerOptions::max_bodies_in_flight).
+  std::atomic<size_t> in_flight{0};
   std::thread thread;
   std::jthread reaper; // cuts connections older than the request deadline
   // Refused callbacks are logged at most once a second, with a count of the rest.
@@ -171,6 +177,239 @@ void reap(Listener::Impl& d, std::stop_token stop) {
   }
 }
 
+// One connection's stream, in place of httplib's: a read buffer kept for the whole connection
+// (httplib's is made anew for each request, so a pipelined request read with the one before is
+// lost and the connection then idles until its keep-alive timeout), a cap on the bytes of a
+// request's line and headers (httplib keeps any number of header lines), and a deadline for each
+// request from its first byte (httplib's read timeout starts over with every byte).
+class GuardedStream final : public httplib::Stream {
+public:
+  GuardedStream(int fd, const ListenerOptions& o) : m_fd(fd), m_opts(o) {}
+
+  // Waits (up to `idle`) for the first byte of a next request; false when none comes.
+  bool wait_for_request(std::chrono::seconds idle) {
+    if (m_off < m_len) {
+      return true;
+    }
+    return wait(POLLIN, std::chrono::steady_clock::now() + idle) && fill() > 0;
+  }
+  void begin_request() {
+    m_in_head = true;
+    m_head_bytes = 0;
+    m_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(m_opts.request_deadline_s);
+  }
+  // The head is read: from now on its cap no longer applies.
+  void end_head() { m_in_head = false; }
+  // The connection ends after this answer (a body was left unread, or cut short).
+  void close_after() { m_close = true; }
+  bool closing() const { return m_close; }
+
+  bool is_readable() const override {
+    return m_off < m_len || const_cast<GuardedStream*>(this)->wait(POLLIN, read_deadline());
+  }
+  bool is_writable() const override {
+    return const_cast<GuardedStream*>(this)->wait(
+        POLLOUT,
+        std::min(m_deadline_or_never(),
+                 std::chrono::steady_clock::now() + std::chrono::seconds(5)));
+  }
+  ssize_t read(char* ptr, size_t size) override {
+    if (m_off >= m_len) {
+      if (m_in_head && m_head_bytes >= m_opts.max_head_bytes) {
+        return -1; // a head this large is not a callback's: httplib answers 400
+      }
+      if (!wait(POLLIN, read_deadline()) || fill() <= 0) {
+        return -1;
+      }
+    }
+    size_t n = std::min(size, m_len - m_off);
+    if (m_in_head) {
+      n = std::min(n, m_opts.max_head_bytes - std::min(m_head_bytes, m_opts.max_head_bytes));
+      if (n == 0) {
+        return -1;
+      }
+      m_head_bytes += n;
+    }
+    std::memcpy(ptr, m_buf + m_off, n);
+    m_off += n;
+    return static_cast<ssize_t>(n);
+  }
+  ssize_t write(const char* ptr, size_t size) override {
+    if (!is_writable()) {
+      return -1;
+    }
+    return ::send(m_fd, ptr, size, MSG_NOSIGNAL);
+  }
+  void get_remote_ip_and_port(std::string& ip, int& port) const override {
+    address(true, ip, port);
+  }
+  void get_local_ip_and_port(std::string& ip, int& port) const override {
+    address(false, ip, port);
+  }
+  socket_t socket() const override { return m_fd; }
+
+private:
+  std::chrono::steady_clock::time_point m_deadline_or_never() const {
+    return m_deadline == std::chrono::steady_clock::time_point{}
+               ? std::chrono::steady_clock::time_point::max()
+               : m_deadline;
+  }
+  // A read waits at most 5 s for its next byte, and never past the request's deadline.
+  std::chrono::steady_clock::time_point read_deadline() const {
+    return std::min(m_deadline_or_never(),
+                    std::chrono::steady_clock::now() + std::chrono::seconds(5));
+  }
+  bool wait(short events, std::chrono::steady_clock::time_point until) {
+    for (;;) {
+      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          until - std::chrono::steady_clock::now());
+      if (left.count() < 0) {
+        return false;
+      }
+      pollfd p{m_fd, events, 0};
+      int rc = ::poll(&p, 1, static_cast<int>(std::min<long long>(left.count(), 1000)));
+      if (rc > 0) {
+        return true;
+      }
+      if (rc < 0 && errno != EINTR) {
+        return false;
+      }
+    }
+  }
+  ssize_t fill() {
+    ssize_t n;
+    do {
+      n = ::recv(m_fd, m_buf, sizeof m_buf, 0);
+    } while (n < 0 && errno == EINTR);
+    m_off = 0;
+    m_len = n > 0 ? static_cast<size_t>(n) : 0;
+    return n;
+  }
+  void address(bool peer, std::string& ip, int& port) const {
+    sockaddr_storage addr{};
+    socklen_t len = sizeof addr;
+    int rc = peer ? getpeername(m_fd, reinterpret_cast<sockaddr*>(&addr), &len)
+                  : getsockname(m_fd, reinterpret_cast<sockaddr*>(&addr), &len);
+    char text[INET6_ADDRSTRLEN] = "";
+    port = 0;
+    if (rc == 0 && addr.ss_family == AF_INET) {
+      auto* in = reinterpret_cast<sockaddr_in*>(&addr);
+      inet_ntop(AF_INET, &in->sin_addr, text, sizeof text);
+      port = ntohs(in->sin_port);
+    } else if (rc == 0 && addr.ss_family == AF_INET6) {
+      auto* in6 = reinterpret_cast<sockaddr_in6*>(&addr);
+      inet_ntop(AF_INET6, &in6->sin6_addr, text, sizeof text);
+      port = ntohs(in6->sin6_port);
+    }
+    ip = text;
+  }
+
+  int m_fd;
+  const ListenerOptions& m_opts;
+  char m_buf[4096];
+  size_t m_off = 0;
+  size_t m_len = 0;
+  bool m_in_head = false;
+  size_t m_head_bytes = 0;
+  bool m_close = false;
+  std::chrono::steady_clock::time_point m_deadline{};
+};
+
+// The stream of the connection this thread serves (plain HTTP), for the handlers.
+thread_local GuardedStream* t_stream = nullptr;
+
+// httplib's server with its connection loop replaced by one over a GuardedStream. (HTTPS keeps
+// httplib's own loop, one request per connection; see Listener::start.)
+class GuardedServer final : public httplib::Server {
+public:
+  explicit GuardedServer(const ListenerOptions& o) : m_opts(o) {}
+
+private:
+  bool process_and_close_socket(socket_t sock) override {
+    bool ret = false;
+    {
+      GuardedStream strm(sock, m_opts);
+      t_stream = &strm;
+      for (size_t n = 0; n < k_requests_per_connection && svr_sock_ != INVALID_SOCKET; ++n) {
+        if (!strm.wait_for_request(std::chrono::seconds(5))) {
+          break;
+        }
+        strm.begin_request();
+        bool closed = false;
+        ret = process_request(strm, n + 1 == k_requests_per_connection, closed, nullptr);
+        if (!ret || closed || strm.closing()) {
+          break;
+        }
+      }
+      t_stream = nullptr;
+    }
+    ::shutdown(sock, SHUT_RDWR);
+    ::close(sock);
+    return ret;
+  }
+
+  static constexpr size_t k_requests_per_connection = 1000;
+  const ListenerOptions& m_opts;
+};
+
+std::string lower(std::string s) {
+  for (auto& ch : s) {
+    ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  }
+  return s;
+}
+
+// The request's headers as JSON for a recording, credentials left out.
+core::Json recorded_headers(const httplib::Request& req) {
+  core::Json headers = core::Json::object();
+  for (const auto& [name, value] : req.headers) {
+    std::string l = lower(name);
+    if (l != "x-api-key" && l != "authorization" && l != "cookie" && l != "remote_addr" &&
+        l != "remote_port" && l != "local_addr" && l != "local_port") {
+      headers[name] = value;
+    }
+  }
+  return headers;
+}
+
+// What the head of `req` decides (core::screen_callback_head).
+core::HeadVerdict screen(const Listener::Impl& d, const httplib::Request& req) {
+  core::CallbackConfig config{
+      d.opts.callback_path, d.opts.token, d.opts.callback_key, d.opts.basic_credentials};
+  const std::string api_key = req.get_header_value("x-api-key");
+  const std::string authorization = req.get_header_value("Authorization");
+  const std::string encoding = req.get_header_value("Content-Encoding");
+  const std::string type = req.get_header_value("Content-Type");
+  const std::string te = req.get_header_value("Transfer-Encoding");
+  const std::string length = req.get_header_value("Content-Length");
+  core::CallbackHead head;
+  head.method = req.method;
+  head.path = req.path;
+  head.api_key = api_key;
+  head.authorization = authorization;
+  head.content_encoding = encoding;
+  head.content_type = type;
+  head.transfer_encoding = te;
+  if (req.has_header("Content-Length")) {
+    head.content_length = length;
+  }
+  return core::screen_callback_head(config, head, d.opts.max_body_bytes);
+}
+
+void answer(httplib::Response& res, const core::CallbackAnswer& a) {
+  res.status = a.status;
+  res.set_header("Cache-Control", "no-store");
+  res.set_content(a.body, "application/json");
+}
+
+// Ends the connection after this answer: its body was not read (or not all of it).
+void close_after(httplib::Response& res) {
+  res.set_header("Connection", "close");
+  if (t_stream) {
+    t_stream->close_after();
+  }
+}
+
 } // namespace
 
 Listener::Listener(ListenerOptions options, core::Tracker& tracker)
@@ -192,10 +431,17 @@ void Listener::start() {
                                     d.opts.tls_key));
     }
     d.server_ptr = std::move(tls);
+    // httplib's own connection loop: one request per connection, so a body left unread by a
+    // refusal is never taken for a next request.
+    d.server_ptr->set_keep_alive_max_count(1);
   } else {
-    d.server_ptr = std::make_unique<httplib::Server>();
+    d.server_ptr = std::make_unique<GuardedServer>(d.opts);
   }
   auto& server = *d.server_ptr;
+  // Large blocks (bodies) from mmap, given back to the system when freed: glibc would otherwise
+  // keep freed bodies of up to 32 MiB in its heaps, and what a stranger made the run hold once
+  // would stay held. (Fixing the threshold also ends glibc's raising it as blocks are freed.)
+  mallopt(M_MMAP_THRESHOLD, 256 * 1024);
   int threads = d.opts.threads;
   server.new_task_queue = [threads] { return new ElasticPool(static_cast<size_t>(threads)); };
   use_reuseaddr_only(server, d.listen_fd);
@@ -205,41 +451,152 @@ void Listener::start() {
   // Idle keep-alive connections do not delay stop(): it cuts their reading side. (A timeout of
   // 0 would also drop a connection whose first request comes more than ~10 ms after connect.)
   server.set_keep_alive_timeout(5);
-  server.set_keep_alive_max_count(1000);
+  server.set_keep_alive_max_count(1000); // what GuardedServer serves per connection
   server.set_tcp_nodelay(true);
 
-  // Every POST path reaches the core handler, which decides from the path and the token.
-  server.Post(".*", [&d](const httplib::Request& req, httplib::Response& res) {
-    ++d.active;                                  // until the logger sees the answer written
-    res.set_header("Cache-Control", "no-store"); // also marks the answer as ours for the logger
-    core::CallbackConfig config{
-        d.opts.callback_path, d.opts.token, d.opts.callback_key, d.opts.basic_credentials};
+  // Every request is judged by its line and headers first, before a byte of its body is read:
+  // a refusal costs its sender's bytes, not ours, and closes the connection. (Before routing:
+  // httplib reads the body of anything that is not a POST to a content-reader route itself.)
+  server.set_pre_routing_handler([&d](const httplib::Request& req, httplib::Response& res) {
+    if (t_stream) {
+      t_stream->end_head();
+    }
+    core::HeadVerdict verdict = screen(d, req);
+    if (verdict.read_body) {
+      return httplib::Server::HandlerResponse::Unhandled;
+    }
+    ++d.active; // until the logger sees the answer written
+    answer(res, verdict.refusal);
+    if (verdict.refusal.status == 405) {
+      res.set_header("Allow", "POST");
+    }
+    close_after(res);
+    d.log_refusal(fmt::format(
+        "{} from {}: {}", verdict.refusal.status, req.remote_addr, verdict.refusal.log));
     if (d.opts.on_request) {
-      core::Json headers = core::Json::object();
-      for (const auto& [name, value] : req.headers) {
-        std::string lower = name;
-        for (auto& ch : lower) {
-          ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-        }
-        if (lower != "x-api-key" && lower != "authorization" && lower != "cookie") {
-          headers[name] = value; // credentials never reach a recording
-        }
+      size_t declared = verdict.length.value_or(0);
+      if (!verdict.length && req.has_header("Content-Length")) {
+        declared = static_cast<size_t>(
+            std::strtoull(req.get_header_value("Content-Length").c_str(), nullptr, 10));
       }
-      d.opts.on_request(req.path, headers, req.body);
+      d.opts.on_request(req.path, recorded_headers(req), nullptr, declared, verdict.refusal.status);
     }
-    const std::string api_key = req.get_header_value("x-api-key");
-    const std::string authorization = req.get_header_value("Authorization");
-    core::CallbackRequest request{req.path, req.body, api_key, authorization};
-    core::CallbackAnswer answer = core::handle_callback(d.tracker, config, request);
-    if (answer.status == 401 || answer.status == 404 || answer.status == 409) {
-      // Strangers' requests never reach a waiter; say so without flooding stderr.
-      d.log_refusal(fmt::format("{} from {}: {}", answer.status, req.remote_addr, answer.log));
-    } else {
-      d.log(answer.log);
-    }
-    res.status = answer.status;
-    res.set_content(answer.body, "application/json");
+    return httplib::Server::HandlerResponse::Handled;
   });
+  // A sender that asks first (Expect: 100-continue) hears the refusal before sending its body.
+  server.set_expect_100_continue_handler([&d](const httplib::Request& req, httplib::Response& res) {
+    core::HeadVerdict verdict = screen(d, req);
+    if (verdict.read_body) {
+      return 100;
+    }
+    ++d.active;
+    answer(res, verdict.refusal);
+    close_after(res);
+    return verdict.refusal.status;
+  });
+
+  // The body of an accepted head: read under the per-body and all-bodies limits, then screened.
+  server.Post(
+      ".*",
+      [&d](
+          const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& read) {
+        ++d.active; // until the logger sees the answer written
+        core::HeadVerdict verdict = screen(d, req);
+        std::string body;
+        size_t held = 0; // bytes of d.in_flight this body holds
+        bool too_large = false;
+        bool busy = false;
+        auto take = [&d, &held](size_t n) {
+          size_t now = d.in_flight.load();
+          do {
+            if (now + n > d.opts.max_bodies_in_flight) {
+              return false;
+            }
+          } while (!d.in_flight.compare_exchange_weak(now, now + n));
+          held += n;
+          return true;
+        };
+        auto give = [&d](size_t n) { d.in_flight -= n; };
+        // Grows the body to exactly `want` bytes of room, counted before it is taken
+        // (the old and the new buffer both, while one is copied into the other).
+        auto grow = [&](size_t want) {
+          if (!take(want)) {
+            return false;
+          }
+          size_t before = body.capacity();
+          std::string bigger;
+          bigger.reserve(want);
+          bigger.append(body);
+          body.swap(bigger);
+          std::string().swap(bigger);
+          give(before > 15 ? before : 0);
+          held = held - (before > 15 ? before : 0);
+          return true;
+        };
+        // A declared length is reserved up to 1 MiB; past that the body grows as bytes
+        // come (doubling, never past the declared length), so a sender that declares
+        // much and sends little holds little.
+        size_t first = std::min(verdict.length.value_or(0), size_t{1} << 20);
+        if (first > 0 && !grow(first)) {
+          busy = true;
+        }
+        bool read_all = !busy && read([&](const char* data, size_t n) {
+          if (body.size() + n > d.opts.max_body_bytes) {
+            too_large = true;
+            return false;
+          }
+          if (body.size() + n > body.capacity()) {
+            size_t want = std::max(body.capacity() * 2, body.size() + n);
+            if (verdict.length) {
+              want = std::min(want, std::max(*verdict.length, body.size() + n));
+            }
+            if (!grow(std::min(want, d.opts.max_body_bytes))) {
+              busy = true;
+              return false;
+            }
+          }
+          body.append(data, n);
+          return true;
+        });
+        core::CallbackAnswer result;
+        size_t bytes = body.size();
+        if (too_large) {
+          result = {
+              413,
+              R"({"ok":false,"message":"payload too large"})",
+              fmt::format("callback refused: body over the {} byte limit", d.opts.max_body_bytes)};
+        } else if (busy) {
+          result = {503,
+                    R"({"ok":false,"message":"busy, retry later"})",
+                    "callback refused: the bodies being read hold the memory allowed "
+                    "them; its sender redelivers"};
+          res.set_header("Retry-After", "1");
+        } else if (!read_all) {
+          result = {400,
+                    R"({"ok":false,"message":"body cut short"})",
+                    "callback refused: body cut short or malformed chunks"};
+        } else {
+          std::string recorded = d.opts.on_request ? body : std::string();
+          result = core::handle_callback_body(d.tracker, verdict.route_key, std::move(body));
+          body = std::move(recorded);
+        }
+        d.in_flight -= held;
+        answer(res, result);
+        if (!read_all || too_large || busy) {
+          close_after(res);
+        }
+        if (result.status == 401 || result.status == 404 || result.status == 409 ||
+            result.status == 413 || result.status == 400) {
+          d.log_refusal(fmt::format("{} from {}: {}", result.status, req.remote_addr, result.log));
+        } else {
+          d.log(result.log);
+        }
+        if (d.opts.on_request) {
+          bool kept = result.status < 300;
+          d.opts.on_request(
+              req.path, recorded_headers(req), kept ? &body : nullptr, bytes, result.status);
+        }
+      });
   // httplib calls the logger after an answer is written.
   server.set_logger([&d](const httplib::Request&, const httplib::Response& res) {
     if (res.has_header("Cache-Control")) {
@@ -247,21 +604,19 @@ void Listener::start() {
     }
   });
   server.set_error_handler([](const httplib::Request&, httplib::Response& res) {
-    // It runs for every status >= 400, our handler's own answers included: keep those.
+    // It runs for every status >= 400, our handlers' own answers included: keep those.
     if (!res.body.empty()) {
       return;
     }
-    // Covers 404 for unknown paths and 413 for bodies over the payload limit.
-    std::string message = res.status == 413 ? "payload too large" : "not found";
-    if (res.status != 404 && res.status != 413) {
-      message = "error";
-    }
-    res.set_content(fmt::format(R"({{"ok":false,"message":"{}"}})", message), "application/json");
+    // httplib's own answers: a head too large or malformed (400), a URI too long (414).
+    res.set_content(R"({"ok":false,"message":"bad request"})", "application/json");
+    res.set_header("Connection", "close");
   });
   server.set_exception_handler(
       [](const httplib::Request&, httplib::Response& res, std::exception_ptr) {
         res.status = 500;
         res.set_content(R"({"ok":false,"message":"internal error"})", "application/json");
+        close_after(res);
       });
 
   std::string address = fmt::format("{}:{}", d.opts.host, d.opts.port);
@@ -284,7 +639,10 @@ void Listener::start() {
   }
   widen_backlog(d.listen_fd);
   d.thread = std::thread([&server] { server.listen_after_bind(); });
-  d.reaper = std::jthread([&d](std::stop_token st) { reap(d, st); });
+  if (!d.opts.tls_cert.empty()) {
+    // A GuardedStream bounds each request's time itself; httplib's TLS stream does not.
+    d.reaper = std::jthread([&d](std::stop_token st) { reap(d, st); });
+  }
   // httplib 0.11.4 has no wait_until_ready(), and stop() is a no-op until is_running() is set.
   for (int i = 0; i < 500 && !server.is_running(); ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));

@@ -17,16 +17,34 @@ struct ListenerOptions {
   std::string basic_credentials; // set ("user:password"): accepted as Authorization: Basic
   std::string tls_cert;          // set with tls_key: serve HTTPS
   std::string tls_key;
-  size_t max_body_bytes = size_t{64} << 20;
+  // A body (with all its screenshots as base64) larger than this is refused (413).
+  size_t max_body_bytes = size_t{32} << 20;
+  // Bodies being read, all connections together, counted as the memory they take: past it a
+  // callback is answered 503 (its sender redelivers). At least 1.5 max_body_bytes: a body
+  // grows by doubling, the old buffer held while it is copied into the new.
+  size_t max_bodies_in_flight = size_t{64} << 20;
+  // A request line and headers larger than this are refused (400) as they arrive.
+  size_t max_head_bytes = size_t{16} << 10;
   int threads = 128; // at most, for concurrent connections (started as needed, not up front)
-  int request_deadline_s = 30; // a connection still open after this long is cut (slow clients)
+  int request_deadline_s = 30; // a request not read in full this long after its first byte is cut
   std::function<void(const std::string&)> log; // debug lines
-  // Called with every POST (path, headers without credentials as JSON, raw body): --record.
-  std::function<void(const std::string&, const core::Json&, const std::string&)> on_request;
+  // Called with every request once answered (--record): its path, its headers without
+  // credentials, its body when one was read and kept (else null), the body's size (read, or
+  // declared when refused unread) and the status answered.
+  std::function<void(const std::string& path,
+                     const core::Json& headers,
+                     const std::string* body,
+                     size_t bytes,
+                     int status)>
+      on_request;
 };
 
 // The callback server: accepts POSTs on the callback path and hands each body to
-// core::handle_callback, answering at once. Runs on background threads.
+// core::handle_callback_body, answering at once. Runs on background threads. What a stranger can
+// make it spend is bounded: a request is judged by its line and headers before a byte of its body
+// is read (refused: the body is never read and the connection is closed), heads are capped, bodies
+// are capped one by one and all together, nothing is inflated, and a body is screened in linear
+// time without being built (core::handle_callback_body).
 class Listener {
 public:
   Listener(ListenerOptions options, core::Tracker& tracker);

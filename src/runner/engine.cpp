@@ -1,6 +1,7 @@
 #include "runner/engine.h"
 
 #include "core/api.h"
+#include "core/callback_handler.h"
 #include "core/callback_route.h"
 #include "core/clock.h"
 #include "core/crash_point.h"
@@ -268,8 +269,8 @@ void Engine::on_write_failure(const std::string& what) {
 
 void Engine::close_listening() {
   // Callbacks answered already and not matched yet are kept in the journal for the rerun.
-  for (auto& [route, payload] : m_tracker.close()) {
-    journal([&](core::Journal& j) { j.kept_callback(route, payload); });
+  for (auto& [route, body] : m_tracker.close()) {
+    journal([&](core::Journal& j) { j.kept_callback(route, body); });
   }
 }
 
@@ -875,8 +876,8 @@ void Engine::tick(std::stop_token stop) {
 int Engine::execute() {
   if (m_config.resume) {
     // Callbacks an earlier run answered but could not match before it stopped.
-    for (const auto& [route, payload] : m_config.resume->callbacks) {
-      m_tracker.deliver(route, payload, core::dump_line(payload).size());
+    for (const auto& [route, body] : m_config.resume->callbacks) {
+      core::handle_callback_body(m_tracker, route, body);
     }
   }
   const size_t threads = std::min<size_t>(static_cast<size_t>(std::max(1, m_config.parallel)), 64);

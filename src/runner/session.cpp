@@ -271,13 +271,23 @@ Session::Session(const RunOptions& opts,
                                   lo.host));
   }
   if (recorder) {
-    lo.on_request =
-        [recorder](const std::string& path, const Json& headers, const std::string& body) {
-          Json e = core::Recorder::body_fields(body);
-          e["path"] = path;
-          e["headers"] = headers;
-          recorder->record("callback", std::move(e));
-        };
+    // Accepted callbacks are kept whole; of a refused request only its head and size (a
+    // stranger's junk must not fill the disk).
+    lo.on_request = [recorder](const std::string& path,
+                               const Json& headers,
+                               const std::string* body,
+                               size_t bytes,
+                               int status) {
+      Json e = body ? core::Recorder::body_fields(*body) : Json::object();
+      if (!body) {
+        e["refused"] = true;
+      }
+      e["path"] = path;
+      e["headers"] = headers;
+      e["bytes"] = bytes;
+      e["status"] = status;
+      recorder->record("callback", std::move(e));
+    };
   }
   m_listener = std::make_unique<net::Listener>(lo, tracker);
   m_listener->start();

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The run's callback listener, posted to directly while the run waits: malformed JSON 400,
-# unknown task ids 200, bodies over 64 MiB 413; none of it disturbs the run.
+# unknown task ids 200, bodies over 32 MiB 413; none of it disturbs the run.
 source "$(dirname "$0")/lib.sh"
 
 setup_emulator --delay-ms 50
@@ -30,13 +30,13 @@ step "a callback for a task this run does not know -> 200"
 unknown='{"task_id":"00000000-0000-4000-8000-000000000000","status":"success","output_data":[]}'
 assert_eq 200 "$(post unknown --data-binary "$unknown" "$CB")" "status for an unknown task id"
 
-step "a body over 64 MiB -> 413"
+step "a body over 32 MiB -> 413"
 head -c $((64 * 1024 * 1024 + 1024)) /dev/zero | tr '\0' ' ' >"$T/big.json"
 started=$(now)
 code=$(post big --data-binary "@$T/big.json" "$CB")
 rm -f "$T/big.json"
 log "64 MiB POST answered $code in $(elapsed_since "$started") s"
-assert_eq 413 "$code" "status for a body over 64 MiB"
+assert_eq 413 "$code" "status for a body over 32 MiB"
 
 step "a header line over 8 KB -> 400 (cpp-httplib's limit), and a JSON nested 100,000 deep -> 400"
 big_header="X-Big: $(head -c 100000 /dev/zero | tr '\0' a)"

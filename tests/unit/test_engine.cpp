@@ -194,7 +194,7 @@ TEST_CASE("engine: lines come in input order although callbacks arrive in revers
     for (int i = 2; i >= 0; --i) {
       std::string id = "t" + std::to_string(i);
       // The submitter may not have bound its waiter yet: the tracker buffers early callbacks.
-      tracker.deliver(id, callback(id), 10);
+      tracker.deliver(id, callback(id));
     }
   });
   CHECK(r.code == 0);
@@ -214,9 +214,9 @@ TEST_CASE("engine: with unordered, lines come as tasks end") {
   config.unordered = true;
   auto r = run_engine(config, emails(2), service, tracker, [&](runner::Engine&) {
     REQUIRE(service.wait_submits(1));
-    tracker.deliver("t0", callback("t0", "failed"), 10);
+    tracker.deliver("t0", callback("t0", "failed"));
     REQUIRE(service.wait_submits(2));
-    tracker.deliver("t1", callback("t1"), 10);
+    tracker.deliver("t1", callback("t1"));
   });
   CHECK(r.code == 1); // one failed
   REQUIRE(r.lines.size() == 2);
@@ -294,7 +294,7 @@ TEST_CASE("engine: a submit whose answer was lost takes the result its callback 
     // The service ran the task and called back, then the connection dropped before the answer.
     std::string url = request["task_callback_url"];
     std::string key = url.substr(url.rfind('/') + 1);
-    tracker.deliver(key, callback("t-lost"), 10);
+    tracker.deliver(key, callback("t-lost"));
     net::SubmitResult lost{net::SubmitResult::Kind::failed, {}, "connection closed", 0};
     lost.unknown_outcome = true;
     return lost;
@@ -349,7 +349,7 @@ TEST_CASE("engine: an unknown outcome is completed by a callback matching its co
         bool first = request["input_parameters"]["email"][0] == "user0@x.com";
         std::string id = first ? "t-hidden" : "t1";
         // Until input 1 waits by content, its callback is kept (buffered), then matched.
-        tracker.deliver(id, echoing_callback(id, request), 10);
+        tracker.deliver(id, echoing_callback(id, request));
       }
     });
     CHECK(r.code == 0);
@@ -366,7 +366,7 @@ TEST_CASE("engine: an unknown outcome is completed by a callback matching its co
       REQUIRE(service.wait_submits(1));
       Json other = service.requests()[0];
       other["input_parameters"]["email"] = Json::array({"someone-else@x.com"});
-      tracker.deliver("t-other", echoing_callback("t-other", other), 10);
+      tracker.deliver("t-other", echoing_callback("t-other", other));
     });
     CHECK(r.code == 1);
     REQUIRE(r.lines.size() == 1);
@@ -386,7 +386,7 @@ TEST_CASE("engine: a task id answered for a second input is reported, naming the
   config.timeout = 2s;
   auto r = run_engine(config, emails(3), service, tracker, [&](runner::Engine&) {
     REQUIRE(service.wait_submits(1));
-    tracker.deliver("same", callback("same"), 10); // then inputs 2 and 3 get the same id
+    tracker.deliver("same", callback("same")); // then inputs 2 and 3 get the same id
   });
   CHECK(r.code == 1);
   REQUIRE(r.lines.size() == 3);
@@ -430,8 +430,8 @@ TEST_CASE("engine: a journal that cannot be written stops the run, exit 74, noth
   auto r = run_engine(config, emails(4), service, tracker, [&](runner::Engine&) {
     if (!full_at_start) {
       REQUIRE(service.wait_submits(2));
-      tracker.deliver("t0", callback("t0"), 10);
-      tracker.deliver("t1", callback("t1"), 10);
+      tracker.deliver("t0", callback("t0"));
+      tracker.deliver("t1", callback("t1"));
     }
   });
   CHECK(r.code == 74);
@@ -472,7 +472,7 @@ TEST_CASE("engine: stdout that cannot be written stops the run (exit 74), no han
   int code = -1;
   std::thread t([&] { code = engine.execute(); });
   REQUIRE(service.wait_submits(1));
-  tracker.deliver("t0", callback("t0"), 10);
+  tracker.deliver("t0", callback("t0"));
   t.join(); // bounded: the engine stops on the write error
   ::close(full);
   CHECK(code == 74);
@@ -498,9 +498,9 @@ TEST_CASE("engine: a flow runs its steps in order, one line per item") {
   int code = -1;
   std::thread t([&] { code = engine.execute(); });
   REQUIRE(service.wait_submits(1));
-  tracker.deliver("t0", callback("t0"), 10);
+  tracker.deliver("t0", callback("t0"));
   REQUIRE(service.wait_submits(2));
-  tracker.deliver("t1", callback("t1"), 10);
+  tracker.deliver("t1", callback("t1"));
   t.join();
   CHECK(code == 0);
   auto requests = service.requests();

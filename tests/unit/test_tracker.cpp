@@ -24,14 +24,14 @@ TEST_CASE("tracker::deliver completes a bound waiter") {
   core::Tracker tracker;
   auto w = std::make_shared<core::Waiter>();
   tracker.bind("t1", w);
-  CHECK(tracker.deliver("t1", payload("t1"), 10) == Delivery::delivered);
+  CHECK(tracker.deliver("t1", payload("t1")) == Delivery::delivered);
   REQUIRE(w->wait_until(Clock::now() + 1s));
   CHECK(w->take()["status"] == "success");
 }
 
 TEST_CASE("tracker::deliver buffers an early callback until bind") {
   core::Tracker tracker;
-  CHECK(tracker.deliver("t1", payload("t1", "failed"), 10) == Delivery::buffered);
+  CHECK(tracker.deliver("t1", payload("t1", "failed")) == Delivery::buffered);
   CHECK(tracker.buffered_count() == 1);
   auto w = std::make_shared<core::Waiter>();
   CHECK_FALSE(w->done());
@@ -45,14 +45,14 @@ TEST_CASE("tracker::deliver ignores duplicates") {
   core::Tracker tracker;
   auto w = std::make_shared<core::Waiter>();
   tracker.bind("t1", w);
-  CHECK(tracker.deliver("t1", payload("t1"), 10) == Delivery::delivered);
-  CHECK(tracker.deliver("t1", payload("t1", "failed"), 10) == Delivery::duplicate);
+  CHECK(tracker.deliver("t1", payload("t1")) == Delivery::delivered);
+  CHECK(tracker.deliver("t1", payload("t1", "failed")) == Delivery::duplicate);
   CHECK(w->take()["status"] == "success");
   tracker.retire("t1");
-  CHECK(tracker.deliver("t1", payload("t1"), 10) == Delivery::duplicate);
+  CHECK(tracker.deliver("t1", payload("t1")) == Delivery::duplicate);
   SUBCASE("a repeated early callback is buffered once") {
-    CHECK(tracker.deliver("t2", payload("t2"), 10) == Delivery::buffered);
-    CHECK(tracker.deliver("t2", payload("t2"), 10) == Delivery::duplicate);
+    CHECK(tracker.deliver("t2", payload("t2")) == Delivery::buffered);
+    CHECK(tracker.deliver("t2", payload("t2")) == Delivery::duplicate);
     CHECK(tracker.buffered_count() == 1);
   }
 }
@@ -62,28 +62,28 @@ TEST_CASE("tracker::deliver treats non-terminal statuses as progress") {
   auto w = std::make_shared<core::Waiter>();
   tracker.bind("t1", w);
   for (const char* s : {"queued", "allocated", "running", "weird"}) {
-    CHECK(tracker.deliver("t1", payload("t1", s), 10) == Delivery::progress);
+    CHECK(tracker.deliver("t1", payload("t1", s)) == Delivery::progress);
   }
   CHECK_FALSE(w->done());
-  CHECK(tracker.deliver("t1", payload("t1", "killed"), 10) == Delivery::delivered);
+  CHECK(tracker.deliver("t1", payload("t1", "killed")) == Delivery::delivered);
   CHECK(w->done());
 }
 
 TEST_CASE("tracker::deliver bounds the early-callback buffer by bytes and age") {
   SUBCASE("bytes") {
-    core::Tracker tracker({100, std::chrono::seconds(600)});
-    CHECK(tracker.deliver("a", payload("a"), 60) == Delivery::buffered);
-    CHECK(tracker.deliver("b", payload("b"), 60) == Delivery::buffer_full);
+    core::Tracker tracker({500, std::chrono::seconds(600)});
+    CHECK(tracker.deliver("a", payload("a")) == Delivery::buffered);
+    CHECK(tracker.deliver("b", payload("b")) == Delivery::buffer_full);
     auto w = std::make_shared<core::Waiter>();
     tracker.bind("a", w); // frees its bytes
-    CHECK(tracker.deliver("b", payload("b"), 60) == Delivery::buffered);
+    CHECK(tracker.deliver("b", payload("b")) == Delivery::buffered);
   }
   SUBCASE("age") {
-    core::Tracker tracker({100, std::chrono::seconds(0)});
-    CHECK(tracker.deliver("a", payload("a"), 60) == Delivery::buffered);
+    core::Tracker tracker({500, std::chrono::seconds(0)});
+    CHECK(tracker.deliver("a", payload("a")) == Delivery::buffered);
     std::this_thread::sleep_for(5ms);
     // The old entry expires, making room.
-    CHECK(tracker.deliver("b", payload("b"), 60) == Delivery::buffered);
+    CHECK(tracker.deliver("b", payload("b")) == Delivery::buffered);
     CHECK(tracker.buffered_count() == 1);
   }
 }
@@ -161,8 +161,8 @@ TEST_CASE("tracker: many threads delivering while others wait") {
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&, t] {
       for (int i = t; i < k_tasks; i += 4) {
-        tracker.deliver("t" + std::to_string(i), payload("t" + std::to_string(i)), 10);
-        tracker.deliver("t" + std::to_string(i), payload("t" + std::to_string(i)), 10);
+        tracker.deliver("t" + std::to_string(i), payload("t" + std::to_string(i)));
+        tracker.deliver("t" + std::to_string(i), payload("t" + std::to_string(i)));
       }
     });
   }
@@ -196,16 +196,16 @@ TEST_CASE("tracker: a waiter bound by content takes an unknown task's callback t
   SUBCASE("the callback comes after the bind; a retry of it is a duplicate") {
     auto waiter = std::make_shared<core::Waiter>();
     tracker.bind_content(content, waiter);
-    CHECK(tracker.deliver("t-x", with_content("t-x", "b"), 10) == core::Delivery::buffered);
+    CHECK(tracker.deliver("t-x", with_content("t-x", "b")) == core::Delivery::buffered);
     CHECK_FALSE(waiter->done());
-    CHECK(tracker.deliver("t-a", with_content("t-a", "a"), 10) == core::Delivery::delivered);
+    CHECK(tracker.deliver("t-a", with_content("t-a", "a")) == core::Delivery::delivered);
     REQUIRE(waiter->done());
     CHECK(waiter->take()["task_id"] == "t-a");
-    CHECK(tracker.deliver("t-a", with_content("t-a", "a"), 10) == core::Delivery::duplicate);
+    CHECK(tracker.deliver("t-a", with_content("t-a", "a")) == core::Delivery::duplicate);
   }
   SUBCASE("a callback buffered before the bind completes it at once, oldest first") {
-    CHECK(tracker.deliver("t-1", with_content("t-1", "a"), 10) == core::Delivery::buffered);
-    CHECK(tracker.deliver("t-2", with_content("t-2", "a"), 10) == core::Delivery::buffered);
+    CHECK(tracker.deliver("t-1", with_content("t-1", "a")) == core::Delivery::buffered);
+    CHECK(tracker.deliver("t-2", with_content("t-2", "a")) == core::Delivery::buffered);
     auto first = std::make_shared<core::Waiter>();
     auto second = std::make_shared<core::Waiter>();
     tracker.bind_content(content, first);
@@ -219,14 +219,14 @@ TEST_CASE("tracker: a waiter bound by content takes an unknown task's callback t
     auto waiter = std::make_shared<core::Waiter>();
     tracker.bind_content(content, waiter);
     tracker.unbind_content(content, waiter);
-    CHECK(tracker.deliver("t-a", with_content("t-a", "a"), 10) == core::Delivery::buffered);
+    CHECK(tracker.deliver("t-a", with_content("t-a", "a")) == core::Delivery::buffered);
     CHECK_FALSE(waiter->done());
   }
 }
 
 TEST_CASE("tracker: once closed, callbacks nobody takes are refused and the buffer handed back") {
   core::Tracker tracker;
-  CHECK(tracker.deliver("t-early", with_content("t-early", "a"), 10) == core::Delivery::buffered);
+  CHECK(tracker.deliver("t-early", with_content("t-early", "a")) == core::Delivery::buffered);
   auto ended = std::make_shared<core::Waiter>();
   ended->complete(core::Json{{"status", "interrupted"}});
   tracker.bind("t-ended", ended);
@@ -235,9 +235,9 @@ TEST_CASE("tracker: once closed, callbacks nobody takes are refused and the buff
   auto kept = tracker.close();
   REQUIRE(kept.size() == 1);
   CHECK(kept[0].first == "t-early");
-  CHECK(tracker.deliver("t-new", with_content("t-new", "a"), 10) == core::Delivery::closing);
-  CHECK(tracker.deliver("t-ended", with_content("t-ended", "a"), 10) == core::Delivery::closing);
-  CHECK(tracker.deliver("t-open", with_content("t-open", "a"), 10) == core::Delivery::delivered);
+  CHECK(tracker.deliver("t-new", with_content("t-new", "a")) == core::Delivery::closing);
+  CHECK(tracker.deliver("t-ended", with_content("t-ended", "a")) == core::Delivery::closing);
+  CHECK(tracker.deliver("t-open", with_content("t-open", "a")) == core::Delivery::delivered);
 }
 
 TEST_SUITE_END();
