@@ -81,7 +81,7 @@ struct RawCallback {
 struct TrackerLimits {
   // What callbacks kept for later (early, or for tasks this run does not know) may hold in all,
   // counted as the memory they take. Past it they are refused (503) and their senders redeliver.
-  size_t max_buffer_bytes = size_t{16} << 20;
+  size_t max_buffer_bytes = size_t{8} << 20;
   std::chrono::seconds max_age{600};
 };
 

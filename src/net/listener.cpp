@@ -575,6 +575,15 @@ void Listener::start() {
           result = {400,
                     R"({"ok":false,"message":"body cut short"})",
                     "callback refused: body cut short or malformed chunks"};
+        } else if (!take(2 * body.size())) {
+          // Screening reads the body with nlohmann's lexer, whose buffer for one string can
+          // grow to twice that string: counted before it starts.
+          busy = true;
+          result = {503,
+                    R"({"ok":false,"message":"busy, retry later"})",
+                    "callback refused: the bodies being read hold the memory allowed them; its "
+                    "sender redelivers"};
+          res.set_header("Retry-After", "1");
         } else {
           std::string recorded = d.opts.on_request ? body : std::string();
           result = core::handle_callback_body(d.tracker, verdict.route_key, std::move(body));

@@ -20,11 +20,13 @@ struct ListenerOptions {
   // A body (with all its screenshots as base64) larger than this is refused (413).
   size_t max_body_bytes = size_t{32} << 20;
   // Bodies being read, all connections together, counted as the memory they take: past it a
-  // callback is answered 503 (its sender redelivers). At least 1.5 max_body_bytes: a body
-  // grows by doubling, the old buffer held while it is copied into the new.
-  size_t max_bodies_in_flight = size_t{64} << 20;
+  // callback is answered 503 (its sender redelivers). At least 3 max_body_bytes: a body grows
+  // by doubling (the old buffer held while it is copied into the new), and screening it may
+  // take twice its size again (nlohmann's lexer buffers a string as it reads it).
+  size_t max_bodies_in_flight = size_t{96} << 20;
   // A request line and headers larger than this are refused (400) as they arrive.
-  size_t max_head_bytes = size_t{16} << 10;
+  // (httplib keeps each header line as a map entry: 8 KiB of tiny lines take ~180 KB.)
+  size_t max_head_bytes = size_t{8} << 10;
   int threads = 128; // at most, for concurrent connections (started as needed, not up front)
   int request_deadline_s = 30; // a request not read in full this long after its first byte is cut
   std::function<void(const std::string&)> log; // debug lines

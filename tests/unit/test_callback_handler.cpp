@@ -1,3 +1,4 @@
+#include "core/api.h"
 #include "core/callback_handler.h"
 
 #include <doctest/doctest.h>
@@ -116,6 +117,101 @@ TEST_CASE("callback_handler::callback_authorized checks the callback key and bas
   core::Tracker tracker;
   auto answer = core::handle_callback(tracker, config, none);
   CHECK(answer.status == 401);
+}
+
+TEST_CASE("callback_handler::screen_callback_head decides before a byte of the body is read") {
+  core::CallbackConfig plain;
+  const std::string tok = "0123456789abcdef0123456789abcdef";
+  core::CallbackConfig keyed{"/receive_callback", tok, "key", ""};
+  auto head = [](std::string_view path) {
+    core::CallbackHead h;
+    h.path = path;
+    return h;
+  };
+  auto status = [](const core::HeadVerdict& v) { return v.read_body ? 0 : v.refusal.status; };
+  core::CallbackHead h = head("/receive_callback");
+  CHECK(status(core::screen_callback_head(plain, h, 100)) == 0);
+  h.method = "PUT";
+  CHECK(status(core::screen_callback_head(plain, h, 100)) == 405);
+  CHECK(status(core::screen_callback_head(plain, head("/elsewhere"), 100)) == 404);
+  h = head("/receive_callback");
+  SUBCASE("credentials first, then the path and token") {
+    h = head("/made/up");
+    CHECK(status(core::screen_callback_head(keyed, h, 100)) == 401);
+    h.api_key = "key";
+    CHECK(status(core::screen_callback_head(keyed, h, 100)) == 404);
+    h.path = "/receive_callback/wrong/in-1";
+    CHECK(status(core::screen_callback_head(keyed, h, 100)) == 404);
+    const std::string good = "/receive_callback/" + tok + "/a1-1";
+    h.path = good;
+    auto v = core::screen_callback_head(keyed, h, 100);
+    CHECK(v.read_body);
+    CHECK(v.route_key == "a1-1");
+  }
+  SUBCASE("nothing is inflated, multipart is not read") {
+    for (const char* encoding : {"gzip", "deflate", "br", "GZIP", "gzip, identity"}) {
+      h.content_encoding = encoding;
+      CHECK(status(core::screen_callback_head(plain, h, 100)) == 415);
+    }
+    h.content_encoding = "identity";
+    CHECK(status(core::screen_callback_head(plain, h, 100)) == 0);
+    h.content_type = "multipart/form-data; boundary=x";
+    CHECK(status(core::screen_callback_head(plain, h, 100)) == 415);
+  }
+  SUBCASE("lengths and framing") {
+    h.content_length = "100";
+    auto v = core::screen_callback_head(plain, h, 100);
+    CHECK(v.read_body);
+    CHECK(v.length == size_t{100});
+    h.content_length = "101";
+    CHECK(status(core::screen_callback_head(plain, h, 100)) == 413);
+    for (const char* bad : {"", "-1", "1e3", "0x10", "99999999999999999999999"}) {
+      h.content_length = bad;
+      CHECK(status(core::screen_callback_head(plain, h, 100)) == 400);
+    }
+    h.content_length = "10";
+    h.transfer_encoding = "chunked";
+    CHECK(status(core::screen_callback_head(plain, h, 100)) == 400); // smuggling
+    h.content_length.reset();
+    CHECK(status(core::screen_callback_head(plain, h, 100)) == 0);
+    h.transfer_encoding = "gzip, chunked";
+    CHECK(status(core::screen_callback_head(plain, h, 100)) == 400);
+  }
+}
+
+TEST_CASE("callback_handler::a kept callback costs its text, not its parsed size") {
+  core::Tracker tracker;
+  std::string body = R"({"task_id":"forged","status":"success","output_data":[)";
+  for (int i = 0; i < 3000; ++i) {
+    body += i ? ",{}" : "{}";
+  }
+  body += "]}";
+  auto answer = core::handle_callback_body(tracker, "", body);
+  CHECK(answer.status == 200);
+  CHECK(tracker.buffered_count() == 1);
+  CHECK(tracker.buffered_bytes() >= body.size());
+  CHECK(tracker.buffered_bytes() < body.size() + 1024);
+  // Claimed, it is parsed whole.
+  auto w = std::make_shared<core::Waiter>();
+  tracker.bind("forged", w);
+  REQUIRE(w->done());
+  CHECK(w->take()["output_data"].size() == 3000);
+}
+
+TEST_CASE("callback_handler::screening finds the content of a callback for content matching") {
+  core::Tracker tracker;
+  std::string request =
+      R"({"endpoint_name":"ep","input_parameters":{"email":["a@x"]},"unique_parameter_names":[]})";
+  auto w = std::make_shared<core::Waiter>();
+  tracker.bind_content(core::content_key(core::Json::parse(request)), w);
+  auto answer = core::handle_callback_body(
+      tracker,
+      "",
+      R"({"task_id":"t-9","status":"success","output_data":[1],"endpoint_name":"ep",)"
+      R"("input_parameters":{"email":["a@x"]},"unique_parameter_names":[]})");
+  CHECK(answer.status == 200);
+  REQUIRE(w->done());
+  CHECK(w->take()["task_id"] == "t-9");
 }
 
 TEST_SUITE_END();

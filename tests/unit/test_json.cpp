@@ -148,3 +148,64 @@ TEST_SUITE("json") {
     CHECK(core::dump_line(Json("x")) == "\"x\"");
   }
 }
+
+TEST_CASE("json::parse_json builds what nlohmann builds, duplicate keys included") {
+  for (const char* text : {R"({"a":1,"b":[1,2,{"c":null}],"a":2})",
+                           R"({"k0":0,"k1":1,"k2":2,"k3":3,"k4":4,"k5":5,"k6":6,"k7":7,"k8":8,)"
+                           R"("k9":9,"k3":"again","k0":"again"})",
+                           R"([{},{},{"x":{}},[],[[]]])",
+                           R"("plain")",
+                           R"(-1.5e3)"}) {
+    CAPTURE(text);
+    Json mine = core::parse_json(text);
+    Json theirs = Json::parse(text);
+    CHECK(mine == theirs);
+    CHECK(core::dump_line(mine) == theirs.dump());
+  }
+}
+
+TEST_CASE("json::parse_json of many empty objects and many keys") {
+  // Both were quadratic: nlohmann's callback parser scans the parent after each object, and
+  // ordered_json looks every key up linearly. Checked for what is built; the time is measured
+  // by bench/callback_cost.sh and guarded by a fuzz_callback regression input (-timeout).
+  std::string objects = "[";
+  for (int i = 0; i < 100000; ++i) {
+    objects += i ? ",{}" : "{}";
+  }
+  objects += "]";
+  Json a = core::parse_json(objects);
+  REQUIRE(a.is_array());
+  CHECK(a.size() == 100000);
+  std::string keys = "{";
+  for (int i = 0; i < 50000; ++i) {
+    keys += (i ? ",\"k" : "\"k") + std::to_string(i) + "\":" + std::to_string(i);
+  }
+  keys += "}";
+  Json o = core::parse_json(keys);
+  REQUIRE(o.is_object());
+  CHECK(o.size() == 50000);
+  CHECK(o["k49999"] == 49999);
+}
+
+TEST_CASE("json::parse_json_members builds only the members asked for, up to a budget") {
+  const std::vector<std::string_view> keep = {"task_id", "input_parameters"};
+  bool capped = false;
+  Json j = core::parse_json_members(
+      R"({"task_id":"t","output_data":[{},{"deep":[1,2,3]}],"input_parameters":{"e":["x"]}})",
+      keep,
+      100,
+      capped);
+  CHECK_FALSE(capped);
+  CHECK(j == Json::parse(R"({"task_id":"t","input_parameters":{"e":["x"]}})"));
+  // Past the budget the rest is skipped and said so.
+  j = core::parse_json_members(
+      R"({"task_id":"t","input_parameters":{"e":[1,2,3,4,5]}})", keep, 4, capped);
+  CHECK(capped);
+  CHECK(j["task_id"] == "t");
+  // Not JSON, or too deep, is discarded; a top-level array keeps nothing.
+  CHECK(core::parse_json_members("{\"task_id\":", keep, 100, capped).is_discarded());
+  CHECK(core::parse_json_members(std::string(300, '[') + std::string(300, ']'), keep, 100, capped)
+            .is_discarded());
+  j = core::parse_json_members(R"([{"task_id":"t"}])", keep, 100, capped);
+  CHECK(j == Json::array());
+}
