@@ -187,7 +187,7 @@ assert_line_count "$T/dry.out" 3 "one request per record"
 assert_json_lines "$T/dry.out" "stdout"
 assert_jq "$T/dry.out" '.method' $'POST\nPOST\nPOST' "method"
 assert_jq "$T/dry.out" '.url' "$EMU_URL/api/v1/inference"$'\n'"$EMU_URL/api/v1/inference"$'\n'"$EMU_URL/api/v1/inference" "url"
-assert_jq "$T/dry.out" '.headers["x-api-key"]' $'<redacted>\n<redacted>\n<redacted>' "the key header is redacted"
+assert_jq "$T/dry.out" '.headers["x-api-key"]' $'***\n***\n***' "the key header is redacted"
 assert_jq "$T/dry.out" '.body.endpoint_name' $'demo\ndemo\ndemo' "body.endpoint_name"
 assert_jq "$T/dry.out" '.body.priority' $'2\n2\n2' "body.priority"
 assert_jq "$T/dry.out" '.body.unique_parameter_names | tojson' $'["email"]\n["email"]\n["email"]' \
