@@ -174,9 +174,9 @@ assert_exit 0 "$RC" "dry run with --secure-parameters"
 assert_line_count "$T/secure.out" 2 "one request per record"
 assert_json_lines "$T/secure.out" "stdout"
 assert_slurp "$T/secure.out" '[.[].body.secure_parameters]' \
-  '[{"password":[{"onepassword":{"vault_name":"v","item_name":"i","field_name":"f"}}]},
-    {"password":[{"onepassword":{"vault_name":"v","item_name":"i","field_name":"f"}}]}]' \
-  "body.secure_parameters"
+  '[{"password":[{"onepassword":{"vault_name":"***","item_name":"***","field_name":"***"}}]},
+    {"password":[{"onepassword":{"vault_name":"***","item_name":"***","field_name":"***"}}]}]' \
+  "body.secure_parameters (every value shown as ***)"
 
 step "--dry-run prints each request with the key redacted; submits nothing; exit 0"
 key=k3y-$RANDOM-do-not-print-$RANDOM

@@ -56,7 +56,8 @@ assert_jq "$T/r1.out" '.error | test("totp_secret\":\"\\*\\*\\*\"")' $'true\ntru
   "the echoed TOTP seed reads ***"
 assert_file_contains "$T/r1.err" 'receive_callback/***/' "stderr (-v) shows the callback URL redacted"
 assert_file_contains "$T/j1" '"token":"***"' "the journal's run record"
-assert_file_contains "$T/j1" 'totp_secret\":\"***' "the journal's result line"
+assert_jq "$T/j1" 'select(.type == "result") | .line | fromjson | .error | test("totp_secret\":\"\\*\\*\\*\"")' \
+  $'true\ntrue' "the journal's result lines"
 submit=$(find "$T/rec1" -name '*-submit.json' | head -n 1)
 [[ -n $submit ]] || fail "no submit recorded" "$T/r1.err"
 assert_jq "$submit" '.request.task_callback_api_key' '***' "recorded request: callback key"
