@@ -150,12 +150,12 @@ _optexity_chain() {
           ;;
         --port | --callback-url | --api-key | --endpoints | --delay-ms | --jitter-ms | \
           --fail-rate | --kill-rate | --drop-callback-rate | --duplicate-callbacks | --duplicate-rate | \
-          --lost-answer-rate | --bad-answer-rate | --repeat-task-id | --transient-503 | --screenshot-bytes | --downloads | --seed)
+          --lost-answer-rate | --bad-answer-rate | --repeat-task-id | --transient-503 | --answer-422-echo | --screenshot-bytes | --downloads | --seed)
           return 0
           ;;
       esac
       opts="--host --port --callback-url --api-key --endpoints --delay-ms --jitter-ms
-        --fail-rate --kill-rate --drop-callback-rate --duplicate-callbacks --duplicate-rate --script --transient-503
+        --fail-rate --kill-rate --drop-callback-rate --duplicate-callbacks --duplicate-rate --script --transient-503 --answer-422-echo
         --lost-answer-rate --bad-answer-rate --repeat-task-id --screenshot-bytes --downloads --seed"
       flags="-h --help --early-callback -q --quiet"
       ;;

@@ -146,6 +146,7 @@ complete -c optexity-chain -n $emulator -l duplicate-rate -x -d 'Share of tasks 
 complete -c optexity-chain -n $emulator -l script -r -F -d 'Per-endpoint outputs, delays and failure rates'
 complete -c optexity-chain -n $emulator -l early-callback -d 'Deliver each callback before the 202'
 complete -c optexity-chain -n $emulator -l transient-503 -x -d 'Answer the first K submits of each input with 503'
+complete -c optexity-chain -n $emulator -l answer-422-echo -x -d 'Share of submits refused 422 echoing the request'
 complete -c optexity-chain -n $emulator -l lost-answer-rate -x -d 'Share of accepted submits never answered'
 complete -c optexity-chain -n $emulator -l bad-answer-rate -x -d 'Share of accepted submits answered without a task_id'
 complete -c optexity-chain -n $emulator -l repeat-task-id -x -d 'Answer the next N submits with the first task_id'

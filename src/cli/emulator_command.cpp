@@ -111,6 +111,12 @@ CLI::App* register_emulator_command(CLI::App& app, emulator::EmulatorOptions& op
                   "(each task still runs and calls back under its own)")
       ->check(CLI::Range(0, k_max_repeat_task_id))
       ->capture_default_str();
+  cmd->add_option("--answer-422-echo",
+                  opts.echo_422_rate,
+                  "Share of valid submits (0..1) refused with 422, the FastAPI detail echoing "
+                  "the whole request (keys and secure parameters included)")
+      ->check(CLI::Range(0.0, 1.0))
+      ->capture_default_str();
   cmd->add_option("--transient-503",
                   opts.transient_503,
                   "Answer the first K submits of each distinct input with 503")

@@ -2,6 +2,7 @@
 
 #include "core/error.h"
 #include "core/files.h"
+#include "core/redact.h"
 #include "core/text.h"
 
 #include <fmt/format.h>
@@ -30,10 +31,10 @@ std::string read_key_file(const std::string& path, const char* flag) {
 
 } // namespace
 
-std::string resolve_secret(const std::string& value,
-                           const std::string& file,
-                           const char* env,
-                           const char* file_flag) {
+namespace {
+
+std::string
+resolve(const std::string& value, const std::string& file, const char* env, const char* file_flag) {
   if (!value.empty()) {
     return value;
   }
@@ -46,6 +47,23 @@ std::string resolve_secret(const std::string& value,
     }
   }
   return {};
+}
+
+} // namespace
+
+std::string resolve_secret(const std::string& value,
+                           const std::string& file,
+                           const char* env,
+                           const char* file_flag) {
+  std::string secret = resolve(value, file, env, file_flag);
+  // Registered as soon as it is known: from here on it is never shown or stored.
+  core::add_secret(secret);
+  if (auto colon = secret.find(':'); colon != std::string::npos) {
+    // user:password (--callback-basic-file): also its password and its Basic form.
+    core::add_secret(secret.substr(colon + 1));
+    core::add_secret(core::base64_encode(secret));
+  }
+  return secret;
 }
 
 std::string resolve_api_key(const std::string& key, const std::string& key_file) {

@@ -172,9 +172,9 @@ std::atomic<uint64_t> g_temp_serial{0};
 
 } // namespace
 
-AtomicFileWriter::AtomicFileWriter(std::string path) : m_path(std::move(path)) {
+AtomicFileWriter::AtomicFileWriter(std::string path, unsigned mode) : m_path(std::move(path)) {
   m_temp = fmt::format("{}.part.{}.{}", m_path, ::getpid(), ++g_temp_serial);
-  m_fd = ::open(m_temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  m_fd = ::open(m_temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, static_cast<mode_t>(mode));
   if (m_fd < 0) {
     throw Error(fmt::format("cannot write {}: {}", m_temp, std::strerror(errno)));
   }
@@ -217,8 +217,8 @@ void AtomicFileWriter::commit() {
   }
 }
 
-void write_file_atomic(const std::string& path, std::string_view data) {
-  AtomicFileWriter file(path);
+void write_file_atomic(const std::string& path, std::string_view data, unsigned mode) {
+  AtomicFileWriter file(path, mode);
   file.append(data);
   file.commit();
 }

@@ -39,7 +39,8 @@ int write_all(int fd, std::string_view head, std::string_view tail);
 
 // Writes `data` to `path` through a temporary file in the same directory, fsync and a rename
 // (an AtomicFileWriter), so a reader never sees half a file. Throws core::Error naming the path.
-void write_file_atomic(const std::string& path, std::string_view data);
+// `mode` is the new file's (0644: the umask applies).
+void write_file_atomic(const std::string& path, std::string_view data, unsigned mode = 0644);
 
 // A file written piece by piece (a download) under a temporary name next to `path`, then
 // fsync'd and renamed to `path` by commit(): a reader never sees half a file, and a writer
@@ -47,7 +48,7 @@ void write_file_atomic(const std::string& path, std::string_view data);
 // fails throws core::Error naming the file and the system's words.
 class AtomicFileWriter {
 public:
-  explicit AtomicFileWriter(std::string path);
+  explicit AtomicFileWriter(std::string path, unsigned mode = 0644);
   ~AtomicFileWriter();
   AtomicFileWriter(const AtomicFileWriter&) = delete;
   AtomicFileWriter& operator=(const AtomicFileWriter&) = delete;

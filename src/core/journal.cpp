@@ -4,6 +4,9 @@
 #include "core/error.h"
 #include "core/files.h"
 #include "core/json.h"
+#include "core/log.h"
+#include "core/redact.h"
+#include "core/text.h"
 
 #include <fmt/format.h>
 
@@ -20,6 +23,9 @@
 namespace core {
 
 namespace {
+
+// The run record's token when the token is in its own file.
+constexpr std::string_view k_token_in_file = k_redacted;
 
 std::optional<std::string> string_field(const Json& j, const char* key) {
   auto it = j.find(key);
@@ -112,6 +118,10 @@ JournalState read_journal(std::istream& in, const std::string& name) {
   return state;
 }
 
+std::string token_path(const std::string& journal_path) {
+  return journal_path + ".token";
+}
+
 JournalState load_journal(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
@@ -120,7 +130,18 @@ JournalState load_journal(const std::string& path) {
     }
     throw Error(fmt::format("--state: cannot read {}: {}", path, std::strerror(errno)));
   }
-  return read_journal(in, path);
+  JournalState state = read_journal(in, path);
+  if (state.token == k_token_in_file) {
+    // The token lives beside the journal (see Journal::run_started).
+    std::optional<std::string> text = try_read_file(token_path(path));
+    state.token = text ? std::string(trim(*text)) : "";
+    if (state.token.empty()) {
+      log_warning(fmt::format("--state: {} is missing: a new callback token is used, so callbacks "
+                              "of tasks still running are found through the status API",
+                              token_path(path)));
+    }
+  }
+  return state;
 }
 
 ResumeAction resume_action(const JournalEntry* entry, bool retry_failed, bool resubmit_unfinished) {
@@ -198,7 +219,8 @@ Journal::~Journal() {
 }
 
 void Journal::append(const std::string& record, Durability durability) {
-  uint64_t seq = write_record(record + "\n");
+  // Through the one redaction: the journal can be shared without the run's secrets.
+  uint64_t seq = write_record(redact(record) + "\n");
   if (m_hooks.after_write) {
     m_hooks.after_write();
   }
@@ -266,9 +288,18 @@ uint64_t Journal::syncs() const {
 void Journal::run_started(const std::string& token,
                           const std::string& listen,
                           const std::string& endpoint) {
+  // The token, which a rerun needs to keep the callback URLs of tasks in flight, is kept in a
+  // file of its own (mode 0600) written before the record, so the journal holds no secret.
+  if (!token.empty()) {
+    try {
+      write_file_atomic(token_path(m_path), token + "\n", 0600);
+    } catch (const Error& e) {
+      throw Error(fmt::format("--state: {}", e.what()), ExitCode::write_failed);
+    }
+  }
   append(dump_line(Json{{"type", "run"},
                         {"time", utc_now_iso()},
-                        {"token", token},
+                        {"token", token.empty() ? "" : std::string(k_token_in_file)},
                         {"listen", listen},
                         {"endpoint", endpoint}}));
 }

@@ -41,7 +41,11 @@ struct JournalState {
 // other line that is not a journal record is a core::Error naming `name:line`.
 JournalState read_journal(std::istream& in, const std::string& name);
 
-// Loads `path` when it exists (an empty state otherwise).
+// Where a journal keeps the run's callback token: `<journal>.token`, mode 0600. The journal's
+// run record says "token": "***" and holds no secret.
+std::string token_path(const std::string& journal_path);
+
+// Loads `path` when it exists (an empty state otherwise), and the token from token_path(path).
 JournalState load_journal(const std::string& path);
 
 // What a rerun does with an input, by its journal entry (see the resume table in the man page).
@@ -68,7 +72,8 @@ struct JournalHooks {
 // The append-only journal of a run: one JSON line per record, written with write(2) and
 // fdatasync'd before the call returns (all but `submitted`, which the next sync covers), so a
 // crash loses at most the record being written.
-// Created with mode 0600 (it holds the callback token). Thread-safe.
+// Created with mode 0600. Every record passes core::redact; the run's callback token is written
+// to token_path() instead (see run_started). Thread-safe.
 //
 // Group commit: a record is written under a short lock and gets a sequence number; then one
 // thread at a time (the leader) runs fdatasync, outside that lock, covering every record written

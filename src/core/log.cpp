@@ -1,5 +1,6 @@
 #include "core/log.h"
 
+#include "core/redact.h"
 #include "core/status.h"
 
 #include <fmt/format.h>
@@ -21,13 +22,16 @@ std::mutex g_mutex;
 std::string g_live; // the live status line, guarded by g_mutex
 
 void emit(const char* prefix, const std::string& message) {
+  // Every stderr line passes the one redaction: a secret echoed by a service or a parser never
+  // reaches a terminal or a CI log.
+  const std::string text = redact(message);
   std::lock_guard lock(g_mutex);
   // Erase the live line, print the message above where it was, then draw it again.
   std::fprintf(stderr,
                "%soptexity-chain: %s%s\n%s",
                g_live.empty() ? "" : "\r\x1b[K",
                prefix,
-               message.c_str(),
+               text.c_str(),
                g_live.c_str());
   std::fflush(stderr);
 }

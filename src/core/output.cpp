@@ -2,6 +2,7 @@
 
 #include "core/error.h"
 #include "core/files.h"
+#include "core/redact.h"
 
 #include <fmt/format.h>
 
@@ -51,7 +52,8 @@ void LineWriter::write_line(const std::string& text) {
     before = m_append ? (::fstat(m_fd, &st) == 0 ? st.st_size : -1) : ::lseek(m_fd, 0, SEEK_CUR);
   }
   // The line and its newline in one writev: no copy of a large line just to end it.
-  int err = write_all(m_fd, text, "\n");
+  // Through the one redaction: no registered secret reaches stdout (no copy when none is).
+  int err = has_secrets() ? write_all(m_fd, redact(text), "\n") : write_all(m_fd, text, "\n");
   if (err == EPIPE) {
     throw StdoutClosed{};
   }

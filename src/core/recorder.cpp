@@ -5,21 +5,104 @@
 #include "core/files.h"
 #include "core/inputs.h"
 #include "core/log.h"
+#include "core/redact.h"
 
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <sys/stat.h>
 
 namespace core {
 
-namespace {} // namespace
+namespace {
+
+// Makes `dir` ready for a new recording, never changing the mode of a directory that exists:
+// `--record /tmp` must not turn /tmp private (or a shared directory writable).
+void prepare_directory(const std::string& dir) {
+  namespace fs = std::filesystem;
+  auto refuse = [&](const std::string& why) {
+    return Error(fmt::format("--record {}: {}", dir, why), ExitCode::usage);
+  };
+  std::error_code ec;
+  fs::file_status st = fs::status(dir, ec);
+  if (st.type() == fs::file_type::not_found) {
+    fs::path parent = fs::path(dir).parent_path();
+    if (!parent.empty()) {
+      make_directories(parent.string());
+    }
+    // Created private: the recording holds the inputs and the service's answers.
+    if (::mkdir(dir.c_str(), 0700) == 0) {
+      return;
+    }
+    if (errno != EEXIST) {
+      throw refuse(fmt::format("cannot create it: {}", std::strerror(errno)));
+    }
+    st = fs::status(dir, ec); // made meanwhile by someone else: judged as an existing one
+  }
+  if (!fs::is_directory(st)) {
+    throw refuse(ec ? ec.message() : "not a directory");
+  }
+  bool recording = false;
+  bool empty = true;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    empty = false;
+    recording = recording || is_event_file_name(entry.path().filename().string());
+  }
+  if (ec) {
+    throw refuse(fmt::format("cannot read it: {}", ec.message()));
+  }
+  if (recording) {
+    throw refuse("already holds a recording (replay it with `optexity-chain replay DIR`); give a "
+                 "new or empty directory");
+  }
+  if (!empty) {
+    throw refuse("not empty and not a recording; give a new or empty directory");
+  }
+}
+
+} // namespace
 
 Recorder::Recorder(std::string dir) : m_dir(std::move(dir)) {
-  make_directories(m_dir);
-  ::chmod(m_dir.c_str(), 0700);
+  prepare_directory(m_dir);
+}
+
+bool is_event_file_name(std::string_view name) {
+  // <seq>-<kind>.json: 8 or more digits, a dash, a lower-case kind.
+  constexpr std::string_view ext = ".json";
+  if (name.size() <= ext.size() || name.substr(name.size() - ext.size()) != ext) {
+    return false;
+  }
+  name.remove_suffix(ext.size());
+  size_t digits = 0;
+  while (digits < name.size() && name[digits] >= '0' && name[digits] <= '9') {
+    ++digits;
+  }
+  if (digits < 8 || digits + 1 >= name.size() || name[digits] != '-') {
+    return false;
+  }
+  for (char c : name.substr(digits + 1)) {
+    if (!((c >= 'a' && c <= 'z') || c == '_')) {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool is_refused_callback(const Json& event) {
+  return event.value("kind", "") == "callback" && event.value("refused", false);
+}
+
+void Recorder::record_refused(const std::string& path, Json headers, int status, size_t bytes) {
+  record("callback",
+         Json{{"path", path},
+              {"headers", std::move(headers)},
+              {"refused", true},
+              {"status", status},
+              {"bytes", bytes}});
 }
 
 Json Recorder::body_fields(std::string_view body) {
@@ -39,7 +122,9 @@ void Recorder::record(const std::string& kind, Json event) {
     out[key] = std::move(value);
   }
   try {
-    write_file_atomic(fmt::format("{}/{:08}-{}.json", m_dir, seq, kind), dump_line(out) + "\n");
+    // Through the one redaction, by value and by place (secure_parameters, keys).
+    write_file_atomic(fmt::format("{}/{:08}-{}.json", m_dir, seq, kind),
+                      dump_line(redact(out)) + "\n");
   } catch (const Error& e) {
     if (!m_failed.exchange(true)) {
       log_error(fmt::format("--record: {}; recording stops, the run goes on", e.what()));
@@ -51,7 +136,7 @@ std::vector<Json> read_recording(const std::string& dir) {
   std::error_code ec;
   std::vector<std::filesystem::path> files;
   for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
-    if (entry.path().extension() == ".json") {
+    if (is_event_file_name(entry.path().filename().string())) {
       files.push_back(entry.path());
     }
   }

@@ -79,6 +79,7 @@ struct Emulator::Impl {
   // RNG and per-input submit counts, shared by all handler threads.
   std::mutex m_state_mutex;
   std::mt19937_64 m_rng;
+  std::mt19937_64 m_echo_rng; // --answer-422-echo only: m_rng's draws stay as they were
   std::unordered_map<std::string, int> m_submit_counts;
 
   CallbackSender m_sender;
@@ -98,6 +99,7 @@ struct Emulator::Impl {
       seed = (static_cast<uint64_t>(rd()) << 32) ^ rd();
     }
     m_rng.seed(seed);
+    m_echo_rng.seed(seed ^ 0x9e3779b97f4a7c15ull);
   }
 
   // The log for the helper modules: empty when quiet, so they skip formatting altogether.
@@ -158,6 +160,12 @@ struct Emulator::Impl {
     SubmitAnswer answer;      // what the answer says, unless it is lost
     int delay_ms = 0;
   };
+
+  // --answer-422-echo: whether this submit is refused with its request echoed.
+  bool echo_422() {
+    std::lock_guard lock(m_state_mutex);
+    return std::uniform_real_distribution<double>(0.0, 1.0)(m_echo_rng) < m_options.echo_422_rate;
+  }
 
   // Everything random about one task in one locked section, so a fixed seed replays a
   // sequential run exactly.
@@ -239,6 +247,15 @@ struct Emulator::Impl {
           res,
           404,
           {{"success", false}, {"message", fmt::format("Endpoint '{}' not found", endpoint)}});
+      return;
+    }
+    if (m_options.echo_422_rate > 0 && echo_422()) {
+      log("submit {} -> 422 (the request echoed, as asked)", endpoint);
+      core::Json item = {{"type", "value_error"},
+                         {"loc", {"body"}},
+                         {"msg", "Value error, request rejected: " + core::dump_line(body)},
+                         {"input", body}};
+      reply_json(res, 422, {{"detail", core::Json::array({item})}});
       return;
     }
     if (m_options.transient_503 > 0) {

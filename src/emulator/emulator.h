@@ -34,6 +34,11 @@ struct EmulatorOptions {
   // The answers to the next N submits after the first name the first submit's task_id instead
   // of their own (each task still runs and calls back under its own task_id).
   int repeat_task_id = 0;
+  // Share of valid submits refused with 422 the way FastAPI reports a model-level error: a
+  // `detail` item whose `msg` and `input` echo the whole request (callback key, callback URL,
+  // secure parameters included). No task is created. Drawn from its own generator, so seeds
+  // recorded without it replay the same runs.
+  double echo_422_rate = 0;
   uint64_t seed = 0;  // 0: random
   bool quiet = false; // no per-request log lines on stderr
   // Share of tasks whose callback says `killed` ("Automation timed out after N minutes in

@@ -3,6 +3,7 @@
 #include "core/api.h"
 #include "core/clock.h"
 #include "core/crash_point.h"
+#include "core/redact.h"
 
 #include <fmt/format.h>
 #include <httplib.h>
@@ -213,15 +214,18 @@ SubmitResult Client::submit(const core::Json& request, std::stop_token stop) {
         if (reply.task_id) {
           return {SubmitResult::Kind::accepted, *reply.task_id, {}, status};
         }
-        // The service took the request: its task may exist although we cannot name it.
+        // The service took the request: its task may exist although we cannot name it. (The
+        // message is made from the redacted answer: a service may echo the request.)
         return {SubmitResult::Kind::failed,
                 {},
-                reply.error +
+                core::parse_submit_reply(status, core::redact_body(res->body)).error +
                     "; outcome unknown: the task may exist, resubmitting may run it twice",
                 status,
                 true};
       }
-      std::string text = core::error_text(status, res->body);
+      // Redacted before it becomes a message: a 422 echoes the request (callback key, token,
+      // secure parameters), and the message is printed, journaled and recorded.
+      std::string text = core::error_text(status, core::redact_body(res->body));
       if (status == 500 || status == 502 || status == 504) {
         text += "; outcome unknown: the task may exist, resubmitting may run it twice";
       }
@@ -269,9 +273,10 @@ StatusReply read_status_reply(const httplib::Result& res, const std::string& wha
     return reply;
   }
   reply.available = true;
-  reply.body = std::move(body);
+  // Redacted before it is shown or stored (a status answer may carry the task's inputs).
+  reply.body = core::redact(body);
   if (res->status < 200 || res->status >= 300) {
-    reply.error = core::error_text(res->status, res->body);
+    reply.error = core::error_text(res->status, core::dump_line(reply.body));
   }
   return reply;
 }

@@ -4,6 +4,7 @@
 #include "core/keys.h"
 #include "core/log.h"
 #include "core/output.h"
+#include "core/redact.h"
 
 #include <fmt/format.h>
 
@@ -23,6 +24,7 @@ Json flow_request(const core::FlowStep& step,
   ro.max_timeout_minutes = config.request.max_timeout_minutes;
   Json request = core::build_inference_request(ro, job.params);
   if (job.secure.is_object() && !job.secure.empty()) {
+    core::add_secure_secrets(job.secure); // never shown or stored (core/redact.h)
     request["secure_parameters"] = job.secure;
   }
   return request;

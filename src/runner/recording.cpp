@@ -3,6 +3,8 @@
 #include "core/error.h"
 #include "core/inputs.h"
 #include "core/log.h"
+#include "core/redact.h"
+#include "core/token.h"
 #include "runner/engine.h"
 #include "runner/run_plan.h"
 
@@ -59,10 +61,7 @@ net::StatusReply reply_from(const Json& j) {
 } // namespace
 
 Json redact_request(Json request) {
-  if (request.contains("task_callback_api_key")) {
-    request["task_callback_api_key"] = "<redacted>";
-  }
-  return request;
+  return core::redact(request);
 }
 
 net::SubmitResult RecordingService::submit(const Json& request, std::stop_token stop) {
@@ -91,7 +90,8 @@ ReplayService::ReplayService(const std::vector<Json>& events) {
   for (const Json& e : events) {
     std::string kind = e.value("kind", "");
     if (kind == "submit" && e.contains("request") && e.contains("result")) {
-      m_submits[core::dump_line(e["request"])].push_back(result_from(e["result"]));
+      // Redacted again: a recording made before `***` said "<redacted>".
+      m_submits[core::dump_line(redact_request(e["request"]))].push_back(result_from(e["result"]));
     } else if (kind == "status" && e.contains("reply")) {
       m_status[e.value("api", "") + " " + e.value("task_id", "")].push_back(reply_from(e["reply"]));
     }
@@ -164,6 +164,13 @@ int replay(const std::string& dir) {
   }
   config.secure_params = r.contains("secure_params") ? r["secure_params"] : Json();
   config.token = r.value("token", "");
+  std::string recorded_token = config.token;
+  if (config.token == core::k_redacted) {
+    // The recording does not hold the token: a stand-in, itself redacted, makes the replayed
+    // requests and callback paths read as recorded (`***`).
+    config.token = core::random_token();
+    core::add_secret(config.token);
+  }
   config.callback_base = r.value("callback_base", "");
   config.callback_path = r.value("callback_path", "/receive_callback");
   config.callback_key = r.value("callback_key", "");
@@ -178,9 +185,15 @@ int replay(const std::string& dir) {
   core::Tracker tracker;
   core::CallbackConfig callbacks{config.callback_path, config.token, {}, {}};
   for (const Json& e : events) {
-    if (e["kind"] == "callback") {
+    if (e["kind"] == "callback" && !core::is_refused_callback(e)) {
       std::string body = core::event_body(e);
       std::string path = e.value("path", config.callback_path);
+      if (recorded_token != config.token) {
+        std::string seg = fmt::format("/{}/", recorded_token);
+        if (auto at = path.find(seg); at != std::string::npos) {
+          path.replace(at, seg.size(), "/" + config.token + "/");
+        }
+      }
       core::handle_callback(tracker, callbacks, core::CallbackRequest{path, body, {}, {}});
     }
   }

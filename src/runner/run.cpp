@@ -10,6 +10,7 @@
 #include "core/mapping.h"
 #include "core/output.h"
 #include "core/recorder.h"
+#include "core/redact.h"
 #include "core/tracker.h"
 #include "core/url.h"
 #include "net/listener.h"
@@ -53,10 +54,11 @@ Json load_secure_parameters(const std::string& path) {
       throw core::Error(fmt::format("--secure-parameters: {}: \"{}\" must be a list", path, name));
     }
   }
+  core::add_secure_secrets(doc);
   return doc;
 }
 
-// --dry-run: the requests that would be sent, one JSON line each, the key redacted.
+// --dry-run: the requests that would be sent, one JSON line each, secrets as `***`.
 int print_requests(const RunOptions& opts,
                    core::InputSource& source,
                    const Json& secure,
@@ -113,6 +115,11 @@ int run(const RunOptions& opts) {
   }
 
   EngineConfig config = engine_config(opts, secure);
+  // Before the journal: a refused --record directory leaves nothing behind.
+  std::unique_ptr<core::Recorder> recorder;
+  if (!opts.record_dir.empty()) {
+    recorder = std::make_unique<core::Recorder>(opts.record_dir);
+  }
   // --state: what an earlier run journaled decides what this one submits; its token and listen
   // address are reused so callbacks of tasks still running reach this process.
   core::JournalState journaled;
@@ -123,9 +130,7 @@ int run(const RunOptions& opts) {
     config.resume = &journaled;
   }
   set_callback_urls(opts, journaled, config);
-  std::unique_ptr<core::Recorder> recorder;
-  if (!opts.record_dir.empty()) {
-    recorder = std::make_unique<core::Recorder>(opts.record_dir);
+  if (recorder) {
     config.on_input = [rec = recorder.get()](const core::Input& in) {
       Json e = {{"params", in.params}, {"where", in.where}};
       if (!in.error.empty()) {
@@ -135,18 +140,19 @@ int run(const RunOptions& opts) {
                                         std::pair{"passthrough", &in.passthrough},
                                         std::pair{"from", &in.from}}) {
         if (!value->is_null()) {
-          e[name] = *value;
+          e[name] = value == &in.secure ? core::masked(*value) : *value;
         }
       }
       rec->record("input", std::move(e));
     };
-    Json run_event = {{"endpoint", config.request.endpoint},
-                      {"unique", config.request.unique},
-                      {"secure_params", config.secure_params},
-                      {"token", config.token},
-                      {"callback_base", config.callback_base},
-                      {"callback_path", config.callback_path},
-                      {"callback_key", config.callback_key.empty() ? "" : "<redacted>"}};
+    Json run_event = {
+        {"endpoint", config.request.endpoint},
+        {"unique", config.request.unique},
+        {"secure_params", core::masked(config.secure_params)},
+        {"token", config.token},
+        {"callback_base", config.callback_base},
+        {"callback_path", config.callback_path},
+        {"callback_key", config.callback_key.empty() ? "" : std::string(core::k_redacted)}};
     if (config.request.priority) {
       run_event["priority"] = *config.request.priority;
     }

@@ -3,6 +3,7 @@
 #include "core/api.h"
 #include "core/keys.h"
 #include "core/output.h"
+#include "core/redact.h"
 
 #include <optional>
 
@@ -28,6 +29,7 @@ Json run_request(const EngineConfig& config, const core::Input& input) {
     }
   }
   if (secure.is_object() && !secure.empty()) {
+    core::add_secure_secrets(secure); // never shown or stored (core/redact.h)
     request["secure_parameters"] = secure;
   }
   return request;

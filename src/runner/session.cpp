@@ -6,6 +6,7 @@
 #include "core/keys.h"
 #include "core/log.h"
 #include "core/mapping.h"
+#include "core/redact.h"
 #include "core/status.h"
 #include "core/url.h"
 #include "net/probe.h"
@@ -198,17 +199,15 @@ net::ClientOptions client_options(const RunOptions& opts, const std::string& api
 Json describe_request(const RunOptions& opts, const core::ApiEndpoints& api, Json body) {
   Json headers = {{"content-type", "application/json"}};
   if (!opts.api_key.empty()) {
-    headers["x-api-key"] = "<redacted>";
+    headers["x-api-key"] = std::string(core::k_redacted);
   }
-  if (body.contains("task_callback_api_key")) {
-    body["task_callback_api_key"] = "<redacted>";
-  }
-  return Json{{"method", "POST"},
-              {"url",
-               opts.emulate ? std::string("(the embedded emulator)/api/v1/inference")
-                            : api.inference.origin() + api.inference.path},
-              {"headers", std::move(headers)},
-              {"body", std::move(body)}};
+  // The one redaction: keys, secure_parameters and registered secrets read `***`.
+  return core::redact(Json{{"method", "POST"},
+                           {"url",
+                            opts.emulate ? std::string("(the embedded emulator)/api/v1/inference")
+                                         : api.inference.origin() + api.inference.path},
+                           {"headers", std::move(headers)},
+                           {"body", std::move(body)}});
 }
 
 std::unique_ptr<core::Journal> open_journal(const std::string& path,
@@ -229,6 +228,7 @@ void set_callback_urls(const RunOptions& opts,
     return;
   }
   config.token = journaled.token.empty() ? core::random_token() : journaled.token;
+  core::add_secret(config.token);
   config.callback_base = callback_base(opts.public_url);
 }
 

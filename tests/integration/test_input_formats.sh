@@ -174,9 +174,9 @@ assert_exit 0 "$RC" "dry run with --secure-parameters"
 assert_line_count "$T/secure.out" 2 "one request per record"
 assert_json_lines "$T/secure.out" "stdout"
 assert_slurp "$T/secure.out" '[.[].body.secure_parameters]' \
-  '[{"password":[{"onepassword":{"vault_name":"v","item_name":"i","field_name":"f"}}]},
-    {"password":[{"onepassword":{"vault_name":"v","item_name":"i","field_name":"f"}}]}]' \
-  "body.secure_parameters"
+  '[{"password":[{"onepassword":{"vault_name":"***","item_name":"***","field_name":"***"}}]},
+    {"password":[{"onepassword":{"vault_name":"***","item_name":"***","field_name":"***"}}]}]' \
+  "body.secure_parameters (every value shown as ***)"
 
 step "--dry-run prints each request with the key redacted; submits nothing; exit 0"
 key=k3y-$RANDOM-do-not-print-$RANDOM
@@ -187,7 +187,7 @@ assert_line_count "$T/dry.out" 3 "one request per record"
 assert_json_lines "$T/dry.out" "stdout"
 assert_jq "$T/dry.out" '.method' $'POST\nPOST\nPOST' "method"
 assert_jq "$T/dry.out" '.url' "$EMU_URL/api/v1/inference"$'\n'"$EMU_URL/api/v1/inference"$'\n'"$EMU_URL/api/v1/inference" "url"
-assert_jq "$T/dry.out" '.headers["x-api-key"]' $'<redacted>\n<redacted>\n<redacted>' "the key header is redacted"
+assert_jq "$T/dry.out" '.headers["x-api-key"]' $'***\n***\n***' "the key header is redacted"
 assert_jq "$T/dry.out" '.body.endpoint_name' $'demo\ndemo\ndemo' "body.endpoint_name"
 assert_jq "$T/dry.out" '.body.priority' $'2\n2\n2' "body.priority"
 assert_jq "$T/dry.out" '.body.unique_parameter_names | tojson' $'["email"]\n["email"]\n["email"]' \

@@ -166,6 +166,12 @@ TEST_CASE("journal::Journal appends records readable by read_journal, mode 0600"
   CHECK(state.token == "tok");
   CHECK(state.entries["k-1"].line == R"({"status":"success","x":"é"})");
   CHECK(state.entries["k-1"].task_id == "t1");
+  // The token is beside the journal, private, and not in it.
+  REQUIRE(::stat(core::token_path(path).c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0600);
+  std::ifstream in(path);
+  CHECK(core::read_journal(in, path).token == "***");
+  std::filesystem::remove(core::token_path(path));
   std::filesystem::remove(path);
   CHECK(core::load_journal(path).records == 0); // a missing journal is an empty one
 }
