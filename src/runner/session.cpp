@@ -278,10 +278,11 @@ Session::Session(const RunOptions& opts,
                                const std::string* body,
                                size_t bytes,
                                int status) {
-      Json e = body ? core::Recorder::body_fields(*body) : Json::object();
       if (!body) {
-        e["refused"] = true;
+        recorder->record_refused(path, headers, status, bytes);
+        return;
       }
+      Json e = core::Recorder::body_fields(*body);
       e["path"] = path;
       e["headers"] = headers;
       e["bytes"] = bytes;

@@ -112,7 +112,7 @@ setup_emulator --delay-ms 600000
 make_emails 1 >"$T/in1.txt"
 start_bg keyed "$BIN" run --api-url "$EMU_URL" --listen "$LISTEN" --endpoint demo \
   --emails "$T/in1.txt" --public-url "http://$LISTEN" --no-preflight \
-  --callback-key-file "$T/key.txt" --timeout 300
+  --callback-key-file "$T/key.txt" --timeout 300 --record "$T/rec"
 pid=$BG_PID
 wait_until 30 "1 submit accepted" accepted_at_least 1
 base_kb=$(kb_field "$pid" VmRSS)
@@ -132,4 +132,14 @@ assert_less "$((peak_kb - base_kb))" "$((16 * 1024))" "peak memory (KB) when eve
 kill -TERM "$pid"
 wait_exit "$pid" 30 "the run"
 assert_exit 143 "$RC" "the run ended by SIGTERM"
+# --record keeps a refused request's head and size, never its body.
+refused=$(cat "$T"/rec/*-callback.json | jq -s '[.[] | select(.refused == true)]')
+assert_eq 5 "$(jq length <<<"$refused")" "refused requests in the recording"
+assert_eq 0 "$(jq '[.[] | select(has("body") or has("body_base64"))] | length' <<<"$refused")" \
+  "refused requests recorded with a body"
+assert_eq true "$(jq '[.[] | select(.bytes > 100000)] | length == 4' <<<"$refused")" \
+  "the gzip bodies' sizes are recorded"
+size=$(du -sb "$T/rec" | cut -f1)
+log "recording after 4 refused 800 KB bodies and a 300 MiB chunked one: $size bytes"
+assert_less "$size" 200000 "the recording's size (bytes)"
 
