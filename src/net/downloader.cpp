@@ -8,9 +8,15 @@
 #include <httplib.h>
 
 #include <algorithm>
+#include <arpa/inet.h>
+#include <array>
 #include <condition_variable>
+#include <cstring>
+#include <map>
 #include <mutex>
+#include <netdb.h>
 #include <optional>
+#include <sys/socket.h>
 #include <thread>
 
 namespace net {
@@ -90,11 +96,58 @@ std::optional<core::Url> redirect_target(const core::Url& from, const std::strin
   return core::parse_url(from.origin() + (dir.empty() ? "/" : dir) + location);
 }
 
+// Resolves `url`'s host and checks every address it has: one that is not public refuses the
+// download (an attacker's name may list a public address beside 127.0.0.1). On success
+// `pinned` is the first address, the one to connect to: httplib would otherwise resolve the
+// name again, and a name with a short TTL could answer differently the second time (DNS
+// rebinding). getaddrinfo cannot be interrupted: a slow resolver holds the download (and a
+// stop) for as long as its own timeout, as httplib's own resolution did before.
+std::string resolve_checked(const core::Url& url, bool redirect, std::string& pinned) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  const int rc = getaddrinfo(url.host.c_str(), nullptr, &hints, &found);
+  if (rc != 0) {
+    return fmt::format("download failed: cannot resolve {}: {}", url.host, gai_strerror(rc));
+  }
+  std::string refusal;
+  for (addrinfo* ai = found; ai != nullptr && refusal.empty(); ai = ai->ai_next) {
+    char text[INET6_ADDRSTRLEN] = {};
+    core::AddressKind kind = core::AddressKind::global;
+    if (ai->ai_family == AF_INET) {
+      const auto* sin = reinterpret_cast<const sockaddr_in*>(ai->ai_addr);
+      std::array<uint8_t, 4> bytes{};
+      std::memcpy(bytes.data(), &sin->sin_addr, bytes.size());
+      kind = core::classify_ipv4(bytes);
+      inet_ntop(AF_INET, &sin->sin_addr, text, sizeof text);
+    } else if (ai->ai_family == AF_INET6) {
+      const auto* sin6 = reinterpret_cast<const sockaddr_in6*>(ai->ai_addr);
+      std::array<uint8_t, 16> bytes{};
+      std::memcpy(bytes.data(), &sin6->sin6_addr, bytes.size());
+      kind = core::classify_ipv6(bytes);
+      inet_ntop(AF_INET6, &sin6->sin6_addr, text, sizeof text);
+    } else {
+      continue;
+    }
+    refusal = core::address_refusal(url.host, text, kind, redirect);
+    if (pinned.empty()) {
+      pinned = text;
+    }
+  }
+  freeaddrinfo(found);
+  if (refusal.empty() && pinned.empty()) {
+    return fmt::format("download failed: cannot resolve {}: no address", url.host);
+  }
+  return refusal;
+}
+
 } // namespace
 
 std::string download_file(const std::string& url,
                           const std::string& path,
                           std::chrono::milliseconds timeout,
+                          const core::DownloadPolicy& policy,
                           std::stop_token stop) {
   const auto deadline = Clock::now() + timeout;
   std::optional<core::AtomicFileWriter> file; // removes its temporary file unless committed
@@ -107,15 +160,35 @@ std::string download_file(const std::string& url,
   if (!parsed) {
     return fmt::format("not an http(s) URL: {}", url.substr(0, 200));
   }
+  std::optional<core::Url> from; // the URL that redirected to `parsed`
   for (int redirects = 0;; ++redirects) {
     if (stop.stop_requested()) {
       return "download interrupted";
+    }
+    if (Clock::now() >= deadline) {
+      return timed_out();
+    }
+    const core::Url* redirected_from = from ? &*from : nullptr;
+    if (std::string refusal = core::url_refusal(*parsed, redirected_from, policy);
+        !refusal.empty()) {
+      return refusal;
+    }
+    std::string pinned;
+    if (core::must_check_addresses(redirected_from, policy)) {
+      if (std::string refusal = resolve_checked(*parsed, from.has_value(), pinned);
+          !refusal.empty()) {
+        return refusal;
+      }
     }
     const auto now = Clock::now();
     if (now >= deadline) {
       return timed_out();
     }
     httplib::Client http(parsed->origin());
+    if (!pinned.empty()) {
+      // Connect to the address just checked, not to whatever the name resolves to next.
+      http.set_hostname_addr_map({{parsed->host, pinned}});
+    }
     const auto remaining = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now);
     http.set_connection_timeout(std::min<std::chrono::milliseconds>(remaining, k_connect_timeout));
     // Only a backstop: the Watch ends the request at the deadline.
@@ -182,7 +255,8 @@ std::string download_file(const std::string& url,
       if (redirects >= k_max_redirects) {
         return fmt::format("download failed: more than {} redirects", k_max_redirects);
       }
-      parsed = redirect_target(*parsed, location);
+      from = *parsed;
+      parsed = redirect_target(*from, location);
       if (!parsed) {
         return fmt::format("download failed: redirected to {}", location.substr(0, 200));
       }

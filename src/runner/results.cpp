@@ -67,8 +67,11 @@ void fetch_downloads(Json& line, const ResultOptions& opts, std::stop_token stop
     std::string error;
     try {
       core::make_directories(dir);
-      error =
-          net::download_file(entry["url"].get<std::string>(), path, opts.download_timeout, stop);
+      error = net::download_file(entry["url"].get<std::string>(),
+                                 path,
+                                 opts.download_timeout,
+                                 core::DownloadPolicy{opts.authenticated_callbacks},
+                                 stop);
     } catch (const core::Error& e) {
       error = e.what();
     }

@@ -14,6 +14,10 @@ struct ResultOptions {
   bool no_screenshots = false; // --no-screenshots: drop final_screenshot
   std::string downloads_dir;   // --downloads DIR: fetch each download into DIR/<task_id>/
   std::chrono::milliseconds download_timeout{std::chrono::seconds(300)}; // each, in total
+  // The listener took only callbacks that carried the run's token, callback key or credentials
+  // (or the embedded emulator's): their download URLs may be http and name any host. Otherwise
+  // only https URLs to public addresses are fetched (core/address_policy.h).
+  bool authenticated_callbacks = false;
 };
 
 // True when `opts` changes anything (so the hook can be skipped otherwise).

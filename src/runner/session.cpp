@@ -170,6 +170,8 @@ EngineConfig engine_config(const RunOptions& opts, const Json& secure) {
   if (changes_results(opts.results)) {
     ResultOptions results = opts.results;
     results.download_timeout = seconds_to_ms(opts.download_timeout_seconds);
+    results.authenticated_callbacks = !opts.public_url.empty() || !opts.callback_key.empty() ||
+                                      !opts.basic_credentials.empty() || opts.emulate;
     c.finish_line = [results](Json& line, std::stop_token stop) {
       finish_result_line(line, results, std::move(stop));
     };

@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # --downloads: a file streams to disk (a 300 MB file leaves the run's memory flat), each file
 # has --download-timeout in all (a server sending one byte now and then cannot hold a line),
-# downloads run beside the printing of other lines, and Ctrl-C ends one in progress.
+# downloads run beside the printing of other lines, and Ctrl-C ends one in progress. Only the
+# service decides what is fetched: an unauthenticated callback's http URL is refused, and no
+# redirect leads to this machine (the runs that download give --callback-key, so their
+# callbacks are authenticated and may name the file server on loopback).
 #
 # The emulator lists its own small files in each callback. The callbacks reach the run through
 # tests/tools/file_server, which relays them and, for inputs whose email starts with a --route
@@ -29,11 +32,18 @@ part_files() { # dir
   find "$1" -name '*.part.*' 2>/dev/null || true
 }
 
-step "start the file server (relaying to the run's listener) and the emulator"
+CB_KEY=test-downloads-callback-key
+
+step "start the file servers (one relaying to the run's listener) and the emulator"
+# The target of a redirect: a second server, which must never see a request.
+start_bg target timeout -k 5 "$BG_TIMEOUT" "$FILE_SERVER"
+wait_until 20 "the target server's port" has_lines "$T/target.out" 1
+TARGET_PORT=$(head -n 1 "$T/target.out")
 LPORT=$(free_port)
 LISTEN=127.0.0.1:$LPORT
 start_bg files timeout -k 5 "$BG_TIMEOUT" "$FILE_SERVER" --relay-to "$LPORT" \
-  --route big=/chunked/$BIG --route slow=/trickle/1 --route stop=/trickle/30
+  --route big=/chunked/$BIG --route slow=/trickle/1 --route stop=/trickle/30 \
+  --route plain=/bytes/65 --route redir=/redirect/$TARGET_PORT
 FILES_PID=$BG_PID
 wait_until 20 "the file server's port" has_lines "$T/files.out" 1
 FILES_PORT=$(head -n 1 "$T/files.out")
@@ -41,11 +51,13 @@ FILES_LOG=$T/files.err
 start_emulator_appending emulator "http://127.0.0.1:$FILES_PORT/receive_callback" \
   "$T/emulator.log" --delay-ms 50 --downloads 1
 
+# Authenticated (--callback-key): the http URL on loopback is fetched.
 step "a 300 MB download streams to disk: the file is whole, the run's memory stays flat"
 emails_file big.txt big1@example.com
 capture big /usr/bin/time -f 'wall=%e maxrss_kb=%M' -o "$T/big.time" \
   "$BIN" run --api-url "$EMU_URL" --listen "$LISTEN" --endpoint demo --emails "$T/big.txt" \
-  --timeout 60 --downloads "$T/dl-big" --download-timeout 50 --no-screenshots
+  --timeout 60 --downloads "$T/dl-big" --download-timeout 50 --no-screenshots \
+  --callback-key "$CB_KEY"
 assert_exit 0 "$RC" "run with a 300 MB download"
 assert_line_count "$T/big.out" 1 "one line"
 assert_all_status "$T/big.out" success "status"
@@ -69,7 +81,8 @@ step "a trickling download ends at --download-timeout; the other lines are print
 emails_file trickle.txt slow1@example.com fast1@example.com fast2@example.com
 start=$(now)
 chain_run trickle --endpoint demo --emails "$T/trickle.txt" --unordered --parallel 3 \
-  --timeout 30 --downloads "$T/dl-trickle" --download-timeout 3 --no-screenshots
+  --timeout 30 --downloads "$T/dl-trickle" --download-timeout 3 --no-screenshots \
+  --callback-key "$CB_KEY"
 took=$(elapsed_since "$start")
 log "run with a trickling download took $took s"
 # A failed download does not change the task's status (the man page, --downloads).
@@ -97,7 +110,7 @@ step "SIGINT during a trickling download ends the run at once: exit 130, a line 
 emails_file stop.txt stop1@example.com fast3@example.com
 start_bg_default_signals sigint "$BIN" run --api-url "$EMU_URL" --listen "$LISTEN" \
   --endpoint demo --emails "$T/stop.txt" --parallel 2 --timeout 60 --downloads "$T/dl-stop" \
-  --download-timeout 60 --no-screenshots
+  --download-timeout 60 --no-screenshots --callback-key "$CB_KEY"
 RUN_PID=$BG_PID
 wait_until 30 "the trickling download to start" \
   grep -qF "trickle /trickle/30/report-1.csv: sent byte 1" "$FILES_LOG"
@@ -114,3 +127,39 @@ assert_jq "$T/sigint.out" 'select(.input.email[0] == "stop1@example.com") | .dow
   "download interrupted" "the interrupted download's error"
 assert_eq "" "$(part_files "$T/dl-stop")" "temporary files left"
 is_alive "$FILES_PID" || _fail_ctx "the file server died"
+
+# Anyone who can reach the listener can post on the plain path: such a callback must not make
+# the tool fetch from this machine or the local network (request forgery).
+step "an unauthenticated callback naming an http URL on loopback: refused, nothing requested"
+emails_file plain.txt plain1@example.com
+chain_run plain --endpoint demo --emails "$T/plain.txt" --timeout 30 --downloads "$T/dl-plain" \
+  --no-screenshots
+assert_exit 0 "$RC" "run with a refused download (the task's status is unchanged)"
+assert_line_count "$T/plain.out" 1 "one line"
+assert_all_status "$T/plain.out" success "status"
+assert_file_contains "$FILES_LOG" "downloads /bytes/65" "the relay pointed the download at the file server"
+assert_jq "$T/plain.out" '.downloads[0].download_error' \
+  "download refused: http URL from an unauthenticated callback (only https is fetched; use --public-url or --callback-key)" \
+  "the refused download's error"
+assert_jq "$T/plain.out" '.downloads[0] | has("path")' false "no path for the refused download"
+assert_eq "" "$(find "$T/dl-plain" -type f 2>/dev/null)" "files downloaded"
+assert_file_not_contains "$FILES_LOG" "request GET /bytes/65/" "requests for the refused URL"
+assert_file_contains "$T/plain.err" "download refused: http URL" "the warning on stderr"
+
+step "an authenticated callback naming a URL that redirects to loopback: refused, target untouched"
+emails_file redir.txt redir1@example.com
+chain_run redir --endpoint demo --emails "$T/redir.txt" --timeout 30 --downloads "$T/dl-redir" \
+  --no-screenshots --callback-key "$CB_KEY"
+assert_exit 0 "$RC" "run with a refused redirect"
+assert_line_count "$T/redir.out" 1 "one line"
+assert_all_status "$T/redir.out" success "status"
+assert_file_contains "$FILES_LOG" "GET /redirect/$TARGET_PORT/report-1.csv -> 302" \
+  "the first server answered with the redirect"
+assert_jq "$T/redir.out" '.downloads[0].download_error' \
+  "download refused: redirect to 127.0.0.1 (loopback address)" "the refused redirect's error"
+assert_eq "" "$(find "$T/dl-redir" -type f 2>/dev/null)" "files downloaded"
+assert_file_not_contains "$T/target.err" "request " "requests the redirect's target saw"
+# The target does log a request when one comes (so its silence above means something).
+curl -sS -o /dev/null --max-time 10 "http://127.0.0.1:$TARGET_PORT/bytes/64/probe" ||
+  fail "the target server did not answer a direct request"
+assert_file_contains "$T/target.err" "request GET /bytes/64/probe -> 200" "the target's log of a request"

@@ -70,7 +70,10 @@ assert_empty_file "$T/both.out" "stdout"
 
 step "--downloads DIR with emulator --downloads 2: each entry gains path = DIR/<task_id>/<filename>"
 dl=$T/dl/here
-chain_run down --endpoint demo --emails "$T/in.txt" --parallel 3 --timeout 30 --downloads "$dl" --no-screenshots
+# --callback-key: the callbacks are authenticated, so their http URLs (the emulator, on
+# loopback) are fetched; test_downloads.sh has the refusals.
+chain_run down --endpoint demo --emails "$T/in.txt" --parallel 3 --timeout 30 --downloads "$dl" \
+  --no-screenshots --callback-key test-results-callback-key
 assert_exit 0 "$RC" "run with --downloads"
 assert_line_count "$T/down.out" 3 "one line per email"
 assert_json_lines "$T/down.out" "stdout"

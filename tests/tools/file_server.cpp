@@ -1,11 +1,13 @@
 // A test-only HTTP server for the download tests (tests/integration/test_downloads.sh). It binds
 // 127.0.0.1 on a free port, prints the port as the one line on stdout, and logs one line per
-// event on stderr ("file_server: ...") for the tests to wait on.
+// event on stderr ("file_server: ...") for the tests to wait on, and "request METHOD PATH ->
+// STATUS" for every request answered (so a test can tell that none came).
 //
 //   GET /bytes/N/NAME    N bytes made on the fly (never held), with a Content-Length
 //   GET /chunked/N/NAME  the same bytes, chunked (no Content-Length)
 //   GET /trickle/S/NAME  announces 1,000,000 bytes, sends one, then one every S seconds while
 //                        the client stays
+//   GET /redirect/P/NAME 302 to http://127.0.0.1:P/bytes/64/NAME (another server's file)
 //   POST anything        with --relay-to PORT: a callback relay. The body is passed on to
 //                        127.0.0.1:PORT (same path, same answer); when its input's first email
 //                        starts with a --route PREFIX, every downloads URL is first pointed at
@@ -160,6 +162,15 @@ void serve_trickle(httplib::Server& server) {
   });
 }
 
+void serve_redirect(httplib::Server& server) {
+  server.Get(R"(/redirect/(\d+)/(.*))", [](const httplib::Request& req, httplib::Response& res) {
+    const std::string location =
+        "http://127.0.0.1:" + req.matches[1].str() + "/bytes/64/" + req.matches[2].str();
+    log_line("GET " + req.path + " -> 302 " + location);
+    res.set_redirect(location, 302);
+  });
+}
+
 void serve_relay(httplib::Server& server, const Options& opts, int port) {
   server.Post(R"(/.*)", [&opts, port](const httplib::Request& req, httplib::Response& res) {
     std::string body = req.body;
@@ -227,6 +238,10 @@ int main(int argc, char** argv) {
   }
   serve_generated(server);
   serve_trickle(server);
+  serve_redirect(server);
+  server.set_logger([](const httplib::Request& req, const httplib::Response& res) {
+    log_line("request " + req.method + " " + req.path + " -> " + std::to_string(res.status));
+  });
   if (opts.relay_to > 0) {
     serve_relay(server, opts, port);
   }

@@ -70,12 +70,23 @@ TEST_CASE("download_file says what is wrong before any request") {
   SUBCASE("a stop already requested") {
     std::stop_source stop;
     stop.request_stop();
-    CHECK(net::download_file("http://127.0.0.1:9/f", path, 5s, stop.get_token()) ==
+    CHECK(net::download_file("http://127.0.0.1:9/f", path, 5s, {true}, stop.get_token()) ==
           "download interrupted");
   }
   SUBCASE("not an http(s) URL") {
-    CHECK(net::download_file("ftp://example.com/f", path, 5s) ==
+    CHECK(net::download_file("ftp://example.com/f", path, 5s, {true}) ==
           "not an http(s) URL: ftp://example.com/f");
+  }
+  SUBCASE("an http URL from an unauthenticated callback") {
+    CHECK(net::download_file("http://127.0.0.1:9/f", path, 5s, {false}) ==
+          "download refused: http URL from an unauthenticated callback (only https is fetched; "
+          "use --public-url or --callback-key)");
+  }
+  SUBCASE("an https URL from an unauthenticated callback, to this machine") {
+    CHECK(net::download_file("https://127.0.0.1:9/f", path, 5s, {false}) ==
+          "download refused: 127.0.0.1 (loopback address) from an unauthenticated callback");
+    CHECK(net::download_file("https://localhost:9/f", path, 5s, {false})
+              .rfind("download refused: localhost (", 0) == 0);
   }
   CHECK(std::filesystem::is_empty(dir.path));
 }
