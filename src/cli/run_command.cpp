@@ -4,8 +4,10 @@
 #include "core/error.h"
 #include "core/formats.h"
 #include "core/log.h"
+#include "core/redact.h"
 #include "core/status.h"
 #include "core/text.h"
+#include "core/token.h"
 
 #include <fmt/format.h>
 
@@ -377,6 +379,13 @@ void prepare_options(RunCommandOptions& opts) {
     if (r.basic_credentials.find(':') == std::string::npos) {
       throw core::Error("--callback-basic-file: expected one line user:password");
     }
+  }
+  if (r.emulate && r.callback_key.empty() && r.basic_credentials.empty()) {
+    // The embedded emulator sends the key it is given with each task: its callbacks are then
+    // authenticated like the service's, and nothing else on the machine can post results (or
+    // name downloads) to this run.
+    r.callback_key = core::random_token();
+    core::add_secret(r.callback_key);
   }
   if (r.tls_cert.empty() != r.tls_key.empty()) {
     throw core::Error("--tls-cert and --tls-key go together");

@@ -72,10 +72,10 @@ JournalState read_journal(std::istream& in, const std::string& name) {
     ++state.records;
     if (*type == "callback") {
       auto route = string_field(record, "route");
-      auto text = string_field(record, "payload_text");
+      auto kept_text = string_field(record, "payload_text");
       auto payload = record.find("payload");
-      if (route && text) {
-        state.callbacks.emplace_back(*route, std::move(*text));
+      if (route && kept_text) {
+        state.callbacks.emplace_back(*route, std::move(*kept_text));
       } else if (route && payload != record.end() && payload->is_object()) {
         state.callbacks.emplace_back(*route, dump_line(*payload)); // written by 0.x before raw
       }

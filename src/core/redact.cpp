@@ -52,16 +52,6 @@ bool is_masked_key(const std::string& key) {
          key == "Authorization" || key == "X-Api-Key";
 }
 
-void collect_strings(const Json& value, std::vector<std::string>& out) {
-  if (value.is_string()) {
-    out.push_back(value.get<std::string>());
-  } else if (value.is_structured()) {
-    for (const auto& item : value) {
-      collect_strings(item, out);
-    }
-  }
-}
-
 Json mask_all(const Json& value) {
   if (value.is_string()) {
     return std::string(k_redacted);
@@ -99,9 +89,40 @@ void add_secret(std::string_view secret) {
   }
 }
 
+namespace {
+
+// The fields of a secure parameter that name where a secret is kept (a 1Password vault, an AWS
+// secret's name and region), not the secret: masked where a request is shown, but not searched
+// for in every line (a vault named "vendors" would mask a file vendors.ndjson everywhere).
+bool names_a_place(const std::string& key) {
+  static const char* const places[] = {
+      "vault_name", "item_name", "field_name", "secret_name", "region_name", "key", "type"};
+  return std::find(std::begin(places), std::end(places), key) != std::end(places);
+}
+
+void collect_secret_material(const Json& value,
+                             const std::string& key,
+                             std::vector<std::string>& out) {
+  if (value.is_string()) {
+    if (!names_a_place(key)) {
+      out.push_back(value.get<std::string>());
+    }
+  } else if (value.is_object()) {
+    for (const auto& [k, item] : value.items()) {
+      collect_secret_material(item, k, out);
+    }
+  } else if (value.is_array()) {
+    for (const auto& item : value) {
+      collect_secret_material(item, key, out);
+    }
+  }
+}
+
+} // namespace
+
 void add_secure_secrets(const Json& secure) {
   std::vector<std::string> leaves;
-  collect_strings(secure, leaves);
+  collect_secret_material(secure, {}, leaves);
   for (const auto& leaf : leaves) {
     add_secret(leaf);
   }

@@ -22,7 +22,9 @@ inline constexpr size_t k_min_secret_size = 6;
 // ignored. Registering a value twice is harmless.
 void add_secret(std::string_view secret);
 
-// Registers every string leaf of `secure` (a request's secure_parameters).
+// Registers the secret material of `secure` (a request's secure_parameters): every string leaf
+// but those naming where a secret is kept (vault_name, item_name, field_name, secret_name,
+// region_name, key, type), which are masked only where a request is shown (redact(Json)).
 void add_secure_secrets(const Json& secure);
 
 // Whether any secret is registered (a caller may skip a copy of a large text when none is).
