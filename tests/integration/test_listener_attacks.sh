@@ -14,6 +14,13 @@ source "$(dirname "$0")/lib.sh"
 export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=8"
 ATTACK=(python3 "$(dirname "$0")/../tools/attack.py")
 BOUND_KB=$((128 * 1024))
+REFUSED_BOUND_KB=$((16 * 1024))
+if [[ -n ${TSAN_OPTIONS:-} ]]; then
+  # ThreadSanitizer keeps shadow memory of 4x (and more metadata) for what the program touches:
+  # the bound holds for the program (the plain build checks it); here, its shadow's share too.
+  BOUND_KB=$((BOUND_KB * 6))
+  REFUSED_BOUND_KB=$((REFUSED_BOUND_KB * 6))
+fi
 
 # Established connections to the listener's port (its side of them), from /proc/net/tcp.
 connections_to_listener() {
@@ -69,7 +76,9 @@ assert_eq 200 "${out%% *}" "a 1 MiB callback of 340,000 empty objects"
 peak_after "a 1 MiB callback of 340,000 empty objects"
 out=$("${ATTACK[@]}" objects "$LPORT" /receive_callback 8)
 log "8 MiB of empty objects: $out (status, seconds)"
-assert_eq 200 "${out%% *}" "an 8 MiB callback of empty objects"
+# Screened whole either way: kept (200), or refused by the 8 MiB buffer for unknown tasks (503).
+[[ ${out%% *} == 200 || ${out%% *} == 503 ]] ||
+  _fail_ctx "an 8 MiB callback of empty objects: answered ${out%% *}, expected 200 or 503"
 peak_after "an 8 MiB callback of empty objects"
 # 3,000 forged callbacks of ~9 KB of empty objects (each would take ~250 KB parsed): the
 # early-callback buffer keeps their text, counted as memory, and refuses the rest (503).
@@ -128,7 +137,7 @@ assert_eq 401 "$out" "an unauthenticated 300 MiB chunked body"
 peak_after "an unauthenticated 300 MiB chunked body"
 peak_kb=$(kb_field "$pid" VmHWM)
 log "peak memory: VmHWM $peak_kb KB, $(((peak_kb - base_kb) / 1024)) MiB above the run before the attacks"
-assert_less "$((peak_kb - base_kb))" "$((16 * 1024))" "peak memory (KB) when every attack is refused unread"
+assert_less "$((peak_kb - base_kb))" "$REFUSED_BOUND_KB" "peak memory (KB) when every attack is refused unread"
 kill -TERM "$pid"
 wait_exit "$pid" 30 "the run"
 assert_exit 143 "$RC" "the run ended by SIGTERM"
