@@ -85,8 +85,13 @@ TEST_CASE("download_file says what is wrong before any request") {
   SUBCASE("an https URL from an unauthenticated callback, to this machine") {
     CHECK(net::download_file("https://127.0.0.1:9/f", path, 5s, {false}) ==
           "download refused: 127.0.0.1 (loopback address) from an unauthenticated callback");
-    CHECK(net::download_file("https://localhost:9/f", path, 5s, {false})
-              .rfind("download refused: localhost (", 0) == 0);
+    // A name is resolved and its addresses checked ("download refused: localhost (...)"); where
+    // nothing resolves "localhost" (a bare chroot has no /etc/hosts) the error says that instead.
+    std::string by_name = net::download_file("https://localhost:9/f", path, 5s, {false});
+    CAPTURE(by_name);
+    CHECK(by_name.find("localhost") != std::string::npos);
+    CHECK((by_name.rfind("download refused: localhost (", 0) == 0 ||
+           by_name.find("resolve") != std::string::npos));
   }
   CHECK(std::filesystem::is_empty(dir.path));
 }
