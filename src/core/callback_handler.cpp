@@ -4,10 +4,10 @@
 #include "core/callback_route.h"
 #include "core/files.h"
 #include "core/keys.h"
+#include "core/text.h"
 
 #include <fmt/format.h>
 
-#include <cctype>
 #include <vector>
 
 namespace core {
@@ -27,28 +27,9 @@ CallbackAnswer answer(int status, std::string_view message, std::string log) {
   return {status, dump_line(Json{{"ok", status < 300}, {"message", message}}), std::move(log)};
 }
 
-// Case-insensitive ASCII comparison, for header values.
-bool same_text(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) {
-    return false;
-  }
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
-  }
-  return true;
-}
-
-std::string_view trimmed(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
-    s.remove_suffix(1);
-  }
-  return s;
+// A header value, trimmed and lower-cased, for comparing with a token ("gzip", "chunked").
+std::string header_token(std::string_view value) {
+  return lower(std::string(trim(value, " \t")));
 }
 
 } // namespace
@@ -83,26 +64,25 @@ screen_callback_head(const CallbackConfig& config, const CallbackHead& head, siz
     }
     v.route_key = route.id;
   }
-  std::string_view encoding = trimmed(head.content_encoding);
-  if (!encoding.empty() && !same_text(encoding, "identity")) {
+  const std::string encoding = header_token(head.content_encoding);
+  if (!encoding.empty() && encoding != "identity") {
     return refuse(415,
                   "Content-Encoding not accepted: send the JSON uncompressed",
                   fmt::format("callback refused: Content-Encoding {} (only identity is read)",
                               shown(encoding)));
   }
-  std::string_view type = trimmed(head.content_type);
-  if (type.size() >= 10 && same_text(type.substr(0, 10), "multipart/")) {
+  if (header_token(head.content_type).starts_with("multipart/")) {
     return refuse(415, "multipart bodies not accepted: send JSON", "callback refused: multipart");
   }
-  std::string_view te = trimmed(head.transfer_encoding);
-  bool chunked = same_text(te, "chunked");
+  const std::string te = header_token(head.transfer_encoding);
+  const bool chunked = te == "chunked";
   if (!te.empty() && !chunked) {
     return refuse(400,
                   "Transfer-Encoding not accepted",
                   fmt::format("callback refused: Transfer-Encoding {}", shown(te)));
   }
   if (head.content_length) {
-    std::string_view text = trimmed(*head.content_length);
+    std::string_view text = trim(*head.content_length, " \t");
     size_t length = 0;
     bool digits = !text.empty() && text.size() <= 19 &&
                   text.find_first_not_of("0123456789") == std::string_view::npos;

@@ -108,7 +108,7 @@ public:
   void unbind_content(const std::string& content, const std::shared_ptr<Waiter>& waiter);
   // Hands a callback over; a waiter gets its body parsed.
   Delivery deliver(const std::string& key, RawCallback callback);
-  // The same for a payload already parsed (tests, and callbacks a journal kept).
+  // The same for a payload already parsed (tests; the listener hands over RawCallbacks).
   Delivery deliver(const std::string& key, const Json& payload);
   // Removes and returns a terminal callback buffered for `key`, if any (a result that arrived
   // although the submit's answer was lost).

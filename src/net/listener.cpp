@@ -3,6 +3,7 @@
 #include "core/clock.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "core/text.h"
 #include "net/http_server.h"
 
 #include <fmt/format.h>
@@ -204,14 +205,11 @@ public:
   void close_after() { m_close = true; }
   bool closing() const { return m_close; }
 
-  bool is_readable() const override {
-    return m_off < m_len || const_cast<GuardedStream*>(this)->wait(POLLIN, read_deadline());
-  }
+  bool is_readable() const override { return m_off < m_len || wait(POLLIN, read_deadline()); }
   bool is_writable() const override {
-    return const_cast<GuardedStream*>(this)->wait(
+    return wait(
         POLLOUT,
-        std::min(m_deadline_or_never(),
-                 std::chrono::steady_clock::now() + std::chrono::seconds(5)));
+        std::min(request_deadline(), std::chrono::steady_clock::now() + std::chrono::seconds(5)));
   }
   ssize_t read(char* ptr, size_t size) override {
     if (m_off >= m_len) {
@@ -249,17 +247,16 @@ public:
   socket_t socket() const override { return m_fd; }
 
 private:
-  std::chrono::steady_clock::time_point m_deadline_or_never() const {
+  std::chrono::steady_clock::time_point request_deadline() const {
     return m_deadline == std::chrono::steady_clock::time_point{}
                ? std::chrono::steady_clock::time_point::max()
                : m_deadline;
   }
   // A read waits at most 5 s for its next byte, and never past the request's deadline.
   std::chrono::steady_clock::time_point read_deadline() const {
-    return std::min(m_deadline_or_never(),
-                    std::chrono::steady_clock::now() + std::chrono::seconds(5));
+    return std::min(request_deadline(), std::chrono::steady_clock::now() + std::chrono::seconds(5));
   }
-  bool wait(short events, std::chrono::steady_clock::time_point until) {
+  bool wait(short events, std::chrono::steady_clock::time_point until) const {
     for (;;) {
       auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
           until - std::chrono::steady_clock::now());
@@ -352,18 +349,11 @@ private:
   const ListenerOptions& m_opts;
 };
 
-std::string lower(std::string s) {
-  for (auto& ch : s) {
-    ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  }
-  return s;
-}
-
 // The request's headers as JSON for a recording, credentials left out.
 core::Json recorded_headers(const httplib::Request& req) {
   core::Json headers = core::Json::object();
   for (const auto& [name, value] : req.headers) {
-    std::string l = lower(name);
+    std::string l = core::lower(name);
     if (l != "x-api-key" && l != "authorization" && l != "cookie" && l != "remote_addr" &&
         l != "remote_port" && l != "local_addr" && l != "local_port") {
       headers[name] = value;
@@ -408,6 +398,91 @@ void close_after(httplib::Response& res) {
   if (t_stream) {
     t_stream->close_after();
   }
+}
+
+// The verdict on the head of the request this thread serves (set before routing, read by the
+// body handler: the head is judged once).
+thread_local core::HeadVerdict t_verdict;
+
+// What a request's body holds of the listener's in-flight budget: taken before the memory is,
+// given back when the request is done, whatever happens.
+class BudgetShare {
+public:
+  BudgetShare(std::atomic<size_t>& pool, size_t limit) : m_pool(pool), m_limit(limit) {}
+  ~BudgetShare() { m_pool -= m_held; }
+  BudgetShare(const BudgetShare&) = delete;
+  BudgetShare& operator=(const BudgetShare&) = delete;
+
+  bool take(size_t n) {
+    size_t now = m_pool.load();
+    do {
+      if (now + n > m_limit) {
+        return false;
+      }
+    } while (!m_pool.compare_exchange_weak(now, now + n));
+    m_held += n;
+    return true;
+  }
+  void give(size_t n) {
+    m_pool -= n;
+    m_held -= n;
+  }
+
+private:
+  std::atomic<size_t>& m_pool;
+  const size_t m_limit;
+  size_t m_held = 0;
+};
+
+enum class BodyRead { whole, too_large, busy, cut_short };
+
+// Reads an accepted request's body into `body` under the per-body limit, counting its memory in
+// `share` before it is taken. A declared length is reserved up to 1 MiB; past that the body grows
+// as bytes come (doubling, never past the declared length), so a sender that declares much and
+// sends little holds little.
+BodyRead read_body(const ListenerOptions& opts,
+                   const core::HeadVerdict& verdict,
+                   const httplib::ContentReader& read,
+                   BudgetShare& share,
+                   std::string& body) {
+  // Exactly `want` bytes of room; while the old buffer is copied both are held, and counted.
+  auto grow = [&](size_t want) {
+    if (!share.take(want)) {
+      return false;
+    }
+    size_t before = body.capacity() > 15 ? body.capacity() : 0; // 15: kept inline, no heap
+    std::string bigger;
+    bigger.reserve(want);
+    bigger.append(body);
+    body.swap(bigger);
+    std::string().swap(bigger);
+    share.give(before);
+    return true;
+  };
+  size_t first = std::min(verdict.length.value_or(0), size_t{1} << 20);
+  if (first > 0 && !grow(first)) {
+    return BodyRead::busy;
+  }
+  BodyRead outcome = BodyRead::whole;
+  bool read_all = read([&](const char* data, size_t n) {
+    if (body.size() + n > opts.max_body_bytes) {
+      outcome = BodyRead::too_large;
+      return false;
+    }
+    if (body.size() + n > body.capacity()) {
+      size_t want = std::max(body.capacity() * 2, body.size() + n);
+      if (verdict.length) {
+        want = std::min(want, std::max(*verdict.length, body.size() + n));
+      }
+      if (!grow(std::min(want, opts.max_body_bytes))) {
+        outcome = BodyRead::busy;
+        return false;
+      }
+    }
+    body.append(data, n);
+    return true;
+  });
+  return !read_all && outcome == BodyRead::whole ? BodyRead::cut_short : outcome;
 }
 
 } // namespace
@@ -463,6 +538,7 @@ void Listener::start() {
     }
     core::HeadVerdict verdict = screen(d, req);
     if (verdict.read_body) {
+      t_verdict = std::move(verdict); // for the body handler
       return httplib::Server::HandlerResponse::Unhandled;
     }
     ++d.active; // until the logger sees the answer written
@@ -501,98 +577,46 @@ void Listener::start() {
       [&d](
           const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& read) {
         ++d.active; // until the logger sees the answer written
-        core::HeadVerdict verdict = screen(d, req);
+        const core::HeadVerdict& verdict = t_verdict;
+        BudgetShare share(d.in_flight, d.opts.max_bodies_in_flight);
         std::string body;
-        size_t held = 0; // bytes of d.in_flight this body holds
-        bool too_large = false;
-        bool busy = false;
-        auto take = [&d, &held](size_t n) {
-          size_t now = d.in_flight.load();
-          do {
-            if (now + n > d.opts.max_bodies_in_flight) {
-              return false;
-            }
-          } while (!d.in_flight.compare_exchange_weak(now, now + n));
-          held += n;
-          return true;
-        };
-        auto give = [&d](size_t n) { d.in_flight -= n; };
-        // Grows the body to exactly `want` bytes of room, counted before it is taken
-        // (the old and the new buffer both, while one is copied into the other).
-        auto grow = [&](size_t want) {
-          if (!take(want)) {
-            return false;
-          }
-          size_t before = body.capacity();
-          std::string bigger;
-          bigger.reserve(want);
-          bigger.append(body);
-          body.swap(bigger);
-          std::string().swap(bigger);
-          give(before > 15 ? before : 0);
-          held = held - (before > 15 ? before : 0);
-          return true;
-        };
-        // A declared length is reserved up to 1 MiB; past that the body grows as bytes
-        // come (doubling, never past the declared length), so a sender that declares
-        // much and sends little holds little.
-        size_t first = std::min(verdict.length.value_or(0), size_t{1} << 20);
-        if (first > 0 && !grow(first)) {
-          busy = true;
+        BodyRead outcome = read_body(d.opts, verdict, read, share, body);
+        // Screening reads the body with nlohmann's lexer, whose buffer for one string can grow
+        // to twice that string: counted before it starts.
+        if (outcome == BodyRead::whole && !share.take(2 * body.size())) {
+          outcome = BodyRead::busy;
         }
-        bool read_all = !busy && read([&](const char* data, size_t n) {
-          if (body.size() + n > d.opts.max_body_bytes) {
-            too_large = true;
-            return false;
-          }
-          if (body.size() + n > body.capacity()) {
-            size_t want = std::max(body.capacity() * 2, body.size() + n);
-            if (verdict.length) {
-              want = std::min(want, std::max(*verdict.length, body.size() + n));
-            }
-            if (!grow(std::min(want, d.opts.max_body_bytes))) {
-              busy = true;
-              return false;
-            }
-          }
-          body.append(data, n);
-          return true;
-        });
         core::CallbackAnswer result;
         size_t bytes = body.size();
-        if (too_large) {
+        switch (outcome) {
+        case BodyRead::too_large:
           result = {
               413,
               R"({"ok":false,"message":"payload too large"})",
               fmt::format("callback refused: body over the {} byte limit", d.opts.max_body_bytes)};
-        } else if (busy) {
-          result = {503,
-                    R"({"ok":false,"message":"busy, retry later"})",
-                    "callback refused: the bodies being read hold the memory allowed "
-                    "them; its sender redelivers"};
-          res.set_header("Retry-After", "1");
-        } else if (!read_all) {
-          result = {400,
-                    R"({"ok":false,"message":"body cut short"})",
-                    "callback refused: body cut short or malformed chunks"};
-        } else if (!take(2 * body.size())) {
-          // Screening reads the body with nlohmann's lexer, whose buffer for one string can
-          // grow to twice that string: counted before it starts.
-          busy = true;
+          break;
+        case BodyRead::busy:
           result = {503,
                     R"({"ok":false,"message":"busy, retry later"})",
                     "callback refused: the bodies being read hold the memory allowed them; its "
                     "sender redelivers"};
           res.set_header("Retry-After", "1");
-        } else {
+          break;
+        case BodyRead::cut_short:
+          result = {400,
+                    R"({"ok":false,"message":"body cut short"})",
+                    "callback refused: body cut short or malformed chunks"};
+          break;
+        case BodyRead::whole: {
           std::string recorded = d.opts.on_request ? body : std::string();
           result = core::handle_callback_body(d.tracker, verdict.route_key, std::move(body));
           body = std::move(recorded);
+          break;
         }
-        d.in_flight -= held;
+        }
         answer(res, result);
-        if (!read_all || too_large || busy) {
-          close_after(res);
+        if (outcome != BodyRead::whole) {
+          close_after(res); // the body, or the rest of it, is left unread
         }
         if (result.status == 401 || result.status == 404 || result.status == 409 ||
             result.status == 413 || result.status == 400) {
