@@ -241,8 +241,40 @@ void add_shared_options(CLI::App* cmd, RunCommandOptions& opts, Command command)
       ->type_name("URL");
   cmd->add_option("--timeout",
                   r.timeout_seconds,
-                  "Seconds to wait for each task's callback (default: the attempt limit + 5 "
-                  "minutes of delivery retries)")
+                  "Seconds each task may take from its start as the service reports it (a task "
+                  "still queued waits on); default: --attempts attempt limits, the pauses between "
+                  "them and 5 minutes of delivery retries")
+      ->check(CLI::PositiveNumber)
+      ->group(waiting)
+      ->type_name("SECONDS");
+  cmd->add_option("--attempts",
+                  r.attempts,
+                  "Attempts the service may make of each task (the recording's max_retries + 1), "
+                  "counted in the default --timeout")
+      ->check(CLI::Range(1, 100))
+      ->capture_default_str()
+      ->group(waiting)
+      ->type_name("N");
+  cmd->add_option("--max-wait",
+                  r.max_wait_seconds,
+                  "Seconds to wait for a task in all, from its submit, queue included; only then "
+                  "is a task that never started a timeout")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str()
+      ->group(waiting)
+      ->type_name("SECONDS");
+  cmd->add_option("--straggler-after",
+                  r.straggler_seconds,
+                  "A task whose callback is later than max(SECONDS, 3 x the p90 of the run's "
+                  "finished tasks) has its status checked, then again with backoff")
+      ->check(CLI::PositiveNumber)
+      ->capture_default_str()
+      ->group(waiting)
+      ->type_name("SECONDS");
+  cmd->add_option("--poll",
+                  r.poll_seconds,
+                  "Fallback where no callback can reach this machine: check the status of every "
+                  "task in flight every SECONDS (at most 10 checks a second in all)")
       ->check(CLI::PositiveNumber)
       ->group(waiting)
       ->type_name("SECONDS");

@@ -21,6 +21,21 @@ namespace runner {
 using core::Clock;
 using core::Json;
 
+namespace {
+
+core::WaitLimits limits_of(const Job& job, const EngineConfig& config) {
+  return core::WaitLimits{job.timeout, config.max_wait};
+}
+
+double seconds(std::chrono::nanoseconds d) {
+  return std::chrono::duration<double>(d).count();
+}
+
+// How often the chaser looks for stragglers and tasks due a --poll check.
+constexpr auto k_chase_tick = std::chrono::milliseconds(200);
+
+} // namespace
+
 // One input on its way through the run.
 struct Engine::Item {
   size_t index = 0;
@@ -44,6 +59,13 @@ struct Engine::Task {
   bool taken = false;    // a submitter has it (it counts as in flight)
   bool finished = false; // the coordinator has its result
   std::optional<Deadlines::iterator> deadline;
+  Clock::time_point submitted{}; // when its submit left (or it was resumed)
+  int checks = 0;                // status checks at its deadlines so far
+  // The chaser's (its thread only): when it asks next about this task, and how often it did.
+  Clock::time_point next_chase{};
+  Clock::time_point next_poll{};
+  int chases = 0;
+  std::atomic<bool> recovered{false}; // its result came from a status check, not its callback
   // Written by the submitter before the waiter completes, read by the coordinator after:
   std::optional<std::string> journaled; // the result is this line, journaled by an earlier run
   // Its submit's outcome is unknown (the task may exist, its id is not known): it waits for its
@@ -72,7 +94,7 @@ Engine::Engine(Planner& planner,
                core::Tracker& tracker,
                net::Service& service)
     : m_planner(planner), m_config(std::move(config)), m_source(source), m_tracker(tracker),
-      m_service(service), m_out(m_config.output_fd) {
+      m_service(service), m_status_api(service, m_config.status_rate, 10), m_out(m_config.output_fd) {
   m_progress.set_unit(m_planner.unit());
 }
 
@@ -114,7 +136,7 @@ void Engine::notify_everyone() {
 
 void Engine::stop_now() {
   m_stop.request_stop();
-  m_service.cancel_all();
+  m_status_api.cancel_all(); // and the service's requests in progress
   notify_everyone();
 }
 
@@ -232,9 +254,13 @@ void Engine::await_callback(const std::shared_ptr<Task>& task, const std::string
   } else {
     m_tracker.bind(task_id, task->waiter);
   }
+  rearm(task, core::first_deadline(limits_of(task->job, m_config), task->submitted));
+}
+
+void Engine::rearm(const std::shared_ptr<Task>& task, Clock::time_point when) {
   std::lock_guard lock(m_mutex);
-  if (!task->finished && !task->waiter->done()) {
-    task->deadline = m_deadlines.emplace(Clock::now() + task->job.timeout, task);
+  if (!task->finished && !task->waiter->done() && !task->deadline) {
+    task->deadline = m_deadlines.emplace(when, task);
     m_coord_cv.notify_one();
   }
 }
@@ -301,6 +327,7 @@ void Engine::process(const std::shared_ptr<Task>& task) {
     return;
   }
   core::crash_point("after_attempt"); // tests: the intent journaled, the request not sent
+  task->submitted = Clock::now();
   net::SubmitResult result = m_service.submit(request, m_stop.get_token());
   if (result.kind == net::SubmitResult::Kind::accepted) {
     core::crash_point("after_answer"); // tests: the task id read, not journaled
@@ -389,11 +416,10 @@ void Engine::await_unknown(const std::shared_ptr<Task>& task, const std::string&
     task->content = core::content_key(task->job.request);
     m_tracker.bind_content(task->content, task->waiter);
   }
-  std::lock_guard lock(m_mutex);
-  if (!task->finished && !task->waiter->done()) {
-    task->deadline = m_deadlines.emplace(Clock::now() + task->job.timeout, task);
-    m_coord_cv.notify_one();
+  if (task->submitted == Clock::time_point{}) {
+    task->submitted = Clock::now(); // resumed from an earlier run's journal
   }
+  rearm(task, core::first_deadline(limits_of(task->job, m_config), task->submitted));
 }
 
 void Engine::on_refused(Task& task, const net::SubmitResult& result) {
@@ -470,6 +496,7 @@ bool Engine::resume(const std::shared_ptr<Task>& task) {
   }
   // Submitted by an earlier run: it may have ended while no one listened.
   const std::string task_id = *entry->task_id;
+  task->submitted = Clock::now(); // its wait starts again here
   {
     std::lock_guard lock(m_mutex);
     m_any_accepted = true;
@@ -477,7 +504,7 @@ bool Engine::resume(const std::shared_ptr<Task>& task) {
     m_task_owners.emplace(task_id, task->job.where);
   }
   if (auto payload =
-          fetch_final_result(m_service, task_id, task->job.endpoint, m_stop.get_token())) {
+          fetch_final_result(m_status_api, task_id, task->job.endpoint, m_stop.get_token())) {
     task->waiter->complete(std::move(*payload));
     return true;
   }
@@ -505,14 +532,82 @@ void Engine::check_at_deadline(const std::shared_ptr<Task>& task) {
     }
     return;
   }
-  complete_at_deadline(*task->waiter,
-                       m_service,
-                       task_id,
-                       task->job.endpoint,
-                       task->job.where,
-                       task->job.timeout,
-                       task->job.params,
-                       m_stop.get_token());
+  if (task->waiter->done()) {
+    return;
+  }
+  StatusCheck check =
+      task_id ? check_status(m_status_api, *task_id, m_stop.get_token()) : StatusCheck{};
+  if (m_stop.stop_requested()) {
+    return; // a check cut short by a signal proves nothing: the task is interrupted, not late
+  }
+  const auto elapsed = std::chrono::duration<double>(Clock::now() - task->submitted).count();
+  if (!check.answered || !task_id) {
+    // No status API (a local worker), or it cannot be asked: the deadline is all there is.
+    task->waiter->complete(core::failure_line(
+        core::status::timeout,
+        fmt::format("no callback within {:g} s", std::chrono::duration<double>(task->job.timeout).count()),
+        task->job.params,
+        task_id));
+    return;
+  }
+  const core::WaitLimits limits = limits_of(task->job, m_config);
+  core::WaitDecision d = core::decide_after_check(check.state,
+                                                  limits,
+                                                  task->submitted,
+                                                  Clock::now(),
+                                                  std::chrono::system_clock::now(),
+                                                  ++task->checks);
+  switch (d.action) {
+  case core::WaitDecision::Action::fetch:
+    if (recover(task, *task_id, "its deadline")) {
+      return;
+    }
+    // Ended, but its result cannot be fetched yet: ask again (within --max-wait).
+    if (Clock::now() < task->submitted + limits.max_wait) {
+      rearm(task,
+            std::min(task->submitted + limits.max_wait,
+                     Clock::now() + core::recheck_backoff(limits.timeout, task->checks)));
+      return;
+    }
+    d.reason = fmt::format("the service says {}, but its result could not be fetched within "
+                           "--max-wait {:g} s",
+                           check.state.status,
+                           std::chrono::duration<double>(limits.max_wait).count());
+    break;
+  case core::WaitDecision::Action::recheck:
+    core::log_debug(fmt::format("{}: task {} is {} after {:.1f} s: asking again in {:.1f} s",
+                                task->job.where,
+                                *task_id,
+                                check.state.status.empty() ? "of unknown status"
+                                                           : check.state.status,
+                                elapsed,
+                                std::chrono::duration<double>(d.when - Clock::now()).count()));
+    rearm(task, d.when);
+    return;
+  case core::WaitDecision::Action::timeout:
+    break;
+  }
+  task->waiter->complete(
+      core::failure_line(core::status::timeout, d.reason, task->job.params, task_id));
+}
+
+bool Engine::recover(const std::shared_ptr<Task>& task,
+                     const std::string& task_id,
+                     const std::string& why) {
+  auto payload = fetch_result(m_status_api, task_id, task->job.endpoint);
+  if (!payload) {
+    return false;
+  }
+  task->recovered = true; // read only once the waiter completed (never if it did already)
+  if (task->waiter->complete(std::move(*payload))) {
+    core::log_warning(fmt::format("{}: no callback for task {} after {:.1f} s ({}), but the "
+                                  "service says it ended: result fetched",
+                                  task->job.where,
+                                  task_id,
+                                  seconds(Clock::now() - task->submitted),
+                                  why));
+  }
+  return true;
 }
 
 // --- coordinating --------------------------------------------------------------------------
@@ -594,6 +689,13 @@ void Engine::finish_task(const std::shared_ptr<Task>& task) {
   item.result_at = task->waiter->completed_at();
   Json result = task->held ? std::move(*task->held) : task->waiter->take();
   task->held.reset();
+  if (task_id && task->submitted != Clock::time_point{} && !task->recovered &&
+      core::is_terminal_status(core::line_status(result))) {
+    std::lock_guard lock(m_mutex);
+    // What the run's tasks take, to tell a straggler (recovered ones say nothing of it).
+    m_peers.record(std::chrono::duration_cast<std::chrono::milliseconds>(item.result_at -
+                                                                         task->submitted));
+  }
   if (task->unknown_outcome && !task_id && result.is_object()) {
     // Its callback came (by its URL or by content): the outcome is known now.
     if (auto it = result.find("task_id"); it != result.end() && it->is_string()) {
@@ -801,7 +903,6 @@ void Engine::watch(std::stop_token stop) {
   const auto silence =
       std::max<std::chrono::milliseconds>(m_config.watchdog, std::chrono::milliseconds(100));
   Clock::time_point last_check = Clock::now();
-  bool warned = false;
   for (;;) {
     auto due = std::max(m_tracker.last_delivery(), last_check) + silence;
     auto now = Clock::now();
@@ -822,6 +923,8 @@ void Engine::watch(std::stop_token stop) {
         }
       }
     }
+    // The ended ones among them: their callbacks are missing.
+    std::vector<std::pair<std::shared_ptr<Task>, std::string>> ended;
     for (auto& task : in_flight) {
       if (stop.stop_requested()) {
         return;
@@ -831,28 +934,101 @@ void Engine::watch(std::stop_token stop) {
         std::lock_guard lock(m_mutex);
         task_id = *task->task_id;
       }
-      auto payload = fetch_final_result(m_service, task_id, task->job.endpoint, stop);
-      if (!payload) {
-        if (!warned) {
-          break; // the oldest is still running: the silence is just a quiet period
-        }
-        continue;
+      StatusCheck check = check_status(m_status_api, task_id, stop);
+      if (check.answered && core::is_terminal_status(check.state.status)) {
+        ended.emplace_back(task, task_id);
       }
-      if (!warned) {
-        // The task may have just finished, its callback on the way: give it a moment (woken
-        // at once if it comes) before calling the callbacks lost.
-        if (task->waiter->wait_until(Clock::now() + std::chrono::seconds(2), stop) ||
-            stop.stop_requested()) {
-          break;
-        }
-        core::log_warning(fmt::format(
-            "no callback for {:g} s, but task {} has finished: callbacks are not reaching the "
-            "listener (check the callback URL); recovering results by status checks",
-            std::chrono::duration<double>(m_config.watchdog).count(),
-            task_id));
-        warned = true;
+    }
+    if (ended.empty() || stop.stop_requested()) {
+      continue; // the tasks in flight still run: the silence is just a quiet period
+    }
+    // A task may have just ended, its callback on the way: give them a moment (woken at once
+    // if the first comes) before calling the callbacks missing.
+    if (ended.front().first->waiter->wait_until(Clock::now() + std::chrono::seconds(2), stop) ||
+        stop.stop_requested()) {
+      continue;
+    }
+    size_t arrived = 0;
+    {
+      std::lock_guard lock(m_mutex);
+      arrived = m_peers.count();
+    }
+    const size_t missing = ended.size();
+    core::log_warning(fmt::format(
+        "no callback for {:g} s: {} of the {} task{} in flight ended at the service without "
+        "{} callback reaching the listener ({} callback{} arrived in this run){}; fetching "
+        "{} by status check{}",
+        seconds(m_config.watchdog),
+        missing,
+        in_flight.size(),
+        in_flight.size() == 1 ? "" : "s",
+        missing == 1 ? "its" : "their",
+        arrived,
+        arrived == 1 ? "" : "s",
+        arrived == 0 ? ": callbacks are not reaching the listener (check the callback URL)" : "",
+        missing == 1 ? "its result" : "their results",
+        missing == 1 ? "" : "s"));
+    for (auto& [task, task_id] : ended) {
+      if (stop.stop_requested()) {
+        return;
       }
-      task->waiter->complete(std::move(*payload));
+      recover(task, task_id, "the silence watchdog");
+    }
+  }
+}
+
+void Engine::chase(std::stop_token stop) {
+  // Stragglers: a task whose callback is overdue compared with the run's finished tasks is
+  // checked, then re-checked with backoff; with --poll, every task in flight is checked at
+  // that interval. All through the paced status API.
+  const bool polling = m_config.poll.count() > 0;
+  while (core::sleep_for(k_chase_tick, stop)) {
+    const auto now = Clock::now();
+    std::optional<std::chrono::milliseconds> threshold;
+    std::optional<std::chrono::milliseconds> p90;
+    std::vector<std::pair<std::shared_ptr<Task>, std::string>> due;
+    {
+      std::lock_guard lock(m_mutex);
+      threshold = m_peers.threshold(m_config.straggler_floor);
+      p90 = m_peers.p90();
+      for (auto& [deadline, task] : m_deadlines) {
+        if (!task->task_id || task->waiter->done()) {
+          continue;
+        }
+        bool poll_due = polling && now >= task->next_poll;
+        bool straggling =
+            threshold && now - task->submitted >= *threshold && now >= task->next_chase;
+        if (poll_due || straggling) {
+          due.emplace_back(task, *task->task_id);
+        }
+      }
+    }
+    for (auto& [task, task_id] : due) {
+      if (stop.stop_requested()) {
+        return;
+      }
+      const auto at = Clock::now();
+      const bool straggling =
+          threshold && at - task->submitted >= *threshold && at >= task->next_chase;
+      StatusCheck check = check_status(m_status_api, task_id, stop);
+      if (check.answered && core::is_terminal_status(check.state.status)) {
+        const std::string why =
+            straggling ? fmt::format("a straggler: the run's other tasks took {:.1f} s at p90",
+                                     seconds(p90.value_or(std::chrono::milliseconds(0))))
+                       : std::string("a --poll check");
+        if (recover(task, task_id, why.c_str())) {
+          continue;
+        }
+      }
+      if (polling) {
+        task->next_poll = Clock::now() + m_config.poll;
+      }
+      if (straggling) {
+        // Checked again after the threshold, doubling: a long task costs a few checks.
+        auto pause = *threshold * (1LL << std::min(task->chases, 10));
+        task->next_chase = Clock::now() + pause;
+        ++task->chases;
+      }
     }
   }
 }
@@ -887,6 +1063,7 @@ int Engine::execute() {
     submitters.emplace_back([this] { submit_loop(); });
   }
   std::jthread watchdog([this](std::stop_token st) { watch(st); });
+  std::jthread chaser([this](std::stop_token st) { chase(st); });
   std::jthread ticker([this](std::stop_token st) { tick(st); });
   int code = 0;
   try {
@@ -969,6 +1146,8 @@ int Engine::execute() {
   }
   watchdog.request_stop();
   watchdog.join();
+  chaser.request_stop();
+  chaser.join();
   ticker.request_stop();
   ticker.join();
   // Items and their tasks point at each other: an early end (| head) leaves some open.

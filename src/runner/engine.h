@@ -9,6 +9,7 @@
 #include "net/service.h"
 #include "runner/engine_config.h"
 #include "runner/plan.h"
+#include "runner/reconcile.h"
 
 #include <atomic>
 #include <condition_variable>
@@ -31,6 +32,8 @@ namespace runner {
 //   flight, submit them and bind their waiters (a waiter is a slot, not a thread); they also run
 //   the status checks of tasks whose deadline passed, so no check runs on the printing thread;
 // - the watchdog asks the service about the tasks in flight after a long callback silence;
+// - the chaser checks the status of stragglers (tasks whose callback is overdue compared with
+//   their finished peers) and, with --poll, of every task in flight at that interval;
 // - the coordinator (the thread calling execute) owns every item's plan: it feeds it the results
 //   of finished jobs, queues the jobs that become ready, hands expired deadlines to the checks and
 //   prints each item's line (in input order, or as items end with `unordered`).
@@ -82,6 +85,9 @@ private:
   void print(Item& item);
   void finish_interrupted();
   void watch(std::stop_token stop);
+  void chase(std::stop_token stop);
+  void rearm(const std::shared_ptr<Task>& task, core::Clock::time_point when);
+  bool recover(const std::shared_ptr<Task>& task, const std::string& task_id, const std::string& why);
   void tick(std::stop_token stop);
   int exit_code() const;
 
@@ -90,6 +96,7 @@ private:
   core::InputSource& m_source;
   core::Tracker& m_tracker;
   net::Service& m_service;
+  PacedService m_status_api; // the status API, paced across the run
   core::LineWriter m_out;
   std::stop_source m_stop;
   std::atomic<int> m_signal{0};
@@ -124,6 +131,7 @@ private:
   std::optional<std::string> m_write_failure;             // the journal or stdout: final
   size_t m_printed = 0;                                   // read by the ticker
   size_t m_succeeded = 0;
+  core::PeerDurations m_peers; // submit -> result of the tasks that ended with a callback
 
   // coordinator only
   std::deque<std::shared_ptr<Item>> m_items_open; // by item index

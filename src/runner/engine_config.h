@@ -19,7 +19,17 @@ struct EngineConfig {
   core::Json secure_params = nullptr;           // --secure-parameters: added to every input
   int parallel = 1;
   bool unordered = false;
+  // Per task, from the start the service reports (--timeout); a task not started yet waits on,
+  // asked about with backoff, until `max_wait` from its submit (--max-wait).
   std::chrono::milliseconds timeout{std::chrono::minutes(15)};
+  std::chrono::milliseconds max_wait{std::chrono::hours(24)};
+  // A task whose callback is overdue compared with the run's finished ones (running longer than
+  // max(straggler_floor, 3 x their p90)) has its status checked, then re-checked with backoff.
+  std::chrono::milliseconds straggler_floor{std::chrono::seconds(60)};
+  // --poll: the status of every task in flight is checked at this interval (0: off).
+  std::chrono::milliseconds poll{0};
+  // Status checks per second across the run (deadlines, stragglers, --poll, the watchdog).
+  double status_rate = 10;
   // Per-run callback URLs: when `token` is set, each request carries
   // task_callback_url = callback_base + "<callback path>/<token>/<task key>".
   std::string token;

@@ -53,7 +53,11 @@ struct RunOptions {
   double watchdog_seconds = 360; // callback silence before status checks
 
   // Waiting and retrying.
-  std::optional<double> timeout_seconds; // per task; default: attempt limit + 5 min
+  std::optional<double> timeout_seconds; // per task, from its start; default: the attempts
+  int attempts = 1;                      // --attempts: the recording's max_retries + 1
+  double max_wait_seconds = 86400;       // --max-wait: the whole wait, from the submit
+  double straggler_seconds = 60;         // --straggler-after: the floor of the straggler check
+  double poll_seconds = 0;               // --poll: check every task in flight (0: off)
   double connect_timeout_seconds = 10;
   double read_timeout_seconds = 60;
   double download_timeout_seconds = 300; // each --downloads file, in total

@@ -1,5 +1,7 @@
 #include "runner/session.h"
 
+#include "core/wait_policy.h"
+
 #include "core/callback_route.h"
 #include "core/error.h"
 #include "core/formats.h"
@@ -161,10 +163,16 @@ EngineConfig engine_config(const RunOptions& opts, const Json& secure) {
   c.resubmit_unfinished = opts.resubmit_unfinished || opts.emulate;
   c.grace = seconds_to_ms(opts.grace_seconds);
   c.watchdog = seconds_to_ms(opts.watchdog_seconds);
-  // Default: the service's attempt limit plus its 5 minutes of delivery retries.
+  // Default: the service's attempts (their limit and the pauses between them) plus its 5
+  // minutes of delivery retries, counted from the task's start.
   c.timeout = opts.timeout_seconds
                   ? seconds_to_ms(*opts.timeout_seconds)
-                  : std::chrono::minutes(opts.request.max_timeout_minutes.value_or(10) + 5);
+                  : core::default_timeout(
+                        std::chrono::minutes(opts.request.max_timeout_minutes.value_or(10)),
+                        opts.attempts);
+  c.max_wait = seconds_to_ms(opts.max_wait_seconds);
+  c.straggler_floor = seconds_to_ms(opts.straggler_seconds);
+  c.poll = seconds_to_ms(opts.poll_seconds);
   c.callback_path = opts.callback_path;
   c.callback_key = opts.callback_key;
   if (changes_results(opts.results)) {
