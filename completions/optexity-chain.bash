@@ -80,7 +80,7 @@ _optexity_chain() {
         --endpoint | --param-name | --set | --map | --unique | --api-key | --priority | \
           --max-timeout-minutes | --retries | --connect-timeout | --read-timeout | \
           --status-url | --callback-key | --watchdog | --callback-path | --public-url | \
-          --timeout | --parallel | --grace | --download-timeout)
+          --timeout | --attempts | --max-wait | --straggler-after | --poll | --parallel | --grace | --download-timeout)
           return 0 # free text: nothing to offer
           ;;
       esac
@@ -88,7 +88,7 @@ _optexity_chain() {
         --where-status --unique --api-url --api-key --api-key-file --priority
         --max-timeout-minutes --retries --connect-timeout --read-timeout --status-url
         --callback-key --callback-key-file --callback-basic-file --tls-cert --tls-key
-        --watchdog --listen --callback-path --public-url --timeout --parallel --screenshots
+        --watchdog --listen --callback-path --public-url --timeout --attempts --max-wait --straggler-after --poll --parallel --screenshots
         --downloads --download-timeout --state --grace --progress --color --record --script"
       flags="-h --help --stats -q --quiet -v --verbose --carry --dry-run --emulate
         --no-preflight --unordered --no-screenshots --retry-failed --resubmit-unfinished"
@@ -126,7 +126,7 @@ _optexity_chain() {
           ;;
         --param-name | --api-key | --priority | --max-timeout-minutes | --retries | \
           --connect-timeout | --read-timeout | --status-url | --callback-key | --callback-path | \
-          --public-url | --timeout | --parallel | --download-timeout)
+          --public-url | --timeout | --attempts | --max-wait | --straggler-after | --poll | --parallel | --download-timeout)
           return 0 # free text: nothing to offer
           ;;
       esac
@@ -137,7 +137,7 @@ _optexity_chain() {
       opts="--emails --input --format --param-name --api-url --api-key --api-key-file --priority
         --max-timeout-minutes --retries --connect-timeout --read-timeout --status-url --script
         --callback-key --callback-key-file --callback-basic-file --tls-cert --tls-key --listen
-        --callback-path --public-url --timeout --parallel --screenshots --downloads
+        --callback-path --public-url --timeout --attempts --max-wait --straggler-after --poll --parallel --screenshots --downloads
         --download-timeout --state --progress --color"
       flags="-h --help -q --quiet -v --verbose --plan --emulate --no-preflight --unordered
         --no-screenshots --retry-failed --resubmit-unfinished"

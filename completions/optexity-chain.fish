@@ -57,6 +57,10 @@ complete -c optexity-chain -n $run -l listen -x -a '127.0.0.1:4000 127.0.0.1:0 0
 complete -c optexity-chain -n $run -l callback-path -x -d 'Path that accepts callbacks (default /receive_callback)'
 complete -c optexity-chain -n $run -l public-url -x -d "The listener's address as Optexity sees it"
 complete -c optexity-chain -n $run -l timeout -x -d "Seconds to wait for each task's callback"
+complete -c optexity-chain -n $run -l attempts -x -d 'Attempts the service may make of each task (default 1)'
+complete -c optexity-chain -n $run -l max-wait -x -d 'Seconds to wait for a task in all, queue included (default 86400)'
+complete -c optexity-chain -n $run -l straggler-after -x -d 'Floor of the overdue-callback status check (default 60)'
+complete -c optexity-chain -n $run -l poll -x -d 'Check every task in flight every SECONDS (fallback)'
 complete -c optexity-chain -n $run -l parallel -x -d 'Tasks in flight at once (default 1)'
 complete -c optexity-chain -n $run -l unordered -d 'Print each line as soon as its task ends'
 # run: results
@@ -111,6 +115,10 @@ complete -c optexity-chain -n $flow -l listen -x -a '127.0.0.1:4000 127.0.0.1:0 
 complete -c optexity-chain -n $flow -l callback-path -x -d 'Path that accepts callbacks (default /receive_callback)'
 complete -c optexity-chain -n $flow -l public-url -x -d "The listener's address as Optexity sees it"
 complete -c optexity-chain -n $flow -l timeout -x -d "Seconds to wait for each callback of a step without its own"
+complete -c optexity-chain -n $flow -l attempts -x -d 'Attempts the service may make of each task (default 1)'
+complete -c optexity-chain -n $flow -l max-wait -x -d 'Seconds to wait for a task in all, queue included (default 86400)'
+complete -c optexity-chain -n $flow -l straggler-after -x -d 'Floor of the overdue-callback status check (default 60)'
+complete -c optexity-chain -n $flow -l poll -x -d 'Check every task in flight every SECONDS (fallback)'
 complete -c optexity-chain -n $flow -l parallel -x -d 'Tasks in flight at once across all items (default 1)'
 complete -c optexity-chain -n $flow -l unordered -d "Print each item's line as soon as its flow ends"
 # flow: results

@@ -98,8 +98,7 @@ std::optional<WallTime> parse_iso8601(std::string_view text) {
       !read_digits(text, pos, 2, second)) {
     return std::nullopt;
   }
-  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 ||
-      second > 60) {
+  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) {
     return std::nullopt;
   }
   long long micros = 0;
@@ -200,9 +199,8 @@ WaitDecision decide_after_check(const TaskState& state,
   if (now >= end) {
     d.action = WaitDecision::Action::timeout;
     d.when = now;
-    d.reason = fmt::format("no result within --max-wait {:g} s (the service says {})",
-                           seconds(limits.max_wait),
-                           said);
+    d.reason = fmt::format(
+        "no result within --max-wait {:g} s (the service says {})", seconds(limits.max_wait), said);
     return d;
   }
   if (state.status == status::running && state.started_at) {
@@ -270,8 +268,8 @@ std::optional<milliseconds> PeerDurations::threshold(milliseconds floor) const {
 }
 
 RateLimit::RateLimit(double per_second, int burst)
-    : m_interval(std::chrono::nanoseconds(
-          static_cast<long long>(1e9 / std::max(per_second, 1e-3)))),
+    : m_interval(
+          std::chrono::nanoseconds(static_cast<long long>(1e9 / std::max(per_second, 1e-3)))),
       m_burst_span(m_interval * std::max(0, burst - 1)) {}
 
 SteadyTime RateLimit::reserve(SteadyTime now) {

@@ -33,7 +33,7 @@ std::optional<WallTime> parse_iso8601(std::string_view text);
 
 // What one task_status answer says of a task.
 struct TaskState {
-  std::string status;                // "" when the answer names none
+  std::string status;                 // "" when the answer names none
   std::optional<WallTime> started_at; // when the service reports one
 };
 

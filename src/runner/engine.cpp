@@ -94,7 +94,8 @@ Engine::Engine(Planner& planner,
                core::Tracker& tracker,
                net::Service& service)
     : m_planner(planner), m_config(std::move(config)), m_source(source), m_tracker(tracker),
-      m_service(service), m_status_api(service, m_config.status_rate, 10), m_out(m_config.output_fd) {
+      m_service(service), m_status_api(service, m_config.status_rate, 10),
+      m_out(m_config.output_fd) {
   m_progress.set_unit(m_planner.unit());
 }
 
@@ -543,11 +544,12 @@ void Engine::check_at_deadline(const std::shared_ptr<Task>& task) {
   const auto elapsed = std::chrono::duration<double>(Clock::now() - task->submitted).count();
   if (!check.answered || !task_id) {
     // No status API (a local worker), or it cannot be asked: the deadline is all there is.
-    task->waiter->complete(core::failure_line(
-        core::status::timeout,
-        fmt::format("no callback within {:g} s", std::chrono::duration<double>(task->job.timeout).count()),
-        task->job.params,
-        task_id));
+    task->waiter->complete(
+        core::failure_line(core::status::timeout,
+                           fmt::format("no callback within {:g} s",
+                                       std::chrono::duration<double>(task->job.timeout).count()),
+                           task->job.params,
+                           task_id));
     return;
   }
   const core::WaitLimits limits = limits_of(task->job, m_config);
@@ -575,13 +577,13 @@ void Engine::check_at_deadline(const std::shared_ptr<Task>& task) {
                            std::chrono::duration<double>(limits.max_wait).count());
     break;
   case core::WaitDecision::Action::recheck:
-    core::log_debug(fmt::format("{}: task {} is {} after {:.1f} s: asking again in {:.1f} s",
-                                task->job.where,
-                                *task_id,
-                                check.state.status.empty() ? "of unknown status"
-                                                           : check.state.status,
-                                elapsed,
-                                std::chrono::duration<double>(d.when - Clock::now()).count()));
+    core::log_debug(
+        fmt::format("{}: task {} is {} after {:.1f} s: asking again in {:.1f} s",
+                    task->job.where,
+                    *task_id,
+                    check.state.status.empty() ? "of unknown status" : check.state.status,
+                    elapsed,
+                    std::chrono::duration<double>(d.when - Clock::now()).count()));
     rearm(task, d.when);
     return;
   case core::WaitDecision::Action::timeout:
@@ -693,8 +695,9 @@ void Engine::finish_task(const std::shared_ptr<Task>& task) {
       core::is_terminal_status(core::line_status(result))) {
     std::lock_guard lock(m_mutex);
     // What the run's tasks take, to tell a straggler (recovered ones say nothing of it).
-    m_peers.record(std::chrono::duration_cast<std::chrono::milliseconds>(item.result_at -
-                                                                         task->submitted));
+    ++m_callbacks;
+    m_peers.record(
+        std::chrono::duration_cast<std::chrono::milliseconds>(item.result_at - task->submitted));
   }
   if (task->unknown_outcome && !task_id && result.is_object()) {
     // Its callback came (by its URL or by content): the outcome is known now.
@@ -951,7 +954,7 @@ void Engine::watch(std::stop_token stop) {
     size_t arrived = 0;
     {
       std::lock_guard lock(m_mutex);
-      arrived = m_peers.count();
+      arrived = m_callbacks;
     }
     const size_t missing = ended.size();
     core::log_warning(fmt::format(

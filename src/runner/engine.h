@@ -87,7 +87,8 @@ private:
   void watch(std::stop_token stop);
   void chase(std::stop_token stop);
   void rearm(const std::shared_ptr<Task>& task, core::Clock::time_point when);
-  bool recover(const std::shared_ptr<Task>& task, const std::string& task_id, const std::string& why);
+  bool
+  recover(const std::shared_ptr<Task>& task, const std::string& task_id, const std::string& why);
   void tick(std::stop_token stop);
   int exit_code() const;
 
@@ -132,6 +133,7 @@ private:
   size_t m_printed = 0;                                   // read by the ticker
   size_t m_succeeded = 0;
   core::PeerDurations m_peers; // submit -> result of the tasks that ended with a callback
+  size_t m_callbacks = 0;      // how many did (m_peers keeps the latest only)
 
   // coordinator only
   std::deque<std::shared_ptr<Item>> m_items_open; // by item index

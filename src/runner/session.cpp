@@ -1,7 +1,5 @@
 #include "runner/session.h"
 
-#include "core/wait_policy.h"
-
 #include "core/callback_route.h"
 #include "core/error.h"
 #include "core/formats.h"
@@ -11,6 +9,7 @@
 #include "core/redact.h"
 #include "core/status.h"
 #include "core/url.h"
+#include "core/wait_policy.h"
 #include "net/probe.h"
 
 #include <fmt/format.h>
@@ -165,11 +164,11 @@ EngineConfig engine_config(const RunOptions& opts, const Json& secure) {
   c.watchdog = seconds_to_ms(opts.watchdog_seconds);
   // Default: the service's attempts (their limit and the pauses between them) plus its 5
   // minutes of delivery retries, counted from the task's start.
-  c.timeout = opts.timeout_seconds
-                  ? seconds_to_ms(*opts.timeout_seconds)
-                  : core::default_timeout(
-                        std::chrono::minutes(opts.request.max_timeout_minutes.value_or(10)),
-                        opts.attempts);
+  c.timeout =
+      opts.timeout_seconds
+          ? seconds_to_ms(*opts.timeout_seconds)
+          : core::default_timeout(
+                std::chrono::minutes(opts.request.max_timeout_minutes.value_or(10)), opts.attempts);
   c.max_wait = seconds_to_ms(opts.max_wait_seconds);
   c.straggler_floor = seconds_to_ms(opts.straggler_seconds);
   c.poll = seconds_to_ms(opts.poll_seconds);

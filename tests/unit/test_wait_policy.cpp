@@ -69,8 +69,8 @@ TEST_CASE("read_task_state reads every shape of task_status") {
   // Nonsense says nothing.
   CHECK(core::read_task_state(core::parse_json(R"({"task":7})"), "a").status.empty());
   CHECK(core::read_task_state(core::parse_json(R"("running")"), "a").status.empty());
-  CHECK(core::read_task_state(core::parse_json(R"({"task":{"status":"running","started_at":"soon"}})"),
-                              "a")
+  CHECK(core::read_task_state(
+            core::parse_json(R"({"task":{"status":"running","started_at":"soon"}})"), "a")
             .started_at == std::nullopt);
 }
 
@@ -84,8 +84,8 @@ TEST_CASE("a terminal status is fetched, whatever the time") {
 
 TEST_CASE("a queued task is no timeout: it is asked about again, with backoff") {
   const core::SteadyTime now = k_submitted + 60s; // its first deadline
-  WaitDecision d1 =
-      core::decide_after_check(TaskState{"queued", std::nullopt}, k_limits, k_submitted, now, {}, 1);
+  WaitDecision d1 = core::decide_after_check(
+      TaskState{"queued", std::nullopt}, k_limits, k_submitted, now, {}, 1);
   CHECK(d1.action == WaitDecision::Action::recheck);
   CHECK(d1.when == now + 7500ms); // timeout / 8
   WaitDecision d3 = core::decide_after_check(
@@ -131,8 +131,8 @@ TEST_CASE("a running task gets --timeout from its started_at") {
 
 TEST_CASE("--max-wait ends every wait") {
   const core::SteadyTime end = k_submitted + 600s;
-  WaitDecision d =
-      core::decide_after_check(TaskState{"allocated", std::nullopt}, k_limits, k_submitted, end, {}, 7);
+  WaitDecision d = core::decide_after_check(
+      TaskState{"allocated", std::nullopt}, k_limits, k_submitted, end, {}, 7);
   CHECK(d.action == WaitDecision::Action::timeout);
   CHECK(d.reason == "no result within --max-wait 600 s (the service says allocated)");
   WaitDecision near = core::decide_after_check(
