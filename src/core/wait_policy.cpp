@@ -203,7 +203,17 @@ WaitDecision decide_after_check(const TaskState& state,
         "no result within --max-wait {:g} s (the service says {})", seconds(limits.max_wait), said);
     return d;
   }
-  if (state.status == status::running && state.started_at) {
+  if (state.status == status::running && !state.started_at) {
+    // Running since no one knows when: since the submit at the latest, so past the timeout.
+    d.action = WaitDecision::Action::timeout;
+    d.when = now;
+    d.reason = fmt::format("still running {:g} s after its submit, past --timeout {:g} s (the "
+                           "service gives no started_at)",
+                           seconds(std::chrono::duration_cast<milliseconds>(now - submitted)),
+                           seconds(limits.timeout));
+    return d;
+  }
+  if (state.status == status::running) {
     // The attempt budget runs from the start the service reports.
     auto ran = std::chrono::duration_cast<milliseconds>(wall_now - *state.started_at);
     if (ran >= limits.timeout) {
@@ -217,8 +227,8 @@ WaitDecision decide_after_check(const TaskState& state,
     d.when = std::min(end, now + (limits.timeout - std::max(ran, milliseconds(0))));
     return d;
   }
-  // Queued, allocated, running without a start time, or a status the tool does not know: the
-  // attempt budget has not begun; ask again later.
+  // Queued, allocated, or a status the tool does not know: the attempt budget has not begun;
+  // ask again later.
   d.when = std::min(end, now + recheck_backoff(limits.timeout, checks));
   return d;
 }

@@ -33,6 +33,7 @@ double seconds(std::chrono::nanoseconds d) {
 
 // How often the chaser looks for stragglers and tasks due a --poll check.
 constexpr auto k_chase_tick = std::chrono::milliseconds(200);
+constexpr const char* k_poll_check = "a --poll check";
 
 } // namespace
 
@@ -602,12 +603,21 @@ bool Engine::recover(const std::shared_ptr<Task>& task,
   }
   task->recovered = true; // read only once the waiter completed (never if it did already)
   if (task->waiter->complete(std::move(*payload))) {
-    core::log_warning(fmt::format("{}: no callback for task {} after {:.1f} s ({}), but the "
-                                  "service says it ended: result fetched",
-                                  task->job.where,
-                                  task_id,
-                                  seconds(Clock::now() - task->submitted),
-                                  why));
+    if (why == k_poll_check) {
+      // Asked for (--poll): news, not a problem.
+      core::log_info(fmt::format("{}: task {} ended ({} after {:.1f} s): result fetched",
+                                 task->job.where,
+                                 task_id,
+                                 why,
+                                 seconds(Clock::now() - task->submitted)));
+    } else {
+      core::log_warning(fmt::format("{}: no callback for task {} after {:.1f} s ({}), but the "
+                                    "service says it ended: result fetched",
+                                    task->job.where,
+                                    task_id,
+                                    seconds(Clock::now() - task->submitted),
+                                    why));
+    }
   }
   return true;
 }
@@ -998,7 +1008,9 @@ void Engine::chase(std::stop_token stop) {
         if (!task->task_id || task->waiter->done()) {
           continue;
         }
-        bool poll_due = polling && now >= task->next_poll;
+        // The first --poll check comes one interval after the submit.
+        bool poll_due =
+            polling && now >= std::max(task->next_poll, task->submitted + m_config.poll);
         bool straggling =
             threshold && now - task->submitted >= *threshold && now >= task->next_chase;
         if (poll_due || straggling) {
@@ -1018,7 +1030,7 @@ void Engine::chase(std::stop_token stop) {
         const std::string why =
             straggling ? fmt::format("a straggler: the run's other tasks took {:.1f} s at p90",
                                      seconds(p90.value_or(std::chrono::milliseconds(0))))
-                       : std::string("a --poll check");
+                       : std::string(k_poll_check);
         if (recover(task, task_id, why.c_str())) {
           continue;
         }

@@ -72,7 +72,7 @@ assert_exit 0 "$RC" "run with --poll and no callback"
 assert_line_count "$T/poll.out" 3 "one line per input"
 assert_all_status "$T/poll.out" success "statuses"
 assert_callback_lines "$T/poll.out" demo "the polled lines are callback payloads"
-assert_eq 3 "$(count_matches "$T/poll.err" "(a --poll check)")" "results found by --poll"
+assert_eq 3 "$(count_matches "$T/poll.err" "(a --poll check after ")" "results found by --poll"
 
 step "the watchdog says how many callbacks are missing"
 setup_emulator --drop-callback-at 3 --delay-ms 100

@@ -20,6 +20,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <mutex>
 #include <sstream>
 #include <sys/stat.h>
@@ -44,6 +45,8 @@ public:
   std::function<net::SubmitResult(const Json&, size_t)> on_submit;
   // task_status: the status it reports ("" = no status API); blocks while `hold_checks`.
   std::string status = "running";
+  // When set, the status of each check instead: (task id, how many checks of it came before).
+  std::function<Json(const std::string&, size_t)> status_of;
   bool hold_checks = false;
 
   net::SubmitResult submit(const Json& request, std::stop_token) override {
@@ -70,6 +73,12 @@ public:
       m_cv.wait_for(lock, 30s, [&] { return m_cancelled; });
       return {false, 0, nullptr, "cancelled"};
     }
+    const size_t before = m_checks_of[task_id]++;
+    if (status_of) {
+      Json task = status_of(task_id, before);
+      m_last[task_id] = task.value("status", "");
+      return {true, 200, Json{{"success", true}, {"task", task}}, ""};
+    }
     if (status.empty()) {
       return {false, 0, nullptr, "no status API"};
     }
@@ -77,7 +86,18 @@ public:
   }
 
   net::StatusReply callback_data(const std::string& task_id, const std::string&) override {
-    return {true, 200, Json{{"data", callback(task_id, status)}}, ""};
+    std::lock_guard lock(m_mutex);
+    ++m_fetches;
+    return {true, 200, Json{{"data", callback(task_id, status_of ? m_last[task_id] : status)}}, ""};
+  }
+
+  size_t checks_of(const std::string& task_id) {
+    std::lock_guard lock(m_mutex);
+    return m_checks_of[task_id];
+  }
+  size_t fetches() {
+    std::lock_guard lock(m_mutex);
+    return m_fetches;
   }
 
   void cancel_all() override {
@@ -110,6 +130,9 @@ private:
   std::vector<Json> m_requests;
   std::vector<std::thread::id> m_check_threads;
   size_t m_checks = 0;
+  std::map<std::string, size_t> m_checks_of;
+  std::map<std::string, std::string> m_last; // the status each task's last check gave
+  size_t m_fetches = 0;
   bool m_cancelled = false;
 };
 
@@ -250,6 +273,89 @@ TEST_CASE("engine: at a deadline the status is checked on a submitter, not the p
       CHECK(r.lines[i]["task_id"] == "t" + std::to_string(i));
     }
   }
+}
+
+TEST_CASE("engine: a task waiting in the service's queue is no timeout") {
+  FakeService service;
+  core::Tracker tracker;
+  auto config = quiet_config(1);
+  config.timeout = 50ms;
+  config.straggler_floor = 1h;
+  // Queued at the first deadline, then running since just now, then done: the timeout counts
+  // from started_at, so the task is asked about again rather than given up.
+  service.status_of = [](const std::string& id, size_t n) {
+    if (n == 0) {
+      return Json{{"task_id", id}, {"status", "queued"}, {"started_at", nullptr}};
+    }
+    return Json{{"task_id", id}, {"status", "success"}};
+  };
+  auto r = run_engine(config, emails(1), service, tracker);
+  CHECK(r.code == 0);
+  REQUIRE(r.lines.size() == 1);
+  CHECK(r.lines[0]["status"] == "success");
+  CHECK(service.checks_of("t0") == 2);
+  CHECK(service.fetches() == 1);
+}
+
+TEST_CASE("engine: a task left allocated for ever ends as timeout at --max-wait") {
+  FakeService service;
+  core::Tracker tracker;
+  auto config = quiet_config(1);
+  config.timeout = 50ms;
+  config.max_wait = 1200ms;
+  config.straggler_floor = 1h;
+  service.status_of = [](const std::string& id, size_t) {
+    return Json{{"task_id", id}, {"status", "allocated"}};
+  };
+  auto r = run_engine(config, emails(1), service, tracker);
+  CHECK(r.code == 1);
+  REQUIRE(r.lines.size() == 1);
+  CHECK(r.lines[0]["status"] == "timeout");
+  CHECK(r.lines[0]["error"] == "no result within --max-wait 1.2 s (the service says allocated)");
+  CHECK(service.checks_of("t0") >= 2); // at the first deadline, then at the end of --max-wait
+  CHECK(service.fetches() == 0);
+}
+
+TEST_CASE("engine: a straggler among finished peers is checked and its result fetched") {
+  FakeService service;
+  core::Tracker tracker;
+  auto config = quiet_config(1);
+  config.parallel = 3;
+  config.timeout = 1h;  // neither the deadline ...
+  config.watchdog = 1h; // ... nor the watchdog: the straggler check
+  config.straggler_floor = 100ms;
+  service.status = "success";
+  auto r = run_engine(config, emails(3), service, tracker, [&](runner::Engine&) {
+    REQUIRE(service.wait_submits(3));
+    tracker.deliver("t0", callback("t0"));
+    tracker.deliver("t2", callback("t2")); // t1's callback is lost
+  });
+  CHECK(r.code == 0);
+  REQUIRE(r.lines.size() == 3);
+  for (size_t i = 0; i < 3; ++i) {
+    CHECK(r.lines[i]["status"] == "success");
+    CHECK(r.lines[i]["task_id"] == "t" + std::to_string(i));
+  }
+  CHECK(service.checks_of("t1") >= 1);
+  CHECK(service.fetches() == 1);
+}
+
+TEST_CASE("engine: --poll finds every ended task without callbacks") {
+  FakeService service;
+  core::Tracker tracker;
+  auto config = quiet_config(1);
+  config.parallel = 2;
+  config.timeout = 1h;
+  config.watchdog = 1h;
+  config.straggler_floor = 1h;
+  config.poll = 50ms;
+  service.status = "success";
+  auto r = run_engine(config, emails(2), service, tracker);
+  CHECK(r.code == 0);
+  REQUIRE(r.lines.size() == 2);
+  CHECK(r.lines[0]["status"] == "success");
+  CHECK(r.lines[1]["status"] == "success");
+  CHECK(service.fetches() == 2);
 }
 
 TEST_CASE("engine: a status check stuck at a deadline is cut short by a signal") {

@@ -91,12 +91,16 @@ TEST_CASE("a queued task is no timeout: it is asked about again, with backoff") 
   WaitDecision d3 = core::decide_after_check(
       TaskState{"allocated", std::nullopt}, k_limits, k_submitted, now, {}, 3);
   CHECK(d3.when == now + 30s);
-  // Unknown statuses and a running task without a start time wait the same way.
+  // Unknown statuses wait the same way.
   CHECK(core::decide_after_check(TaskState{"", std::nullopt}, k_limits, k_submitted, now, {}, 1)
             .action == WaitDecision::Action::recheck);
-  CHECK(core::decide_after_check(
-            TaskState{"running", std::nullopt}, k_limits, k_submitted, now, {}, 1)
-            .action == WaitDecision::Action::recheck);
+  // Running since an unknown time: since the submit at the latest, so past the timeout.
+  WaitDecision running = core::decide_after_check(
+      TaskState{"running", std::nullopt}, k_limits, k_submitted, now + 1s, {}, 1);
+  CHECK(running.action == WaitDecision::Action::timeout);
+  CHECK(
+      running.reason ==
+      "still running 61 s after its submit, past --timeout 60 s (the service gives no started_at)");
 }
 
 TEST_CASE("the backoff stays between 1 s and 5 minutes") {
