@@ -274,7 +274,7 @@ void add_shared_options(CLI::App* cmd, RunCommandOptions& opts, Command command)
   cmd->add_option("--poll",
                   r.poll_seconds,
                   "Fallback where no callback can reach this machine: check the status of every "
-                  "task in flight every SECONDS (at most 10 checks a second in all)")
+                  "task in flight every SECONDS (with the straggler checks, at most 10 a second)")
       ->check(CLI::PositiveNumber)
       ->group(waiting)
       ->type_name("SECONDS");

@@ -95,8 +95,7 @@ Engine::Engine(Planner& planner,
                core::Tracker& tracker,
                net::Service& service)
     : m_planner(planner), m_config(std::move(config)), m_source(source), m_tracker(tracker),
-      m_service(service), m_status_api(service, m_config.status_rate, 10),
-      m_out(m_config.output_fd) {
+      m_service(service), m_paced(service, m_config.status_rate, 10), m_out(m_config.output_fd) {
   m_progress.set_unit(m_planner.unit());
 }
 
@@ -138,7 +137,7 @@ void Engine::notify_everyone() {
 
 void Engine::stop_now() {
   m_stop.request_stop();
-  m_status_api.cancel_all(); // and the service's requests in progress
+  m_paced.cancel_all(); // and the service's requests in progress
   notify_everyone();
 }
 
@@ -506,7 +505,7 @@ bool Engine::resume(const std::shared_ptr<Task>& task) {
     m_task_owners.emplace(task_id, task->job.where);
   }
   if (auto payload =
-          fetch_final_result(m_status_api, task_id, task->job.endpoint, m_stop.get_token())) {
+          fetch_final_result(m_service, task_id, task->job.endpoint, m_stop.get_token())) {
     task->waiter->complete(std::move(*payload));
     return true;
   }
@@ -538,7 +537,7 @@ void Engine::check_at_deadline(const std::shared_ptr<Task>& task) {
     return;
   }
   StatusCheck check =
-      task_id ? check_status(m_status_api, *task_id, m_stop.get_token()) : StatusCheck{};
+      task_id ? check_status(m_service, *task_id, m_stop.get_token()) : StatusCheck{};
   if (m_stop.stop_requested()) {
     return; // a check cut short by a signal proves nothing: the task is interrupted, not late
   }
@@ -597,7 +596,7 @@ void Engine::check_at_deadline(const std::shared_ptr<Task>& task) {
 bool Engine::recover(const std::shared_ptr<Task>& task,
                      const std::string& task_id,
                      const std::string& why) {
-  auto payload = fetch_result(m_status_api, task_id, task->job.endpoint);
+  auto payload = fetch_result(m_service, task_id, task->job.endpoint);
   if (!payload) {
     return false;
   }
@@ -947,7 +946,7 @@ void Engine::watch(std::stop_token stop) {
         std::lock_guard lock(m_mutex);
         task_id = *task->task_id;
       }
-      StatusCheck check = check_status(m_status_api, task_id, stop);
+      StatusCheck check = check_status(m_paced, task_id, stop);
       if (check.answered && core::is_terminal_status(check.state.status)) {
         ended.emplace_back(task, task_id);
       } else if (ended.empty()) {
@@ -1029,7 +1028,7 @@ void Engine::chase(std::stop_token stop) {
       const auto at = Clock::now();
       const bool straggling =
           threshold && at - task->submitted >= *threshold && at >= task->next_chase;
-      StatusCheck check = check_status(m_status_api, task_id, stop);
+      StatusCheck check = check_status(m_paced, task_id, stop);
       if (check.answered && core::is_terminal_status(check.state.status)) {
         const std::string why =
             straggling ? fmt::format("a straggler: the run's other tasks took {:.1f} s at p90",

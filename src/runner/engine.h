@@ -97,7 +97,9 @@ private:
   core::InputSource& m_source;
   core::Tracker& m_tracker;
   net::Service& m_service;
-  PacedService m_status_api; // the status API, paced across the run
+  // The status API for the checks no deadline asks for (stragglers, --poll, the watchdog),
+  // paced across the run; deadline checks and result fetches, one per task and deadline, not.
+  PacedService m_paced;
   core::LineWriter m_out;
   std::stop_source m_stop;
   std::atomic<int> m_signal{0};

@@ -28,7 +28,7 @@ struct EngineConfig {
   std::chrono::milliseconds straggler_floor{std::chrono::seconds(60)};
   // --poll: the status of every task in flight is checked at this interval (0: off).
   std::chrono::milliseconds poll{0};
-  // Status checks per second across the run (deadlines, stragglers, --poll, the watchdog).
+  // Status checks per second across the run for stragglers, --poll and the watchdog.
   double status_rate = 10;
   // Per-run callback URLs: when `token` is set, each request carries
   // task_callback_url = callback_base + "<callback path>/<token>/<task key>".
