@@ -39,6 +39,93 @@ std::string base_url(const std::string& host, int port) {
 
 } // namespace
 
+std::vector<CLI::Option*> add_emulator_service_options(CLI::App* cmd,
+                                                       emulator::EmulatorOptions& e,
+                                                       const std::string& group) {
+  std::vector<CLI::Option*> o;
+  o.push_back(cmd->add_option("--delay-ms",
+                              e.delay_ms,
+                              "Milliseconds each attempt runs, from its start to its callback")
+                  ->check(CLI::NonNegativeNumber)
+                  ->capture_default_str());
+  o.push_back(cmd->add_option("--jitter-ms", e.jitter_ms, "Uniform +- jitter added to --delay-ms")
+                  ->check(CLI::NonNegativeNumber)
+                  ->capture_default_str());
+  o.push_back(
+      cmd->add_option("--fail-rate", e.fail_rate, "Share of tasks (0..1) whose callback is failed")
+          ->check(CLI::Range(0.0, 1.0))
+          ->capture_default_str());
+  o.push_back(
+      cmd->add_option("--kill-rate",
+                      e.kill_rate,
+                      "Share of tasks (0..1) whose callback is killed; decided before --fail-rate")
+          ->check(CLI::Range(0.0, 1.0))
+          ->capture_default_str());
+  o.push_back(cmd->add_option("--drop-callback-rate",
+                              e.drop_callback_rate,
+                              "Share of tasks (0..1) that never call back")
+                  ->check(CLI::Range(0.0, 1.0))
+                  ->capture_default_str());
+  o.push_back(cmd->add_option("--capacity",
+                              e.capacity,
+                              "Tasks allocated or running at once (the workspace's capacity); 0: "
+                              "unlimited. Tasks with equal unique parameters run one after another")
+                  ->check(CLI::Range(0, 100000))
+                  ->capture_default_str());
+  o.push_back(cmd->add_option("--max-retries",
+                              e.max_retries,
+                              "The recording's max_retries: a failed or killed attempt is retried "
+                              "this many times, 10 s * 2^n apart (times --time-scale)")
+                  ->check(CLI::Range(0, 20))
+                  ->capture_default_str());
+  o.push_back(cmd->add_option("--attempt-fail-rate",
+                              e.attempt_fail_rate,
+                              "Share of attempts (0..1) that fail; the task fails when its last "
+                              "attempt does")
+                  ->check(CLI::Range(0.0, 1.0))
+                  ->capture_default_str());
+  o.push_back(cmd->add_option("--stuck-rate",
+                              e.stuck_rate,
+                              "Share of tasks (0..1) left allocated for ever with no callback")
+                  ->check(CLI::Range(0.0, 1.0))
+                  ->capture_default_str());
+  o.push_back(cmd->add_option("--stuck-at",
+                              e.stuck_at,
+                              "The K-th accepted submits (1-based, comma-separated) are left "
+                              "allocated for ever with no callback")
+                  ->delimiter(',')
+                  ->check(CLI::PositiveNumber)
+                  ->type_name("K[,K...]"));
+  o.push_back(
+      cmd->add_option("--drop-callback-at",
+                      e.drop_callback_at,
+                      "The K-th accepted submits (1-based, comma-separated) never call back")
+          ->delimiter(',')
+          ->check(CLI::PositiveNumber)
+          ->type_name("K[,K...]"));
+  o.push_back(cmd->add_option("--screenshot",
+                              e.screenshot,
+                              "Where the final screenshot goes: a final_screenshot.png download "
+                              "(as the cloud sends it), the inline final_screenshot field, or both")
+                  ->check(CLI::IsMember({"download", "inline", "both"}))
+                  ->capture_default_str());
+  o.push_back(cmd->add_option("--time-scale",
+                              e.time_scale,
+                              "Shrink every service duration by this factor (0..1]: pauses between "
+                              "attempts, a killed attempt's limit, the 5 minutes of callback "
+                              "retries; not --delay-ms")
+                  ->check(CLI::Range(1e-6, 1.0))
+                  ->capture_default_str());
+  o.push_back(cmd->add_option("--seed", e.seed, "Random seed for reproducible runs; 0 picks one")
+                  ->capture_default_str());
+  if (!group.empty()) { // CLI11 hides options of the group ""
+    for (CLI::Option* option : o) {
+      option->group(group);
+    }
+  }
+  return o;
+}
+
 CLI::App* register_emulator_command(CLI::App& app, emulator::EmulatorOptions& opts) {
   auto* cmd = app.add_subcommand(
       "emulator",
@@ -62,25 +149,7 @@ CLI::App* register_emulator_command(CLI::App& app, emulator::EmulatorOptions& op
                   opts.endpoints,
                   "Known endpoint names (repeatable or comma-separated); others get 404")
       ->delimiter(',');
-  cmd->add_option("--delay-ms", opts.delay_ms, "Milliseconds from submit to callback")
-      ->check(CLI::NonNegativeNumber)
-      ->capture_default_str();
-  cmd->add_option("--jitter-ms", opts.jitter_ms, "Uniform +- jitter added to --delay-ms")
-      ->check(CLI::NonNegativeNumber)
-      ->capture_default_str();
-  cmd->add_option("--fail-rate", opts.fail_rate, "Share of tasks (0..1) whose callback is failed")
-      ->check(CLI::Range(0.0, 1.0))
-      ->capture_default_str();
-  cmd->add_option("--kill-rate",
-                  opts.kill_rate,
-                  "Share of tasks (0..1) whose callback is killed; decided before --fail-rate")
-      ->check(CLI::Range(0.0, 1.0))
-      ->capture_default_str();
-  cmd->add_option("--drop-callback-rate",
-                  opts.drop_callback_rate,
-                  "Share of tasks (0..1) that never call back")
-      ->check(CLI::Range(0.0, 1.0))
-      ->capture_default_str();
+  add_emulator_service_options(cmd, opts, "");
   cmd->add_option(
          "--duplicate-callbacks", opts.duplicate_callbacks, "Send each callback K extra times")
       ->check(CLI::NonNegativeNumber)
@@ -138,8 +207,6 @@ CLI::App* register_emulator_command(CLI::App& app, emulator::EmulatorOptions& op
                   "JSON script: per endpoint, the output_data (templated from the inputs), "
                   "delay and rates; endpoints it does not answer get 404")
       ->type_name("FILE");
-  cmd->add_option("--seed", opts.seed, "Random seed for reproducible runs; 0 picks one")
-      ->capture_default_str();
   cmd->add_flag("-q,--quiet", opts.quiet, "No per-submit and per-callback lines on stderr");
   return cmd;
 }

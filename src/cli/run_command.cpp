@@ -1,5 +1,7 @@
 #include "cli/run_command.h"
 
+#include "cli/emulator_command.h"
+
 #include "cli/key_file.h"
 #include "core/error.h"
 #include "core/formats.h"
@@ -185,6 +187,8 @@ void add_shared_options(CLI::App* cmd, RunCommandOptions& opts, Command command)
                 r.emulate,
                 "Run against the embedded emulator (no network, no key); listens on a free port")
       ->group(service);
+  opts.emulator_options =
+      add_emulator_service_options(cmd, r.emulator, "Emulator (with --emulate)");
 
   auto* waiting = "Callbacks and waiting";
   cmd->add_option("--callback-key",
@@ -421,6 +425,12 @@ void prepare_options(RunCommandOptions& opts) {
   }
   if (r.tls_cert.empty() != r.tls_key.empty()) {
     throw core::Error("--tls-cert and --tls-key go together");
+  }
+  for (const CLI::Option* option : opts.emulator_options) {
+    if (!r.emulate && option->count() > 0) {
+      throw core::Error(fmt::format(
+          "{} configures the embedded emulator: use it with --emulate", option->get_name()));
+    }
   }
   if (!r.emulator.script_path.empty()) {
     if (!r.emulate) {

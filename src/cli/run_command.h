@@ -22,6 +22,7 @@ struct RunCommandOptions {
   bool quiet = false;
   bool verbose = false;
   CLI::Option* listen_option = nullptr; // to tell an explicit --listen from the default
+  std::vector<CLI::Option*> emulator_options; // only with --emulate
 };
 
 // The options `run` and `flow` share (items, service, listener, results, journal, output);

@@ -2,6 +2,7 @@
 
 #include "core/api.h"
 #include "core/error.h"
+#include "core/files.h"
 #include "core/json.h"
 #include "core/url.h"
 #include "net/http_server.h"
@@ -18,6 +19,7 @@
 #include <functional>
 #include <mutex>
 #include <optional>
+#include <queue>
 #include <random>
 #include <thread>
 #include <unordered_map>
@@ -27,6 +29,7 @@
 #include "emulator/emulator_status.h"
 #include "emulator/emulator_tasks.h"
 #include "emulator/script.h"
+#include "emulator/work_queue.h"
 
 namespace emulator {
 
@@ -49,6 +52,29 @@ std::string canonical_input_key(const core::Json& body) {
   core::Json pair = {{"endpoint_name", body["endpoint_name"]},
                      {"input_parameters", body["input_parameters"]}};
   return nlohmann::json::parse(core::dump_line(pair)).dump();
+}
+
+bool listed(const std::vector<int>& list, int n) {
+  return std::find(list.begin(), list.end(), n) != list.end();
+}
+
+TaskOutcome outcome_of(AttemptResult r) {
+  return r == AttemptResult::killed   ? TaskOutcome::killed
+         : r == AttemptResult::failed ? TaskOutcome::failed
+                                      : TaskOutcome::success;
+}
+
+AttemptResult result_of(TaskOutcome o) {
+  return o == TaskOutcome::killed   ? AttemptResult::killed
+         : o == TaskOutcome::failed ? AttemptResult::failed
+                                    : AttemptResult::success;
+}
+
+// The attempt limit of a request: max_timeout_in_minutes (default 10).
+std::chrono::milliseconds attempt_limit(const core::Json& body) {
+  auto it = body.find("max_timeout_in_minutes");
+  long long minutes = it != body.end() && it->is_number_integer() ? it->get<long long>() : 10;
+  return std::chrono::minutes(std::max(1LL, minutes));
 }
 
 std::string host_port(const std::string& host, int port) {
@@ -84,6 +110,25 @@ struct Emulator::Impl {
 
   CallbackSender m_sender;
   TaskTable m_tasks;
+
+  // The queue: tasks waiting for a place or their login key, and those running until their
+  // end (m_runs, earliest first), when the runner thread sends their callbacks.
+  struct Pending {
+    std::vector<CallbackDelivery> deliveries; // the callback and its duplicates
+    std::chrono::milliseconds duration{0};    // from its start to its end, every attempt
+    int attempts = 1;
+    bool stuck = false;
+    std::string status;
+  };
+  using Run = std::pair<Clock::time_point, std::string>;
+  std::mutex m_queue_mutex;
+  std::condition_variable m_run_cv;
+  WorkQueue m_queue;
+  std::unordered_map<std::string, Pending> m_pending;
+  std::priority_queue<Run, std::vector<Run>, std::greater<>> m_runs;
+  bool m_runs_closed = false;
+  std::thread m_runner;
+  int m_accepted = 0;      // under m_state_mutex: the ordinal of the last accepted submit
   AnswerPlanner m_answers; // called under m_state_mutex: answers are decided in draw order
 
   std::mutex m_stop_mutex;
@@ -92,7 +137,7 @@ struct Emulator::Impl {
 
   explicit Impl(EmulatorOptions options)
       : m_options(std::move(options)), m_sender(k_sender_threads, line_log()),
-        m_answers(m_options.repeat_task_id) {
+        m_queue(m_options.capacity), m_answers(m_options.repeat_task_id) {
     uint64_t seed = m_options.seed;
     if (seed == 0) {
       std::random_device rd;
@@ -159,6 +204,8 @@ struct Emulator::Impl {
     bool lost_answer = false; // no answer: the connection is closed after the callback
     SubmitAnswer answer;      // what the answer says, unless it is lost
     int delay_ms = 0;
+    bool stuck = false;                  // left allocated for ever
+    std::vector<AttemptResult> attempts; // how each attempt would end (the first: `outcome`)
   };
 
   // --answer-422-echo: whether this submit is refused with its request echoed.
@@ -204,14 +251,37 @@ struct Emulator::Impl {
     if (!d.lost_answer) {
       d.answer = m_answers.next(d.task_id, bad);
     }
+    // The service's lapses and retries, drawn after all the rest and only when asked for.
+    const int ordinal = ++m_accepted;
+    d.stuck = listed(m_options.stuck_at, ordinal) ||
+              (m_options.stuck_rate > 0 && unit(m_rng) < m_options.stuck_rate);
+    d.drop = d.drop || listed(m_options.drop_callback_at, ordinal);
+    AttemptResult first = result_of(d.outcome);
+    if (first == AttemptResult::success && m_options.attempt_fail_rate > 0 &&
+        unit(m_rng) < m_options.attempt_fail_rate) {
+      first = AttemptResult::failed;
+    }
+    d.attempts.push_back(first);
+    for (int retry = 0;
+         retry < m_options.max_retries && d.attempts.back() != AttemptResult::success;
+         ++retry) {
+      if (settings.kill_rate > 0 && unit(m_rng) < settings.kill_rate) {
+        d.attempts.push_back(AttemptResult::killed);
+      } else if (unit(m_rng) < settings.fail_rate ||
+                 (m_options.attempt_fail_rate > 0 && unit(m_rng) < m_options.attempt_fail_rate)) {
+        d.attempts.push_back(AttemptResult::failed);
+      } else {
+        d.attempts.push_back(AttemptResult::success);
+      }
+    }
     return d;
   }
 
   // --- HTTP handlers ------------------------------------------------------------------------
 
   void handle_submit(const net::HttpRequest& req, net::HttpResponse& res) {
-    if (!check_api_key(req, res, m_options.api_key)) {
-      log("submit -> 401 (missing or wrong x-api-key)");
+    if (int refused = check_api_key(req, res, m_options.api_key); refused != 0) {
+      log("submit -> {} ({} x-api-key)", refused, refused == 422 ? "no" : "wrong");
       return;
     }
     core::Json body = core::parse_json(req.body());
@@ -325,6 +395,18 @@ struct Emulator::Impl {
   accept(const core::Json& body, net::HttpResponse& res, const emulator::ScriptEndpoint* entry) {
     Draw draw = draw_task(settings_for(entry));
     const std::string endpoint = body["endpoint_name"].get<std::string>();
+    // A killed attempt runs the attempt limit, shrunk by --time-scale (at 1, --delay-ms: a
+    // 10-minute wait helps no demo).
+    const double scale = m_options.time_scale;
+    const auto run = std::chrono::milliseconds(draw.delay_ms);
+    const auto kill_after = scale < 1.0
+                                ? std::max(run,
+                                           std::chrono::milliseconds(static_cast<long long>(
+                                               double(attempt_limit(body).count()) * scale)))
+                                : run;
+    const AttemptPlan attempts =
+        plan_attempts(draw.attempts, m_options.max_retries, run, kill_after, scale);
+    draw.outcome = outcome_of(attempts.result);
     ScriptedResult scripted;
     if (entry != nullptr) {
       scripted = script_result(*entry, body, draw.task_id, draw.outcome);
@@ -347,30 +429,42 @@ struct Emulator::Impl {
     auto payload = std::make_shared<const CallbackBody>(
         make_callback_body(body, draw.task_id, draw.outcome, m_context, scripted));
     auto now = Clock::now();
-    auto due = m_options.early_callback ? now : now + std::chrono::milliseconds(draw.delay_ms);
     TaskRecord record;
     record.task_id = draw.task_id;
     record.outcome = draw.outcome;
     record.error = outcome_error(body, draw.outcome, scripted);
     record.downloads = draw.outcome == TaskOutcome::success ? m_options.downloads : 0;
+    record.screenshot_file = m_context.screenshot_download;
     record.created_wall = std::chrono::system_clock::now();
     record.created = now;
-    record.completes = due;
+    record.attempts = attempts.attempts;
+    if (m_options.early_callback) {
+      // Before the 202: no queue, no wait.
+      record.started = now;
+      record.completes = now;
+    }
     record.payload = payload;
     m_tasks.add(std::move(record));
 
     std::string plan;
-    if (draw.drop) {
+    if (draw.stuck) {
+      plan = "stuck: it will stay allocated, no callback";
+    } else if (draw.drop) {
       plan = "callback dropped";
     } else if (!url) {
       plan = "no callback URL";
     } else if (m_options.early_callback) {
       plan = fmt::format("{} callback before the 202", status);
+    } else if (attempts.attempts > 1) {
+      plan = fmt::format("{} callback {} ms after it starts, {} attempts",
+                         status,
+                         attempts.duration.count(),
+                         attempts.attempts);
     } else {
       plan = fmt::format("{} callback in {} ms", status, draw.delay_ms);
     }
     const int copies = m_options.duplicate_callbacks + (draw.duplicate ? 1 : 0);
-    if (!draw.drop && url && copies > 0) {
+    if (!draw.drop && !draw.stuck && url && copies > 0) {
       plan += fmt::format(" + {} duplicate{}", copies, copies == 1 ? "" : "s");
     }
     // A task the script failed says why in the log too: it is a script or pipeline mistake.
@@ -391,7 +485,12 @@ struct Emulator::Impl {
     }
 
     std::shared_ptr<DeliveryDone> done;
-    if (!draw.drop && url) {
+    Pending pending;
+    pending.duration = attempts.duration;
+    pending.attempts = attempts.attempts;
+    pending.stuck = draw.stuck;
+    pending.status = status;
+    if (!draw.drop && !draw.stuck && url) {
       CallbackDelivery d;
       d.task_id = draw.task_id;
       d.status = status;
@@ -405,15 +504,23 @@ struct Emulator::Impl {
       for (int copy = 1; copy <= copies; ++copy) {
         CallbackDelivery dup = d;
         dup.copy = copy;
-        m_sender.schedule(std::move(dup), due);
+        pending.deliveries.push_back(std::move(dup));
       }
       // Early mode: the first attempt runs on this handler thread and its answer is awaited
       // before the 202 is written, so the client sees the callback before it knows the task_id.
       if (m_options.early_callback) {
+        for (auto& dup : pending.deliveries) {
+          m_sender.schedule(std::move(dup), now);
+        }
+        pending.deliveries.clear();
         m_sender.send_now(std::move(d));
       } else {
-        m_sender.schedule(std::move(d), due);
+        // The original first: the duplicates follow it.
+        pending.deliveries.insert(pending.deliveries.begin(), std::move(d));
       }
+    }
+    if (!m_options.early_callback) {
+      enqueue(draw.task_id, unique_key(body), priority_of(body), std::move(pending));
     }
     if (draw.lost_answer) {
       // The result reaches the client's listener first; then the client sees the connection
@@ -427,6 +534,94 @@ struct Emulator::Impl {
     }
     AnswerBody answer = answer_body(draw.answer, k_submit_message);
     res.set(answer.status, std::move(answer.body), answer.content_type);
+  }
+
+  static std::optional<int64_t> priority_of(const core::Json& body) {
+    auto it = body.find("priority");
+    if (it != body.end() && it->is_number_integer()) {
+      return it->get<int64_t>();
+    }
+    return std::nullopt;
+  }
+
+  // --- the queue ----------------------------------------------------------------------------
+
+  void enqueue(const std::string& id,
+               const std::string& key,
+               std::optional<int64_t> priority,
+               Pending pending) {
+    std::lock_guard lock(m_queue_mutex);
+    m_pending.emplace(id, std::move(pending));
+    std::vector<std::string> starting = m_queue.enqueue(id, key, priority);
+    if (starting.empty()) {
+      log("task {} queued ({} running, {} waiting)", id, m_queue.running(), m_queue.waiting());
+    }
+    start_locked(std::move(starting));
+  }
+
+  // Starts tasks that left the queue: a stuck one is allocated and left so (its place and key
+  // freed at once, which may start others), the others run until their end.
+  void start_locked(std::vector<std::string> starting) {
+    while (!starting.empty()) {
+      std::string id = std::move(starting.back());
+      starting.pop_back();
+      auto it = m_pending.find(id);
+      if (it == m_pending.end()) {
+        continue;
+      }
+      const auto now = Clock::now();
+      if (it->second.stuck) {
+        m_pending.erase(it);
+        m_tasks.update(id, [&](TaskRecord& r) {
+          r.started = now;
+          r.stuck = true;
+        });
+        log("task {} allocated and stuck there: no callback", id);
+        auto more = m_queue.finish(id);
+        starting.insert(starting.end(), more.begin(), more.end());
+        continue;
+      }
+      const auto ends = now + it->second.duration;
+      m_tasks.update(id, [&](TaskRecord& r) {
+        r.started = now;
+        r.completes = ends;
+      });
+      m_runs.emplace(ends, id);
+      m_run_cv.notify_one();
+    }
+  }
+
+  // The runner thread: ends each running task at its time, sends its callback, and starts what
+  // its place or key lets start.
+  void run_tasks() {
+    std::unique_lock lock(m_queue_mutex);
+    while (!m_runs_closed) {
+      if (m_runs.empty()) {
+        m_run_cv.wait(lock);
+        continue;
+      }
+      auto [ends, id] = m_runs.top();
+      if (Clock::now() < ends) {
+        m_run_cv.wait_until(lock, ends);
+        continue;
+      }
+      m_runs.pop();
+      auto it = m_pending.find(id);
+      if (it == m_pending.end()) {
+        continue;
+      }
+      Pending pending = std::move(it->second);
+      m_pending.erase(it);
+      start_locked(m_queue.finish(id));
+      lock.unlock();
+      if (pending.attempts > 1) {
+        log("task {} ended {} after {} attempts", id, pending.status, pending.attempts);
+      }
+      for (auto& d : pending.deliveries) {
+        m_sender.schedule(std::move(d), ends);
+      }
+      lock.lock();
+    }
   }
 
   void handle_exception(net::HttpResponse& res, std::exception_ptr ep) {
@@ -449,7 +644,7 @@ struct Emulator::Impl {
     };
     m_server.post("/api/v1/inference", submit);
     m_server.post("/inference", submit);
-    add_status_routes(m_server, m_tasks, m_options.api_key, line_log());
+    add_status_routes(m_server, m_tasks, m_options.api_key, line_log(), m_context.png);
     m_server.get("/api/v1/health", [](const net::HttpRequest&, net::HttpResponse& res) {
       reply_json(res, 200, {{"status", "healthy"}});
     });
@@ -486,6 +681,24 @@ struct Emulator::Impl {
     // Once per emulator: a large screenshot costs its base64 encoding here, not per task.
     m_context.screenshot =
         std::make_shared<const std::string>(screenshot_base64(m_options.screenshot_bytes));
+    m_context.png = std::make_shared<const std::string>(
+        core::base64_decode(*m_context.screenshot).value_or(std::string()));
+    const std::string& mode = m_options.screenshot;
+    if (mode != "inline" && mode != "download" && mode != "both") {
+      throw core::Error(
+          fmt::format("--screenshot: expected inline, download or both, got \"{}\"", mode));
+    }
+    m_context.inline_screenshot = mode != "download";
+    m_context.screenshot_download = mode != "inline";
+    if (!(m_options.time_scale > 0 && m_options.time_scale <= 1)) {
+      throw core::Error(fmt::format("--time-scale: expected a number above 0 and at most 1, got {}",
+                                    m_options.time_scale));
+    }
+    // The service retries a callback for 5 minutes with exponential backoff.
+    m_sender.set_retry_window(
+        std::chrono::milliseconds(static_cast<long long>(300000 * m_options.time_scale)),
+        std::chrono::milliseconds(
+            std::max(50LL, static_cast<long long>(30000 * m_options.time_scale))));
     m_context.downloads = std::max(0, m_options.downloads);
     setup_server();
     // Bind here, not on the listen thread, so "port in use" is an ordinary error for the caller.
@@ -505,6 +718,7 @@ struct Emulator::Impl {
       m_started = true;
     }
     m_sender.start();
+    m_runner = std::thread([this] { run_tasks(); });
     if (!m_server.start()) {
       throw core::Error(fmt::format("cannot listen on {}: the server did not start",
                                     host_port(m_options.host, m_port)),
@@ -520,6 +734,14 @@ struct Emulator::Impl {
     m_stopped = true;
 
     // Close the queues first: from here on, new callbacks and retries are dropped.
+    {
+      std::lock_guard lock(m_queue_mutex);
+      m_runs_closed = true;
+    }
+    m_run_cv.notify_all();
+    if (m_runner.joinable()) {
+      m_runner.join();
+    }
     m_sender.close();
 
     // Handlers blocked in an early callback to a receiver that does not answer would hold

@@ -53,6 +53,29 @@ struct EmulatorOptions {
   // templated output_data; an endpoint it does not answer gets 404. Read and validated by
   // start(), which throws core::Error (exit 2) naming the file and the place of each problem.
   std::string script_path;
+
+  // --- the service's queue, attempts and lapses (docs/optexity-api.md §2, §3.3, §4) ----------
+  // Tasks allocated or running at once (the workspace's capacity); 0: unlimited. Tasks with
+  // equal unique-parameter values run one after another in any case.
+  int capacity = 0;
+  // The recording's max_retries: a failed or killed attempt is retried (10 s * 2^n apart, times
+  // time_scale) up to this many times; one callback at the end.
+  int max_retries = 0;
+  // Share of attempts that fail (on top of fail_rate, which settles the first attempt).
+  double attempt_fail_rate = 0;
+  // Share of tasks left `allocated` for ever with no callback (a worker whose browser did not
+  // start, Optexity issue #237); their place and key are freed.
+  double stuck_rate = 0;
+  // The K-th accepted submits (1-based, in acceptance order) that are stuck / never call back.
+  std::vector<int> stuck_at;
+  std::vector<int> drop_callback_at;
+  // Where the final screenshot goes: "download" (a final_screenshot.png entry of `downloads`,
+  // as the cloud most likely sends it), "inline" (the final_screenshot field) or "both".
+  std::string screenshot = "download";
+  // Shrinks every service duration: the pauses between attempts, a killed attempt's limit
+  // (max_timeout_in_minutes; at 1 a killed attempt runs delay_ms like any other), the 5
+  // minutes of callback delivery retries and their backoff. Not delay_ms.
+  double time_scale = 1.0;
 };
 
 // The fake service: `POST /api/v1/inference` and `POST /inference` validate the body like the

@@ -11,9 +11,7 @@ namespace emulator {
 namespace {
 
 // Delivery retry policy: Optexity says "exponential backoff"; these numbers keep tests fast.
-constexpr int k_max_attempts = 8;
 constexpr auto k_first_backoff = std::chrono::milliseconds(50);
-constexpr auto k_max_backoff = std::chrono::milliseconds(2000);
 
 using Attempt = net::PostResult;
 
@@ -66,6 +64,12 @@ CallbackSender::~CallbackSender() {
 bool CallbackSender::later(const Timer& a, const Timer& b) {
   // std::push_heap builds a max-heap, so "greater" puts the earliest due time at the front.
   return a.due != b.due ? a.due > b.due : a.seq > b.seq;
+}
+
+void CallbackSender::set_retry_window(std::chrono::milliseconds window,
+                                      std::chrono::milliseconds max_backoff) {
+  m_window = window;
+  m_max_backoff = std::max(k_first_backoff, max_backoff);
 }
 
 void CallbackSender::start() {
@@ -235,26 +239,32 @@ void CallbackSender::send(net::PostClients& cache, CallbackDelivery d) {
     finish(d, true);
     return;
   }
-  if (d.attempt >= k_max_attempts) {
-    log("callback {} {}{} -> {}, gave up after {} attempts",
+  const auto now = Clock::now();
+  if (d.first == Clock::time_point{}) {
+    d.first = now;
+  }
+  auto backoff = std::min<std::chrono::milliseconds>(
+      m_max_backoff, k_first_backoff * (1LL << std::min(d.attempt - 1, 20)));
+  if (now + backoff > d.first + m_window) {
+    log("callback {} {}{} -> {}, lost: gave up after {} attempts in {} ms",
         d.task_id,
         d.status,
         copy,
         out.what,
-        d.attempt);
+        d.attempt,
+        std::chrono::duration_cast<std::chrono::milliseconds>(now - d.first).count());
     finish(d, false);
     return;
   }
-  auto backoff = std::min(k_max_backoff, k_first_backoff * (1 << (d.attempt - 1)));
-  std::string line = fmt::format("callback {} {}{} -> {} (attempt {} of {})",
+  std::string line = fmt::format("callback {} {}{} -> {} (attempt {} in a {} ms window)",
                                  d.task_id,
                                  d.status,
                                  copy,
                                  out.what,
                                  d.attempt,
-                                 k_max_attempts);
+                                 m_window.count());
   ++d.attempt;
-  if (schedule(std::move(d), Clock::now() + backoff)) {
+  if (schedule(std::move(d), now + backoff)) {
     log("{}, retry in {} ms", line, backoff.count());
   } else {
     log("{}, not retried: stopping", line);

@@ -45,9 +45,10 @@ struct CallbackDelivery {
   core::Url url;
   std::string api_key; // sent as x-api-key when not empty
   std::shared_ptr<const CallbackBody> body;
-  int attempt = 1;                    // the attempt this delivery will make
-  int copy = 0;                       // 0 for the original, 1.. for injected duplicates
-  std::shared_ptr<DeliveryDone> done; // when set, told how this delivery ended
+  int attempt = 1;                               // the attempt this delivery will make
+  std::chrono::steady_clock::time_point first{}; // when its first attempt was made
+  int copy = 0;                                  // 0 for the original, 1.. for injected duplicates
+  std::shared_ptr<DeliveryDone> done;            // when set, told how this delivery ended
 };
 
 // Sends callbacks when they fall due. start() once, then schedule() from any thread;
@@ -63,6 +64,9 @@ public:
   CallbackSender(const CallbackSender&) = delete;
   CallbackSender& operator=(const CallbackSender&) = delete;
 
+  // How long a failing callback is retried (from its first attempt), and the longest pause
+  // between attempts (they start at 50 ms and double). Before start(); default 5 minutes, 2 s.
+  void set_retry_window(std::chrono::milliseconds window, std::chrono::milliseconds max_backoff);
   // Starts the scheduler and the sender threads.
   void start();
   // Queues a delivery for `due`; false once closed.
@@ -100,6 +104,8 @@ private:
 
   int m_threads;
   Log m_log;
+  std::chrono::milliseconds m_window{std::chrono::minutes(5)};
+  std::chrono::milliseconds m_max_backoff{2000};
 
   // The scheduler's timer heap and the senders' ready queue, under one mutex.
   std::mutex m_queue_mutex;

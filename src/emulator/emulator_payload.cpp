@@ -201,6 +201,11 @@ CallbackBody make_callback_body(const core::Json& request,
                         {"inputs", request["input_parameters"]},
                         {"account", fmt::format("acct-{:08x}", fnv1a(id) & 0xffffffffull)}}}});
   }
+  if (outcome == TaskOutcome::failed && !scripted.error) {
+    // The final logging runs for failed tasks too: what the attempt extracted before failing.
+    output.push_back({{"unique_identifier", unique_identifier(request)},
+                      {"json_data", {{"endpoint", endpoint}, {"partial", true}}}});
+  }
   std::string error_text = outcome_error(request, outcome, scripted);
   core::Json error = success ? core::Json(nullptr) : core::Json(error_text);
   // Every field of the real payload, in the order the service sends them.
@@ -211,10 +216,24 @@ CallbackBody make_callback_body(const core::Json& request,
   p["status"] = outcome_status(outcome);
   p["output_data"] = std::move(output);
   p["error"] = std::move(error);
-  p["downloads"] = success ? download_list(task_id, context, false) : core::Json::array();
+  core::Json downloads = success ? download_list(task_id, context, false) : core::Json::array();
+  core::Json with_metadata =
+      success && context.downloads > 0 ? download_list(task_id, context, true) : core::Json();
+  if (context.screenshot_download) {
+    // The worker uploads the screenshot through the downloads pipeline, for any outcome.
+    core::Json shot = {
+        {"url", fmt::format("{}/files/{}/{}", context.files_base, task_id, k_screenshot_file)},
+        {"filename", k_screenshot_file}};
+    downloads.push_back(shot);
+    if (with_metadata.is_array()) {
+      shot["metadata"] = nullptr;
+      with_metadata.push_back(std::move(shot));
+    }
+  }
+  p["downloads"] = std::move(downloads);
   // The service adds this list only when some download carries metadata.
-  if (success && context.downloads > 0) {
-    p["downloads_with_metadata"] = download_list(task_id, context, true);
+  if (with_metadata.is_array()) {
+    p["downloads_with_metadata"] = std::move(with_metadata);
   }
   p["input_parameters"] = request["input_parameters"];
   p["unique_parameter_names"] = std::move(unique);
@@ -223,6 +242,11 @@ CallbackBody make_callback_body(const core::Json& request,
   // without being copied into each task's body. Base64 needs no JSON escaping.
   CallbackBody body;
   body.head = core::dump_line(p);
+  if (!context.inline_screenshot) {
+    static const auto k_empty = std::make_shared<const std::string>();
+    body.screenshot = k_empty;
+    return body;
+  }
   body.head.pop_back(); // the closing '}'
   body.head += R"(,"final_screenshot":")";
   body.screenshot = context.screenshot;

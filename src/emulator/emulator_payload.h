@@ -37,9 +37,15 @@ std::string outcome_error(const core::Json& request, TaskOutcome outcome);
 // What every payload of one emulator shares.
 struct PayloadContext {
   std::shared_ptr<const std::string> screenshot; // base64 PNG for final_screenshot
+  std::shared_ptr<const std::string> png;        // the same PNG, served as final_screenshot.png
   int downloads = 0;                             // files listed in each success payload
   std::string files_base;                        // "http://HOST:PORT", for download URLs
+  bool inline_screenshot = false;                // the final_screenshot field
+  bool screenshot_download = true;               // a final_screenshot.png entry of downloads
 };
+
+// The name under which the screenshot is a download.
+inline constexpr const char* k_screenshot_file = "final_screenshot.png";
 
 // What a script made of one task, in place of the built-in output and error.
 struct ScriptedResult {
@@ -53,7 +59,8 @@ outcome_error(const core::Json& request, TaskOutcome outcome, const ScriptedResu
 
 // The payload the real service would send for `request` (an already validated inference
 // request body), with every field in the service's order. Success lists `downloads` files;
-// failed and killed carry an error and no output.
+// failed and killed carry an error, and a failure the partial output of its last attempt. Each
+// lists the screenshot as a download and/or carries it inline, as `context` says.
 CallbackBody make_callback_body(const core::Json& request,
                                 const std::string& task_id,
                                 TaskOutcome outcome,

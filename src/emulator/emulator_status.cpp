@@ -17,6 +17,7 @@ struct StatusApi {
   const TaskTable& tasks;
   std::string api_key;
   Log log_line;
+  std::shared_ptr<const std::string> png; // final_screenshot.png
 
   template <typename... Args>
   void log(fmt::format_string<Args...> format, Args&&... args) const {
@@ -26,10 +27,11 @@ struct StatusApi {
   }
 
   bool authorized(const net::HttpRequest& req, net::HttpResponse& res, const char* what) const {
-    if (check_api_key(req, res, api_key)) {
+    int refused = check_api_key(req, res, api_key);
+    if (refused == 0) {
       return true;
     }
-    log("{} -> 401 (missing or wrong x-api-key)", what);
+    log("{} -> {} ({} x-api-key)", what, refused, refused == 422 ? "no" : "wrong");
     return false;
   }
 
@@ -111,8 +113,13 @@ struct StatusApi {
     auto record = tasks.find(task_id, now);
     // Listed only in a finished task's callback, so only then served; failed and killed
     // tasks list none (their `downloads` count is 0).
-    int index =
-        record && now >= record->completes ? download_index(filename, record->downloads) : 0;
+    const bool ended = record && now >= record->completes;
+    if (ended && record->screenshot_file && filename == k_screenshot_file && png) {
+      log("file {}/{} -> 200", task_id, filename);
+      res.set(200, *png, "image/png");
+      return;
+    }
+    int index = ended ? download_index(filename, record->downloads) : 0;
     if (index == 0) {
       log("file {}/{} -> 404", task_id, filename);
       reply_json(res, 404, {{"detail", "Not Found"}});
@@ -143,22 +150,36 @@ void reply_missing(net::HttpResponse& res, const char* where, const char* field)
       {{"detail", {{{"type", "missing"}, {"loc", {where, field}}, {"msg", "Field required"}}}}});
 }
 
-bool check_api_key(const net::HttpRequest& req,
-                   net::HttpResponse& res,
-                   const std::string& api_key) {
-  if (api_key.empty() || req.header("x-api-key") == api_key) {
-    return true;
+int check_api_key(const net::HttpRequest& req, net::HttpResponse& res, const std::string& api_key) {
+  if (api_key.empty()) {
+    return 0;
+  }
+  const std::string given = req.header("x-api-key");
+  if (given.empty()) {
+    // x-api-key is a required header parameter of the service's FastAPI routes.
+    reply_json(res,
+               422,
+               {{"detail",
+                 {{{"type", "missing"},
+                   {"loc", {"header", "x-api-key"}},
+                   {"msg", "Field required"},
+                   {"input", nullptr}}}}});
+    return 422;
+  }
+  if (given == api_key) {
+    return 0;
   }
   reply_json(res, 401, {{"detail", "Invalid or missing API key"}});
-  return false;
+  return 401;
 }
 
 void add_status_routes(net::HttpServer& server,
                        const TaskTable& tasks,
                        std::string api_key,
-                       std::function<void(const std::string&)> log) {
-  auto api =
-      std::make_shared<const StatusApi>(StatusApi{tasks, std::move(api_key), std::move(log)});
+                       std::function<void(const std::string&)> log,
+                       std::shared_ptr<const std::string> png) {
+  auto api = std::make_shared<const StatusApi>(
+      StatusApi{tasks, std::move(api_key), std::move(log), std::move(png)});
   server.get("/api/v1/task_status", [api](const net::HttpRequest& req, net::HttpResponse& res) {
     api->task_status(req, res);
   });

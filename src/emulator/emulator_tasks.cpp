@@ -11,8 +11,20 @@ namespace emulator {
 
 TaskTable::TaskTable(Clock::duration retention) : m_retention(retention) {}
 
+namespace {
+
+bool expired(const TaskRecord& record,
+             TaskTable::Clock::time_point now,
+             TaskTable::Clock::duration retention) {
+  return record.completes != TaskTable::Clock::time_point::max() &&
+         record.completes + retention <= now;
+}
+
+} // namespace
+
 void TaskTable::add(TaskRecord record) {
-  Clock::time_point expires = record.completes + m_retention;
+  const bool ends = record.completes != Clock::time_point::max();
+  Clock::time_point expires = ends ? record.completes + m_retention : Clock::time_point::max();
   std::string id = record.task_id;
   std::lock_guard lock(m_mutex);
   // Freeing on add keeps the work proportional to the submits, and needs no sweeper thread.
@@ -20,19 +32,35 @@ void TaskTable::add(TaskRecord record) {
   while (!m_expiries.empty() && m_expiries.top().first <= now) {
     auto it = m_records.find(m_expiries.top().second);
     // A re-added id has a later expiry of its own: only the matching entry frees it.
-    if (it != m_records.end() && it->second.completes + m_retention <= now) {
+    if (it != m_records.end() && expired(it->second, now, m_retention)) {
       m_records.erase(it);
     }
     m_expiries.pop();
   }
   m_records.insert_or_assign(id, std::move(record));
-  m_expiries.emplace(expires, std::move(id));
+  if (ends) {
+    m_expiries.emplace(expires, std::move(id));
+  }
+}
+
+bool TaskTable::update(const std::string& task_id, const std::function<void(TaskRecord&)>& change) {
+  std::lock_guard lock(m_mutex);
+  auto it = m_records.find(task_id);
+  if (it == m_records.end()) {
+    return false;
+  }
+  const bool ended = it->second.completes != Clock::time_point::max();
+  change(it->second);
+  if (!ended && it->second.completes != Clock::time_point::max()) {
+    m_expiries.emplace(it->second.completes + m_retention, task_id);
+  }
+  return true;
 }
 
 std::optional<TaskRecord> TaskTable::find(const std::string& task_id, Clock::time_point now) const {
   std::lock_guard lock(m_mutex);
   auto it = m_records.find(task_id);
-  if (it == m_records.end() || it->second.completes + m_retention <= now) {
+  if (it == m_records.end() || expired(it->second, now, m_retention)) {
     return std::nullopt;
   }
   return it->second;
@@ -66,18 +94,26 @@ core::Json task_status_json(const TaskRecord& record, TaskTable::Clock::time_poi
   const bool done = now >= record.completes;
   // Wall times derive from one wall reading plus steady offsets, so a clock step during the
   // run cannot make completed_at precede created_at.
-  auto completed_wall =
-      record.created_wall + std::chrono::duration_cast<std::chrono::system_clock::duration>(
-                                record.completes - record.created);
-  const std::string created = iso8601_utc(record.created_wall);
+  auto wall = [&](TaskTable::Clock::time_point t) {
+    return core::Json(iso8601_utc(
+        record.created_wall +
+        std::chrono::duration_cast<std::chrono::system_clock::duration>(t - record.created)));
+  };
   core::Json task = core::Json::object();
   task["task_id"] = record.task_id;
-  task["status"] = done ? outcome_status(record.outcome) : core::status::running;
-  task["created_at"] = created;
-  // The emulator allocates and starts a task the moment it accepts it.
-  task["allocated_at"] = created;
-  task["started_at"] = created;
-  task["completed_at"] = done ? core::Json(iso8601_utc(completed_wall)) : core::Json(nullptr);
+  if (!record.started) {
+    task["status"] = core::status::queued;
+  } else if (record.stuck) {
+    task["status"] = core::status::allocated;
+  } else {
+    task["status"] = done ? outcome_status(record.outcome) : core::status::running;
+  }
+  task["created_at"] = iso8601_utc(record.created_wall);
+  // Allocated and started the moment it leaves the queue; a stuck task never starts.
+  task["allocated_at"] = record.started ? wall(*record.started) : core::Json(nullptr);
+  task["started_at"] =
+      record.started && !record.stuck ? wall(*record.started) : core::Json(nullptr);
+  task["completed_at"] = done ? wall(record.completes) : core::Json(nullptr);
   task["error"] = done && !record.error.empty() ? core::Json(record.error) : core::Json(nullptr);
   return task;
 }

@@ -6,6 +6,7 @@
 #include "core/json.h"
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -24,11 +25,17 @@ namespace emulator {
 struct TaskRecord {
   std::string task_id;
   TaskOutcome outcome = TaskOutcome::success;
-  std::string error; // empty for success
-  int downloads = 0; // files served for this task (success only)
+  std::string error;            // empty for success
+  int downloads = 0;            // files served for this task (success only)
+  bool screenshot_file = false; // final_screenshot.png served once it ended
   std::chrono::system_clock::time_point created_wall;
   std::chrono::steady_clock::time_point created;
-  std::chrono::steady_clock::time_point completes; // the task's callback time
+  // When it left the queue: allocated and started at once (none while `queued`).
+  std::optional<std::chrono::steady_clock::time_point> started;
+  bool stuck = false; // left `allocated` for ever
+  // Its callback time; time_point::max() until it starts (and for ever when stuck).
+  std::chrono::steady_clock::time_point completes = std::chrono::steady_clock::time_point::max();
+  int attempts = 1;
   std::shared_ptr<const CallbackBody> payload;
 };
 
@@ -42,6 +49,8 @@ public:
 
   // Remembers a task (replacing one with the same id) and frees expired records.
   void add(TaskRecord record);
+  // Changes the record of `task_id` (as it leaves the queue); false when unknown.
+  bool update(const std::string& task_id, const std::function<void(TaskRecord&)>& change);
   // The record of `task_id`, unless unknown or expired. Copies only the small fields and a
   // pointer to the payload.
   std::optional<TaskRecord> find(const std::string& task_id, Clock::time_point now) const;
@@ -58,9 +67,9 @@ private:
   std::priority_queue<Expiry, std::vector<Expiry>, std::greater<>> m_expiries;
 };
 
-// The `task` object of GET /api/v1/task_status at `now`: `running` until the task's callback
-// time, then its outcome (whether or not the callback was delivered). ISO-8601 UTC times;
-// completed_at and error are null while running.
+// The `task` object of GET /api/v1/task_status at `now`: `queued` until it starts, `allocated`
+// for ever when stuck, `running` until its callback time, then its outcome (whether or not the
+// callback was delivered). ISO-8601 UTC times; those not reached yet, and error, are null.
 core::Json task_status_json(const TaskRecord& record, TaskTable::Clock::time_point now);
 
 // "2026-09-17T08:15:30.123456Z".
