@@ -13,6 +13,24 @@
 
 namespace core {
 
+std::string missing_unique_name(const Json& params, const std::vector<std::string>& unique) {
+  for (const std::string& name : unique) {
+    if (!params.is_object() || !params.contains(name)) {
+      std::string have;
+      if (params.is_object()) {
+        for (const auto& [key, value] : params.items()) {
+          have += (have.empty() ? "" : ", ") + key;
+        }
+      }
+      return fmt::format("--unique {}: this input has no parameter \"{}\" (it has: {})",
+                         name,
+                         name,
+                         have.empty() ? "none" : have);
+    }
+  }
+  return {};
+}
+
 namespace {
 
 bool is_space(unsigned char c) {

@@ -26,6 +26,10 @@ struct Input {
   Json from = nullptr;
 };
 
+// What is wrong with parameters `params` for unique_parameter_names `unique`: a name with no
+// parameter (the service refuses such a request with 422), "" when nothing is.
+std::string missing_unique_name(const Json& params, const std::vector<std::string>& unique);
+
 // What one line of an --emails file holds.
 struct EmailLine {
   enum class Kind { skip, email, bad };
@@ -67,6 +71,8 @@ public:
   std::optional<Input> next(std::stop_token stop = {}) override;
   bool streaming() const override { return false; }
   std::optional<size_t> size() const override { return m_inputs.size(); }
+  // Every input, read or not (checks before anything is submitted).
+  const std::vector<Input>& inputs() const { return m_inputs; }
 
 private:
   std::mutex m_mutex;

@@ -1,5 +1,8 @@
 #include "core/retry.h"
 
+#include "core/json.h"
+#include "core/text.h"
+
 #include <algorithm>
 #include <charconv>
 
@@ -45,6 +48,35 @@ std::optional<std::chrono::milliseconds> parse_retry_after(const std::string& va
 
 bool is_run_refusal(int status) {
   return status == 401 || status == 403 || status == 404;
+}
+
+bool is_run_refusal(int status, std::string_view body) {
+  if (is_run_refusal(status)) {
+    return true;
+  }
+  if (status != 422) {
+    return false;
+  }
+  Json answer = parse_json(body);
+  if (!answer.is_object()) {
+    return false;
+  }
+  auto detail = answer.find("detail");
+  if (detail == answer.end() || !detail->is_array()) {
+    return false;
+  }
+  for (const Json& item : *detail) {
+    auto loc = item.is_object() ? item.find("loc") : item.end();
+    if (!item.is_object() || loc == item.end() || !loc->is_array()) {
+      continue;
+    }
+    for (const Json& part : *loc) {
+      if (part.is_string() && lower(part.get<std::string>()) == "x-api-key") {
+        return true;
+      }
+    }
+  }
+  return false;
 }
 
 } // namespace core

@@ -4,6 +4,7 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <string_view>
 
 namespace core {
 
@@ -45,5 +46,8 @@ std::optional<std::chrono::milliseconds> parse_retry_after(const std::string& va
 // True for answers that mean the whole run is refused: a bad key (401, 403), an unknown
 // endpoint (404).
 bool is_run_refusal(int status);
+// The same for a whole answer: also FastAPI's 422 about the x-api-key header (the service's
+// answer to a request without a key: {"detail":[{"loc":["header","x-api-key"],...}]}).
+bool is_run_refusal(int status, std::string_view body);
 
 } // namespace core

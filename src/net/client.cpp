@@ -229,7 +229,7 @@ SubmitResult Client::submit(const core::Json& request, std::stop_token stop) {
       if (status == 500 || status == 502 || status == 504) {
         text += "; outcome unknown: the task may exist, resubmitting may run it twice";
       }
-      result = {core::is_run_refusal(status) ? SubmitResult::Kind::refused
+      result = {core::is_run_refusal(status, res->body) ? SubmitResult::Kind::refused
                                              : SubmitResult::Kind::failed,
                 {},
                 text,

@@ -115,6 +115,7 @@ int run(const RunOptions& opts) {
   }
 
   EngineConfig config = engine_config(opts, secure);
+  check_unique_names(*source, config);
   // Before the journal: a refused --record directory leaves nothing behind.
   std::unique_ptr<core::Recorder> recorder;
   if (!opts.record_dir.empty()) {

@@ -1,9 +1,12 @@
 #include "runner/run_plan.h"
 
 #include "core/api.h"
+#include "core/error.h"
 #include "core/keys.h"
 #include "core/output.h"
 #include "core/redact.h"
+
+#include <fmt/format.h>
 
 #include <optional>
 
@@ -134,6 +137,37 @@ private:
 
 } // namespace
 
+void check_unique_names(const core::InputSource& source, const EngineConfig& config) {
+  const auto* file = dynamic_cast<const core::VectorSource*>(&source);
+  if (file == nullptr || config.request.unique.empty()) {
+    return;
+  }
+  std::string problems;
+  size_t count = 0;
+  for (const core::Input& input : file->inputs()) {
+    if (!input.error.empty() || !input.passthrough.is_null()) {
+      continue;
+    }
+    Json params = input.params;
+    for (const auto& [name, value] : config.set_params.items()) {
+      params[name] = value;
+    }
+    std::string problem = core::missing_unique_name(params, config.request.unique);
+    if (problem.empty()) {
+      continue;
+    }
+    if (++count <= 20) {
+      problems += (problems.empty() ? "" : "\n") + input.where + ": " + problem;
+    }
+  }
+  if (count > 20) {
+    problems += fmt::format("\n... and {} more", count - 20);
+  }
+  if (!problems.empty()) {
+    throw core::Error(problems);
+  }
+}
+
 std::string RunPlanner::admit(core::Input& input) {
   if (!input.error.empty()) {
     return {};
@@ -141,6 +175,14 @@ std::string RunPlanner::admit(core::Input& input) {
   // The line shows what was submitted: the input's parameters with --set ones.
   for (const auto& [name, value] : m_config.set_params.items()) {
     input.params[name] = value;
+  }
+  if (input.passthrough.is_null()) {
+    // The service would refuse it (422): an invalid input here, not a submit. (A file's inputs
+    // were all checked before the run: see check_unique_names.)
+    input.error = core::missing_unique_name(input.params, m_config.request.unique);
+    if (!input.error.empty()) {
+      return {};
+    }
   }
   return core::content_hash(m_config.request.endpoint, input.params, input.secure);
 }

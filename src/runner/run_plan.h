@@ -16,6 +16,11 @@ core::Json run_request(const EngineConfig& config, const core::Input& input);
 
 // `run`: every input is one job; its line is the task's result (the callback payload, or a
 // failure line) plus the input_parameters submitted ("input") and the record it came from.
+// Every input of a file has each --unique name among its parameters (with --set ones), or the
+// run stops before any submit: throws core::Error naming each bad `file:line` (exit 2). Streamed
+// inputs are checked one by one (an invalid_input line each).
+void check_unique_names(const core::InputSource& source, const EngineConfig& config);
+
 class RunPlanner final : public Planner {
 public:
   explicit RunPlanner(const EngineConfig& config) : m_config(config) {}

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The service refuses the run (401, 404): exit 3, one clear error, a submit_failed line for every
+# The service refuses the run (401, 403, 404, a 422 about x-api-key): exit 3, one clear error, a submit_failed line for every
 # input. A 422 is per input: submit_failed with the service's words, exit 1.
 source "$(dirname "$0")/lib.sh"
 
@@ -23,10 +23,10 @@ assert_refused() { # name word
   assert_eq "" "$no_error" "inputs whose line has no error text"
 }
 
-step "401: the emulator wants a key and the run has none"
+step "422 about x-api-key (the service's answer to a request without one) refuses the run"
 setup_emulator --api-key the-right-key --delay-ms 20
 chain_run nokey --endpoint demo --emails "$T/in.txt"
-assert_refused nokey 401
+assert_refused nokey "HTTP 422: header.x-api-key: Field required"
 assert_eq 0 "$(accepted_count)" "tasks the emulator accepted"
 
 step "401: a wrong key"
@@ -52,15 +52,29 @@ assert_exit 0 "$RC" "run with the known endpoint"
 assert_all_status "$T/known.out" success "statuses"
 assert_line_count "$T/known.out" 4 "one line per input"
 
-step "422: --unique names a parameter the inputs lack"
+step "--unique names a parameter a file's inputs lack: exit 2 before any submit"
 setup_emulator --delay-ms 20
 chain_run unique --endpoint demo --emails "$T/in.txt" --unique nosuchparam
-assert_exit 1 "$RC" "run with --unique nosuchparam"
-assert_line_count "$T/unique.out" 4 "one line per input"
-assert_json_lines "$T/unique.out" "stdout"
-assert_all_status "$T/unique.out" submit_failed "statuses"
-assert_emails_in_order "$T/unique.out" "stdout order" "${emails[@]}"
-assert_inputs_exact "$T/unique.out" "input is {email:[value]}"
-missing=$(jq -r 'select(.error | contains("unique_parameter_name nosuchparam not found") | not) | .input.email[0]' "$T/unique.out")
-assert_eq "" "$missing" "inputs whose error lacks the service's words"
-assert_eq 0 "$(accepted_count)" "tasks the emulator accepted"
+assert_exit 2 "$RC" "run with --unique nosuchparam"
+assert_empty_file "$T/unique.out" "stdout"
+assert_file_contains "$T/unique.err" \
+  "$T/in.txt:1: --unique nosuchparam: this input has no parameter \"nosuchparam\" (it has: email)" \
+  "the error names the file, the line and the parameter"
+assert_eq 4 "$(count_matches "$T/unique.err" ': --unique nosuchparam: ')" "one problem per input"
+assert_eq 0 "$(submit_count)" "submits"
+
+step "--unique with --set: the --set parameter counts"
+chain_run unique_set --endpoint demo --emails "$T/in.txt" --unique tenant --set tenant=acme
+assert_exit 0 "$RC" "run with --unique tenant --set tenant=acme"
+assert_all_status "$T/unique_set.out" success "statuses"
+
+step "--unique on a stream: that input's invalid_input line, the others run"
+setup_emulator --delay-ms 20
+printf '%s\n' '{"email":["a@x.com"],"tenant":["t1"]}' '{"email":["b@x.com"]}' >"$T/stream.ndjson"
+chain_run unique_stream --endpoint demo --input - --unique tenant <"$T/stream.ndjson"
+assert_exit 1 "$RC" "run with one input lacking the unique parameter"
+assert_line_count "$T/unique_stream.out" 2 "one line per input"
+assert_jq "$T/unique_stream.out" '.status' $'success\ninvalid_input' "statuses"
+assert_contains "$(sed -n 2p "$T/unique_stream.out" | jq -r .error)" \
+  '--unique tenant: this input has no parameter "tenant"' "the invalid input's error"
+assert_eq 1 "$(submit_count)" "submits (the valid input only)"

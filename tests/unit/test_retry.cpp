@@ -84,6 +84,17 @@ TEST_CASE("retry::is_run_refusal") {
   CHECK(core::is_run_refusal(404));
   CHECK_FALSE(core::is_run_refusal(422));
   CHECK_FALSE(core::is_run_refusal(500));
+  // FastAPI's answer to a request without its x-api-key header refuses the run too.
+  CHECK(core::is_run_refusal(
+      422,
+      R"({"detail":[{"type":"missing","loc":["header","x-api-key"],"msg":"Field required","input":null}]})"));
+  CHECK(core::is_run_refusal(422, R"({"detail":[{"loc":["header","X-API-Key"]}]})"));
+  CHECK(core::is_run_refusal(401, ""));
+  // A 422 about the body is the input's problem.
+  CHECK_FALSE(core::is_run_refusal(
+      422, R"({"detail":[{"type":"value_error","loc":["body"],"msg":"Value error, x-api-key"}]})"));
+  CHECK_FALSE(core::is_run_refusal(422, R"({"detail":"x-api-key"})"));
+  CHECK_FALSE(core::is_run_refusal(422, "not json"));
 }
 
 TEST_SUITE_END();
