@@ -1,6 +1,7 @@
 #include "cli/run_command.h"
 
 #include "cli/emulator_command.h"
+#include "core/url.h"
 
 #include "cli/key_file.h"
 #include "core/error.h"
@@ -442,6 +443,14 @@ void prepare_options(RunCommandOptions& opts) {
   r.listen_given = opts.listen_option && opts.listen_option->count() > 0;
   if (r.callback_path.empty() || r.callback_path.front() != '/') {
     throw core::Error("--callback-path must start with '/'");
+  }
+  if (r.api_key.empty() && !r.emulate && !r.dry_run &&
+      core::needs_api_key(core::resolve_api_url(r.api_url))) {
+    // The service answers every request without one with 422: say it once, before any submit.
+    throw core::Error(fmt::format("no API key for {}: give --api-key-file FILE, set "
+                                  "OPTEXITY_API_KEY, or --api-key KEY",
+                                  r.api_url),
+                      core::ExitCode::refused);
   }
 }
 

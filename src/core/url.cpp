@@ -4,6 +4,9 @@
 
 #include <fmt/format.h>
 
+#include <cctype>
+#include <string_view>
+
 #include <charconv>
 
 namespace core {
@@ -69,6 +72,27 @@ std::optional<Url> parse_url(const std::string& text) {
     url.port = port;
   }
   return url;
+}
+
+bool needs_api_key(const ApiEndpoints& api) {
+  const std::string& path = api.inference.path;
+  auto ends_with = [&](std::string_view suffix) {
+    return path.size() >= suffix.size() &&
+           path.compare(path.size() - suffix.size(), suffix.size(), suffix) == 0;
+  };
+  if (ends_with("/inference") && !ends_with("/api/v1/inference")) {
+    return false; // a local worker
+  }
+  std::string host = api.inference.host;
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  for (char& c : host) {
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  const bool loopback = host == "localhost" || host.ends_with(".localhost") || host == "::1" ||
+                        host.starts_with("127.");
+  return !loopback;
 }
 
 ApiEndpoints resolve_api_url(const std::string& api_url) {

@@ -28,6 +28,11 @@ struct ApiEndpoints {
 // Throws core::Error (exit 2) naming the URL when it is not an http(s) URL.
 ApiEndpoints resolve_api_url(const std::string& api_url);
 
+// Whether requests to `api` need an API key: the service's API (the cloud, or any base URL) on a
+// host other than this machine's loopback. A local worker's /inference needs none, nor does a
+// service on loopback (the emulator, a tunnel's near end).
+bool needs_api_key(const ApiEndpoints& api);
+
 inline constexpr const char* k_default_api_url = "https://api.optexity.com";
 
 } // namespace core

@@ -46,4 +46,17 @@ TEST_CASE("url::resolve_api_url: base or full /inference URL") {
   CHECK_THROWS_AS(core::resolve_api_url("not a url"), core::Error);
 }
 
+TEST_CASE("needs_api_key: the service's API off this machine") {
+  auto needs = [](const char* url) { return core::needs_api_key(core::resolve_api_url(url)); };
+  CHECK(needs("https://api.optexity.com"));
+  CHECK(needs("https://example.com/api/v1/inference"));
+  CHECK(needs("http://10.0.0.5:8000"));
+  CHECK_FALSE(needs("http://localhost:9000/inference")); // a local worker
+  CHECK_FALSE(needs("http://192.168.1.5:9000/inference"));
+  CHECK_FALSE(needs("http://127.0.0.1:8000"));
+  CHECK_FALSE(needs("http://LOCALHOST:8000"));
+  CHECK_FALSE(needs("http://[::1]:8000"));
+  CHECK_FALSE(needs("http://127.1.2.3:8000/api/v1/inference"));
+}
+
 TEST_SUITE_END();
