@@ -29,6 +29,10 @@ CallbackRoute match_callback_path(std::string_view path, std::string_view callba
   while (callback_path.size() > 1 && callback_path.back() == '/') {
     callback_path.remove_suffix(1);
   }
+  // A trailing slash names the same resource (a dashboard URL ending in "/receive_callback/").
+  if (path.size() > 1 && path.back() == '/') {
+    path.remove_suffix(1);
+  }
   CallbackRoute route;
   if (path == callback_path) {
     route.kind = CallbackRoute::Kind::plain;

@@ -18,7 +18,8 @@ struct CallbackRoute {
 };
 
 // Splits a request path (query string ignored). A proxy may keep or strip a prefix before the
-// callback path, so a tokened URL is recognised by its last three segments.
+// callback path, so a tokened URL is recognised by its last three segments. One trailing slash
+// is ignored ("/receive_callback/" is "/receive_callback").
 CallbackRoute match_callback_path(std::string_view path, std::string_view callback_path);
 
 // The path part of a per-run callback URL: "<callback path>/<token>/<id>".

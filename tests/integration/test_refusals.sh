@@ -78,3 +78,14 @@ assert_jq "$T/unique_stream.out" '.status' $'success\ninvalid_input' "statuses"
 assert_contains "$(sed -n 2p "$T/unique_stream.out" | jq -r .error)" \
   '--unique tenant: this input has no parameter "tenant"' "the invalid input's error"
 assert_eq 1 "$(submit_count)" "submits (the valid input only)"
+
+step "a dashboard callback URL ending in a slash reaches the listener"
+LPORT=$(free_port)
+LISTEN=127.0.0.1:$LPORT
+start_emulator_appending slash "http://127.0.0.1:$LPORT/receive_callback/" "$T/slash.log" --delay-ms 20
+chain_run slashed --endpoint demo --emails "$T/in.txt" --parallel 2 --straggler-after 600 \
+  --watchdog 600 --timeout 600
+assert_exit 0 "$RC" "run whose callbacks come to /receive_callback/"
+assert_all_status "$T/slashed.out" success "statuses"
+assert_eq 4 "$(grep -c '^emulator: callback .* success -> 200' "$T/slash.log" || true)" \
+  "callbacks answered 200 at the slashed path"

@@ -54,6 +54,18 @@ TEST_CASE("keys::match_callback_path") {
           CallbackRoute::Kind::plain);
     CHECK(core::match_callback_path("/receive_callback?x=1", "/receive_callback").kind ==
           CallbackRoute::Kind::plain);
+    // A dashboard URL ending in a slash.
+    CHECK(core::match_callback_path("/receive_callback/", "/receive_callback").kind ==
+          CallbackRoute::Kind::plain);
+    CHECK(core::match_callback_path("/receive_callback/?x=1", "/receive_callback").kind ==
+          CallbackRoute::Kind::plain);
+    CHECK(core::match_callback_path("/receive_callback//", "/receive_callback").kind ==
+          CallbackRoute::Kind::other);
+  }
+  SUBCASE("tokened with a trailing slash") {
+    auto r = core::match_callback_path("/receive_callback/" + tok + "/abc-2/", "/receive_callback");
+    CHECK(r.kind == CallbackRoute::Kind::tokened);
+    CHECK(r.id == "abc-2");
   }
   SUBCASE("tokened, with or without a proxy prefix") {
     for (std::string prefix : {"", "/optexity", "/a/b"}) {
