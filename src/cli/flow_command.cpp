@@ -26,6 +26,7 @@ CLI::App* register_flow_command(CLI::App& app, FlowCommandOptions& opts) {
 }
 
 int run_flow_command(FlowCommandOptions& opts) {
+  opts.common.run.dry_run = opts.plan; // --plan submits nothing: no key needed
   prepare_options(opts.common);
   runner::FlowOptions fo;
   fo.flow_path = opts.flow_path;

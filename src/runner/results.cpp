@@ -44,6 +44,54 @@ void save_screenshot(Json& line, const ResultOptions& opts) {
   }
 }
 
+// The service's worker uploads the final screenshot through the downloads pipeline.
+bool is_screenshot_entry(const Json& entry) {
+  auto it = entry.is_object() ? entry.find("filename") : entry.end();
+  return entry.is_object() && it != entry.end() && it->is_string() &&
+         it->get_ref<const std::string&>() == "final_screenshot.png";
+}
+
+void drop_screenshot_entries(Json& line) {
+  for (const char* list : {"downloads", "downloads_with_metadata"}) {
+    auto it = line.find(list);
+    if (it != line.end() && it->is_array()) {
+      Json kept = Json::array();
+      for (auto& entry : *it) {
+        if (!is_screenshot_entry(entry)) {
+          kept.push_back(std::move(entry));
+        }
+      }
+      *it = std::move(kept);
+    }
+  }
+}
+
+// No inline screenshot: the final_screenshot.png download, fetched to DIR/<task_id>.png.
+void fetch_screenshot(Json& line, const ResultOptions& opts, std::stop_token stop) {
+  auto list = line.find("downloads");
+  if (list == line.end() || !list->is_array()) {
+    return;
+  }
+  for (const Json& entry : *list) {
+    if (!is_screenshot_entry(entry) || !entry.contains("url") || !entry["url"].is_string()) {
+      continue;
+    }
+    std::string path = fmt::format("{}/{}.png", opts.screenshots_dir, task_file_name(line));
+    std::string error = net::download_file(entry["url"].get<std::string>(),
+                                           path,
+                                           opts.download_timeout,
+                                           core::DownloadPolicy{opts.authenticated_callbacks},
+                                           stop);
+    if (error.empty()) {
+      line["final_screenshot"] = path;
+    } else {
+      core::log_warning(
+          fmt::format("task {}: final_screenshot.png: {}", task_file_name(line), error));
+    }
+    return;
+  }
+}
+
 void fetch_downloads(Json& line, const ResultOptions& opts, std::stop_token stop) {
   auto it = line.find("downloads");
   if (it == line.end() || !it->is_array() || it->empty()) {
@@ -95,8 +143,14 @@ void fetch_downloads(Json& line, const ResultOptions& opts, std::stop_token stop
 void finish_result_line(Json& line, const ResultOptions& opts, std::stop_token stop) {
   if (opts.no_screenshots) {
     line.erase("final_screenshot");
+    drop_screenshot_entries(line);
   } else if (!opts.screenshots_dir.empty()) {
-    save_screenshot(line, opts);
+    auto inline_shot = line.find("final_screenshot");
+    if (inline_shot != line.end() && inline_shot->is_string()) {
+      save_screenshot(line, opts);
+    } else {
+      fetch_screenshot(line, opts, stop);
+    }
   }
   if (!opts.downloads_dir.empty()) {
     fetch_downloads(line, opts, stop);

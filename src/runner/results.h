@@ -10,9 +10,12 @@ namespace runner {
 
 // What happens to a result line's screenshot and downloads before it is printed.
 struct ResultOptions {
-  std::string screenshots_dir; // --screenshots DIR: final_screenshot -> DIR/<task_id>.png
-  bool no_screenshots = false; // --no-screenshots: drop final_screenshot
-  std::string downloads_dir;   // --downloads DIR: fetch each download into DIR/<task_id>/
+  // --screenshots DIR: final_screenshot -> DIR/<task_id>.png, from the inline field or else the
+  // final_screenshot.png entry of downloads (as the cloud sends it)
+  std::string screenshots_dir;
+  // --no-screenshots: drop final_screenshot and the final_screenshot.png downloads
+  bool no_screenshots = false;
+  std::string downloads_dir; // --downloads DIR: fetch each download into DIR/<task_id>/
   std::chrono::milliseconds download_timeout{std::chrono::seconds(300)}; // each, in total
   // The listener took only callbacks that carried the run's token, callback key or credentials
   // (or the embedded emulator's): their download URLs may be http and name any host. Otherwise

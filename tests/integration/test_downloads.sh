@@ -49,7 +49,7 @@ wait_until 20 "the file server's port" has_lines "$T/files.out" 1
 FILES_PORT=$(head -n 1 "$T/files.out")
 FILES_LOG=$T/files.err
 start_emulator_appending emulator "http://127.0.0.1:$FILES_PORT/receive_callback" \
-  "$T/emulator.log" --delay-ms 50 --downloads 1
+  "$T/emulator.log" --delay-ms 50 --downloads 1 --screenshot inline
 
 # Authenticated (--callback-key): the http URL on loopback is fetched.
 step "a 300 MB download streams to disk: the file is whole, the run's memory stays flat"

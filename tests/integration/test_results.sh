@@ -13,7 +13,7 @@ hex_head() { # file n
 
 make_emails 3 shot >"$T/in.txt"
 mapfile -t emails <"$T/in.txt"
-setup_emulator --delay-ms 50 --screenshot-bytes "$SHOT_BYTES" --downloads 2
+setup_emulator --delay-ms 50 --screenshot-bytes "$SHOT_BYTES" --downloads 2 --screenshot inline
 
 step "8 MB screenshots inline: each line is whole JSON with a ~10.7 MB base64 final_screenshot"
 chain_run inline --endpoint demo --emails "$T/in.txt" --parallel 3 --timeout 30
@@ -93,3 +93,29 @@ assert_eq 6 "$(grep -c '^emulator: file .* -> 200' "$EMU_LOG" || true)" "files t
 
 step "without --downloads the entries are left as the service sent them"
 assert_jq "$T/none.out" '[.downloads[] | has("path")] | any' $'false\nfalse\nfalse' "no path without --downloads"
+
+step "the screenshot as the cloud sends it (a final_screenshot.png download): --screenshots DIR"
+setup_emulator --delay-ms 50 --screenshot-bytes 100000 --downloads 1 # --screenshot download
+CB_KEY=test-results-callback-key
+chain_run dl_shots --endpoint demo --emails "$T/in.txt" --parallel 3 --timeout 30 \
+  --screenshots "$T/dl-shots" --callback-key "$CB_KEY"
+assert_exit 0 "$RC" "run with --screenshots and screenshots as downloads"
+assert_all_status "$T/dl_shots.out" success "statuses"
+bad=$(jq -r --arg d "$T/dl-shots" 'select(.final_screenshot != ($d + "/" + .task_id + ".png")) | .task_id' "$T/dl_shots.out")
+[[ -z $bad ]] || _fail_ctx "final_screenshot is not DIR/<task_id>.png for tasks [$bad]"
+while read -r path; do
+  [[ -f $path ]] || _fail_ctx "screenshot file $path is missing"
+  assert_eq 100000 "$(stat -c %s "$path")" "size of $path"
+  assert_eq "$PNG_SIG" "$(hex_head "$path" 8)" "$path starts with the PNG signature"
+done < <(jq -r .final_screenshot "$T/dl_shots.out")
+assert_eq 3 "$(count_matches "$EMU_LOG" "/final_screenshot.png -> 200")" "screenshots fetched"
+
+step "--no-screenshots drops the final_screenshot.png download, keeps the others"
+chain_run dl_none --endpoint demo --emails "$T/in.txt" --parallel 3 --timeout 30 --no-screenshots
+assert_exit 0 "$RC" "run with --no-screenshots"
+assert_jq "$T/dl_none.out" '[.downloads[].filename] | join(",")' \
+  $'report-1.csv\nreport-1.csv\nreport-1.csv' "downloads left"
+assert_jq "$T/dl_none.out" '[.downloads_with_metadata[].filename] | join(",")' \
+  $'report-1.csv\nreport-1.csv\nreport-1.csv' "downloads_with_metadata left"
+assert_jq "$T/dl_none.out" 'has("final_screenshot")' $'false\nfalse\nfalse' "final_screenshot absent"
+
