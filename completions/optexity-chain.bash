@@ -56,6 +56,10 @@ _optexity_chain() {
           mapfile -t COMPREPLY < <(compgen -W "lines csv ndjson" -- "$cur")
           return 0
           ;;
+        --screenshot)
+          mapfile -t COMPREPLY < <(compgen -W "download inline both" -- "$cur")
+          return 0
+          ;;
         --progress)
           mapfile -t COMPREPLY < <(compgen -W "auto json none" -- "$cur")
           return 0
@@ -80,7 +84,10 @@ _optexity_chain() {
         --endpoint | --param-name | --set | --map | --unique | --api-key | --priority | \
           --max-timeout-minutes | --retries | --connect-timeout | --read-timeout | \
           --status-url | --callback-key | --watchdog | --callback-path | --public-url | \
-          --timeout | --attempts | --max-wait | --straggler-after | --poll | --parallel | --grace | --download-timeout)
+          --timeout | --attempts | --max-wait | --straggler-after | --poll | --parallel | --grace | --download-timeout | \
+          --delay-ms | --jitter-ms | --fail-rate | --kill-rate | --drop-callback-rate | --seed | \
+          --capacity | --max-retries | --attempt-fail-rate | --stuck-rate | --stuck-at | \
+          --drop-callback-at | --time-scale)
           return 0 # free text: nothing to offer
           ;;
       esac
@@ -89,7 +96,8 @@ _optexity_chain() {
         --max-timeout-minutes --retries --connect-timeout --read-timeout --status-url
         --callback-key --callback-key-file --callback-basic-file --tls-cert --tls-key
         --watchdog --listen --callback-path --public-url --timeout --attempts --max-wait --straggler-after --poll --parallel --screenshots
-        --downloads --download-timeout --state --grace --progress --color --record --script"
+        --downloads --download-timeout --state --grace --progress --color --record --script
+        --delay-ms --jitter-ms --fail-rate --kill-rate --drop-callback-rate --seed --capacity --max-retries --attempt-fail-rate --stuck-rate --stuck-at --drop-callback-at --screenshot --time-scale"
       flags="-h --help --stats -q --quiet -v --verbose --carry --dry-run --emulate
         --no-preflight --unordered --no-screenshots --retry-failed --resubmit-unfinished"
       ;;
@@ -106,6 +114,10 @@ _optexity_chain() {
           ;;
         --format)
           mapfile -t COMPREPLY < <(compgen -W "lines csv ndjson" -- "$cur")
+          return 0
+          ;;
+        --screenshot)
+          mapfile -t COMPREPLY < <(compgen -W "download inline both" -- "$cur")
           return 0
           ;;
         --progress)
@@ -126,7 +138,10 @@ _optexity_chain() {
           ;;
         --param-name | --api-key | --priority | --max-timeout-minutes | --retries | \
           --connect-timeout | --read-timeout | --status-url | --callback-key | --callback-path | \
-          --public-url | --timeout | --attempts | --max-wait | --straggler-after | --poll | --parallel | --download-timeout)
+          --public-url | --timeout | --attempts | --max-wait | --straggler-after | --poll | --parallel | --download-timeout | \
+          --delay-ms | --jitter-ms | --fail-rate | --kill-rate | --drop-callback-rate | --seed | \
+          --capacity | --max-retries | --attempt-fail-rate | --stuck-rate | --stuck-at | \
+          --drop-callback-at | --time-scale)
           return 0 # free text: nothing to offer
           ;;
       esac
@@ -138,25 +153,34 @@ _optexity_chain() {
         --max-timeout-minutes --retries --connect-timeout --read-timeout --status-url --script
         --callback-key --callback-key-file --callback-basic-file --tls-cert --tls-key --listen
         --callback-path --public-url --timeout --attempts --max-wait --straggler-after --poll --parallel --screenshots --downloads
-        --download-timeout --state --progress --color"
+        --download-timeout --state --progress --color
+        --delay-ms --jitter-ms --fail-rate --kill-rate --drop-callback-rate --seed --capacity --max-retries --attempt-fail-rate --stuck-rate --stuck-at --drop-callback-at --screenshot --time-scale"
       flags="-h --help -q --quiet -v --verbose --plan --emulate --no-preflight --unordered
         --no-screenshots --retry-failed --resubmit-unfinished"
       ;;
     emulator)
       case $prev in
+        --screenshot)
+          mapfile -t COMPREPLY < <(compgen -W "download inline both" -- "$cur")
+          return 0
+          ;;
         --host)
           mapfile -t COMPREPLY < <(compgen -W "127.0.0.1 0.0.0.0 ::1" -- "$cur")
           return 0
           ;;
         --port | --callback-url | --api-key | --endpoints | --delay-ms | --jitter-ms | \
           --fail-rate | --kill-rate | --drop-callback-rate | --duplicate-callbacks | --duplicate-rate | \
-          --lost-answer-rate | --bad-answer-rate | --repeat-task-id | --transient-503 | --answer-422-echo | --screenshot-bytes | --downloads | --seed)
+          --lost-answer-rate | --bad-answer-rate | --repeat-task-id | --transient-503 | --answer-422-echo | --screenshot-bytes | --downloads | --seed | \
+          --capacity | --max-retries | --attempt-fail-rate | --stuck-rate | --stuck-at | \
+          --drop-callback-at | --time-scale)
           return 0
           ;;
       esac
       opts="--host --port --callback-url --api-key --endpoints --delay-ms --jitter-ms
         --fail-rate --kill-rate --drop-callback-rate --duplicate-callbacks --duplicate-rate --script --transient-503 --answer-422-echo
-        --lost-answer-rate --bad-answer-rate --repeat-task-id --screenshot-bytes --downloads --seed"
+        --lost-answer-rate --bad-answer-rate --repeat-task-id --screenshot-bytes --downloads --seed
+        --capacity --max-retries --attempt-fail-rate --stuck-rate --stuck-at --drop-callback-at
+        --screenshot --time-scale"
       flags="-h --help --early-callback -q --quiet"
       ;;
     replay)
