@@ -28,6 +28,7 @@
 #include "emulator/emulator_payload.h"
 #include "emulator/emulator_status.h"
 #include "emulator/emulator_tasks.h"
+#include "emulator/request_model.h"
 #include "emulator/script.h"
 #include "emulator/work_queue.h"
 
@@ -299,6 +300,9 @@ struct Emulator::Impl {
                           {"loc", {"body", key}},
                           {"msg", "Input should be a valid string"}});
       }
+    }
+    for (auto& item : secure_parameter_problems(body)) {
+      detail.push_back(std::move(item));
     }
     if (!detail.empty()) {
       log("submit -> 422 ({} problem{})", detail.size(), detail.size() == 1 ? "" : "s");

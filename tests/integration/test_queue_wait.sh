@@ -87,3 +87,27 @@ assert_file_contains "$T/watchdog.err" \
 assert_file_not_contains "$T/watchdog.err" "callbacks are not reaching the listener" \
   "the warning (callbacks do reach the listener)"
 
+
+step "the README's fault example (40 emails) finishes in seconds"
+# The two commands as the README gives them, with free ports and a file of 40 emails.
+example=$(grep -A3 '^    optexity-chain emulator --port 8000' "$(dirname "$0")/../../README.md")
+[[ $example == *"--straggler-after 5"* ]] || fail "the README's fault example was not found: [$example]"
+emu_args=$(head -n 2 <<<"$example" | tr -d '\\\n' |
+  sed 's/.*optexity-chain emulator//; s/--port 8000//; s/--callback-url [^ ]*//')
+run_line=$(tail -n 2 <<<"$example" | tr -d '\\\n' | sed 's/.*optexity-chain run//')
+LPORT=$(free_port)
+LISTEN=127.0.0.1:$LPORT
+# shellcheck disable=SC2086 # the README's words, split as the shell would
+start_emulator readme "$LPORT" $emu_args
+make_emails 40 readme >"$T/a.txt"
+run_args=${run_line//http:\/\/127.0.0.1:8000/$EMU_URL}
+run_args=${run_args//a.txt/$T/a.txt}
+started=$(now)
+# shellcheck disable=SC2086
+chain readme run $run_args --listen "$LISTEN" --progress none
+took=$(elapsed_since "$started")
+log "the README's fault example: 40 emails in ${took} s ($(count_matches "$EMU_LOG" "callback dropped") callbacks dropped)"
+assert_line_count "$T/readme.out" 40 "one line per email"
+assert_eq 0 "$(jq -c 'select(.status != "success" and .status != "failed")' "$T/readme.out" | grep -c .)" \
+  "lines neither success nor failed (no timeout)"
+assert_less "$took" 45 "seconds for the README's fault example"

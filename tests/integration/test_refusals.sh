@@ -89,3 +89,26 @@ assert_exit 0 "$RC" "run whose callbacks come to /receive_callback/"
 assert_all_status "$T/slashed.out" success "statuses"
 assert_eq 4 "$(grep -c '^emulator: callback .* success -> 200' "$T/slash.log" || true)" \
   "callbacks answered 200 at the slashed path"
+
+step "no API key for the service off this machine: refused before any submit"
+RC=0
+timeout -k 5 "$CMD_TIMEOUT" env -u OPTEXITY_API_KEY "$BIN" run --api-url https://api.example.invalid --endpoint demo \
+  --emails "$T/in.txt" >"$T/nokey_cloud.out" 2>"$T/nokey_cloud.err" || RC=$?
+assert_exit 3 "$RC" "a run with no key for a remote service"
+assert_empty_file "$T/nokey_cloud.out" "stdout"
+assert_file_contains "$T/nokey_cloud.err" \
+  "no API key for https://api.example.invalid: give --api-key-file FILE, set OPTEXITY_API_KEY, or --api-key KEY" \
+  "the one error"
+assert_eq 1 "$(grep -c . "$T/nokey_cloud.err")" "stderr lines"
+RC=0
+timeout -k 5 "$CMD_TIMEOUT" env -u OPTEXITY_API_KEY "$BIN" run --api-url https://api.example.invalid --endpoint demo \
+  --emails "$T/in.txt" --dry-run >"$T/nokey_dry.out" 2>"$T/nokey_dry.err" || RC=$?
+assert_exit 0 "$RC" "--dry-run needs no key"
+
+step "a local worker's /inference needs no key"
+RC=0
+setup_emulator --delay-ms 20
+timeout -k 5 "$CMD_TIMEOUT" env -u OPTEXITY_API_KEY "$BIN" run --api-url "$EMU_URL/inference" --listen "$LISTEN" \
+  --endpoint demo --emails "$T/in.txt" >"$T/worker.out" 2>"$T/worker.err" || RC=$?
+assert_exit 0 "$RC" "a run against a local worker URL without a key"
+assert_all_status "$T/worker.out" success "statuses"

@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include "emulator/request_model.h"
 #include "emulator/work_queue.h"
 
 TEST_SUITE_BEGIN("emulator_queue");
@@ -97,6 +98,31 @@ TEST_CASE("attempts: retried until success or the last, with 10 s * 2^n pauses")
       emulator::plan_attempts({AttemptResult::killed, AttemptResult::success}, 0, run, limit, 1.0);
   CHECK(no_retries.attempts == 1);
   CHECK(no_retries.result == AttemptResult::killed);
+}
+
+TEST_CASE("the request model: one kind per secure parameter, digits only for TOTP secrets") {
+  auto problems = [](const char* secure) {
+    return emulator::secure_parameter_problems(
+        core::parse_json(std::string(R"({"secure_parameters":)") + secure + "}"));
+  };
+  CHECK(problems(R"({"pw":[{"onepassword":{"vault_name":"v","item_name":"i","field_name":"f"}}]})")
+            .empty());
+  CHECK(
+      problems(R"({"otp":[{"totp":{"totp_secret":"S","digits":6},"onepassword":null}]})").empty());
+  CHECK(problems(R"({"otp":[{"onepassword":{"vault_name":"v","item_name":"i","field_name":"f",
+                   "type":"totp_secret","digits":6}}]})")
+            .empty());
+  auto two = problems(R"({"pw":[{"onepassword":{"vault_name":"v"},"totp":{"totp_secret":"S"}}]})");
+  REQUIRE(two.size() == 1);
+  CHECK(two[0]["loc"] == core::Json::array({"body", "secure_parameters", "pw", 0}));
+  CHECK(two[0]["msg"] ==
+        "Value error, exactly one of onepassword, amazon_secrets_manager or totp must be set");
+  CHECK(problems(R"({"pw":[{}]})").size() == 1);
+  auto digits = problems(R"({"k":[{"amazon_secrets_manager":{"secret_name":"s","region_name":"r",
+                           "digits":6}}]})");
+  REQUIRE(digits.size() == 1);
+  CHECK(digits[0]["msg"] == "Value error, digits is allowed only when type is totp_secret");
+  CHECK(problems(R"({"k":[{"onepassword":{"type":"totp_secret"}}]})").size() == 1);
 }
 
 TEST_SUITE_END();
