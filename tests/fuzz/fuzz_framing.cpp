@@ -7,8 +7,10 @@
 #include "net/listener.h"
 
 #include <arpa/inet.h>
+#include <cerrno>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <memory>
 #include <netinet/in.h>
@@ -44,12 +46,31 @@ Served& served() {
 
 // Sends `input`, closes the sending side, reads until the listener closes (bounded).
 std::string exchange(int port, std::string_view input) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_port = htons(static_cast<uint16_t>(port));
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  FUZZ_CHECK(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0, "connects");
+  // Thousands of connections a second: the accept queue or the ephemeral ports may be out for a
+  // moment. A listener that stays unreachable for 5 s is a failure.
+  int fd = -1;
+  int err = 0;
+  for (int attempt = 0; attempt < 500; ++attempt) {
+    fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
+      break;
+    }
+    err = errno;
+    close(fd);
+    fd = -1;
+    if (err != ECONNREFUSED && err != EADDRNOTAVAIL && err != EAGAIN) {
+      break;
+    }
+    poll(nullptr, 0, 10);
+  }
+  if (fd < 0) {
+    std::fprintf(stderr, "connect: %s\n", std::strerror(err));
+  }
+  FUZZ_CHECK(fd >= 0, "connects");
   size_t sent = 0;
   std::string answers;
   char buf[65536];
