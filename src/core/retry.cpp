@@ -51,7 +51,11 @@ bool is_run_refusal(int status) {
 }
 
 bool is_run_refusal(int status, std::string_view body) {
-  if (is_run_refusal(status)) {
+  return status == 404 || is_key_refusal(status, body);
+}
+
+bool is_key_refusal(int status, std::string_view body) {
+  if (status == 401 || status == 403) {
     return true;
   }
   if (status != 422) {
@@ -71,7 +75,9 @@ bool is_run_refusal(int status, std::string_view body) {
       continue;
     }
     for (const Json& part : *loc) {
-      if (part.is_string() && lower(part.get<std::string>()) == "x-api-key") {
+      // FastAPI names the header by its alias; a model may name it by the Python name.
+      if (part.is_string() && (lower(part.get<std::string>()) == "x-api-key" ||
+                               lower(part.get<std::string>()) == "x_api_key")) {
         return true;
       }
     }

@@ -46,8 +46,12 @@ std::optional<std::chrono::milliseconds> parse_retry_after(const std::string& va
 // True for answers that mean the whole run is refused: a bad key (401, 403), an unknown
 // endpoint (404).
 bool is_run_refusal(int status);
-// The same for a whole answer: also FastAPI's 422 about the x-api-key header (the service's
-// answer to a request without a key: {"detail":[{"loc":["header","x-api-key"],...}]}).
+// True for an answer about the API key: 401, 403, or FastAPI's 422 whose `detail` lists an item
+// with "x-api-key" in its `loc` (case-insensitive; the service's answer to a request without
+// the header: {"detail":[{"type":"missing","loc":["header","x-api-key"],...}]}). A 422 about
+// anything else (the body) is not.
+bool is_key_refusal(int status, std::string_view body);
+// is_run_refusal for a whole answer: a key refusal or 404.
 bool is_run_refusal(int status, std::string_view body);
 
 } // namespace core

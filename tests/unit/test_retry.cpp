@@ -97,4 +97,30 @@ TEST_CASE("retry::is_run_refusal") {
   CHECK_FALSE(core::is_run_refusal(422, "not json"));
 }
 
+TEST_CASE("retry::is_key_refusal") {
+  CHECK(core::is_key_refusal(401, ""));
+  CHECK(core::is_key_refusal(403, R"({"detail":"Invalid or missing API key"})"));
+  CHECK_FALSE(core::is_key_refusal(404, ""));
+  CHECK_FALSE(core::is_key_refusal(500, R"({"detail":[{"loc":["header","x-api-key"]}]})"));
+  CHECK(core::is_key_refusal(
+      422,
+      R"({"detail":[{"type":"missing","loc":["header","x-api-key"],"msg":"Field required","input":null}]})"));
+  SUBCASE("any item of the list, any case") {
+    CHECK(core::is_key_refusal(
+        422,
+        R"({"detail":[{"loc":["body","endpoint_name"],"msg":"x"},{"loc":["HEADER","X-API-KEY"]}]})"));
+    CHECK(core::is_key_refusal(422, R"({"detail":[{"loc":["header","x_api_key"]}]})"));
+  }
+  SUBCASE("a 422 about the body, or an odd shape, is not") {
+    CHECK_FALSE(core::is_key_refusal(
+        422,
+        R"({"detail":[{"type":"value_error","loc":["body"],"msg":"unique_parameter_name email not found in input_parameters or secure_parameters"}]})"));
+    CHECK_FALSE(core::is_key_refusal(422, R"({"detail":[{"loc":["body","x-api-key-ish"]}]})"));
+    CHECK_FALSE(core::is_key_refusal(422, R"({"detail":[{"loc":"x-api-key"}, "x-api-key", 7]})"));
+    CHECK_FALSE(core::is_key_refusal(422, R"({"detail":{"loc":["header","x-api-key"]}})"));
+    CHECK_FALSE(core::is_key_refusal(422, R"(["x-api-key"])"));
+    CHECK_FALSE(core::is_key_refusal(422, ""));
+  }
+}
+
 TEST_SUITE_END();
