@@ -1,8 +1,6 @@
 #include "cli/run_command.h"
 
 #include "cli/emulator_command.h"
-#include "core/url.h"
-
 #include "cli/key_file.h"
 #include "core/error.h"
 #include "core/formats.h"
@@ -11,6 +9,7 @@
 #include "core/status.h"
 #include "core/text.h"
 #include "core/token.h"
+#include "core/url.h"
 
 #include <fmt/format.h>
 
@@ -444,13 +443,11 @@ void prepare_options(RunCommandOptions& opts) {
   if (r.callback_path.empty() || r.callback_path.front() != '/') {
     throw core::Error("--callback-path must start with '/'");
   }
-  if (r.api_key.empty() && !r.emulate && !r.dry_run &&
-      core::needs_api_key(core::resolve_api_url(r.api_url))) {
-    // The service answers every request without one with 422: say it once, before any submit.
-    throw core::Error(fmt::format("no API key for {}: give --api-key-file FILE, set "
-                                  "OPTEXITY_API_KEY, or --api-key KEY",
-                                  r.api_url),
-                      core::ExitCode::refused);
+  if (!r.emulate && !r.dry_run) {
+    // The embedded emulator needs no key, and a dry run sends nothing.
+    if (std::string problem = core::missing_api_key(r.api_url, r.api_key); !problem.empty()) {
+      throw core::Error(problem, core::ExitCode::refused);
+    }
   }
 }
 

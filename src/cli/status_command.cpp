@@ -5,6 +5,7 @@
 #include "core/exit_code.h"
 #include "core/log.h"
 #include "core/output.h"
+#include "core/retry.h"
 #include "core/url.h"
 #include "net/client.h"
 
@@ -48,6 +49,9 @@ int run_status_command(StatusCommandOptions& opts, bool want_result) {
   net::ClientOptions co;
   co.api = core::resolve_api_url(opts.api_url);
   co.api_key = resolve_api_key(opts.api_key, opts.api_key_file);
+  if (std::string problem = core::missing_api_key(opts.api_url, co.api_key); !problem.empty()) {
+    throw core::Error(problem, core::ExitCode::refused);
+  }
   co.connect_timeout =
       std::chrono::milliseconds(static_cast<long long>(opts.timeout_seconds * 1000));
   co.read_timeout = co.connect_timeout;
@@ -60,7 +64,7 @@ int run_status_command(StatusCommandOptions& opts, bool want_result) {
   }
   core::LineWriter out;
   out.write_line(core::dump_line(reply.body));
-  if (reply.http_status == 401 || reply.http_status == 403) {
+  if (core::is_key_refusal(reply.http_status, reply.body.dump())) {
     core::log_error(reply.error + " (check --api-key, --api-key-file or OPTEXITY_API_KEY)");
     return core::to_int(core::ExitCode::refused);
   }

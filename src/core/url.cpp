@@ -5,9 +5,8 @@
 #include <fmt/format.h>
 
 #include <cctype>
-#include <string_view>
-
 #include <charconv>
+#include <string_view>
 
 namespace core {
 
@@ -74,6 +73,33 @@ std::optional<Url> parse_url(const std::string& text) {
   return url;
 }
 
+namespace {
+
+// 127.0.0.0/8 written as a dotted quad; a name such as "127.example.com" is not loopback.
+bool is_loopback_ipv4(std::string_view host) {
+  if (!host.starts_with("127.")) {
+    return false;
+  }
+  int dots = 0;
+  int digits = 0;
+  for (char c : host) {
+    if (c == '.') {
+      if (digits == 0) {
+        return false;
+      }
+      ++dots;
+      digits = 0;
+    } else if (c >= '0' && c <= '9' && digits < 3) {
+      ++digits;
+    } else {
+      return false;
+    }
+  }
+  return dots == 3 && digits > 0;
+}
+
+} // namespace
+
 bool needs_api_key(const ApiEndpoints& api) {
   const std::string& path = api.inference.path;
   auto ends_with = [&](std::string_view suffix) {
@@ -91,8 +117,18 @@ bool needs_api_key(const ApiEndpoints& api) {
     c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   }
   const bool loopback = host == "localhost" || host.ends_with(".localhost") || host == "::1" ||
-                        host.starts_with("127.");
+                        is_loopback_ipv4(host);
   return !loopback;
+}
+
+std::string missing_api_key(const std::string& api_url, const std::string& api_key) {
+  if (!api_key.empty() || !needs_api_key(resolve_api_url(api_url))) {
+    return {};
+  }
+  // The service answers every request without one with 422: said once, before any request.
+  return fmt::format(
+      "no API key for {}: give --api-key-file FILE, set OPTEXITY_API_KEY, or --api-key KEY",
+      api_url);
 }
 
 ApiEndpoints resolve_api_url(const std::string& api_url) {

@@ -32,6 +32,9 @@ ApiEndpoints resolve_api_url(const std::string& api_url);
 // host other than this machine's loopback. A local worker's /inference needs none, nor does a
 // service on loopback (the emulator, a tunnel's near end).
 bool needs_api_key(const ApiEndpoints& api);
+// Why requests to `api_url` cannot be made with `api_key`: none given where one is needed
+// (needs_api_key). The message names the ways to give a key; "" when nothing is wrong.
+std::string missing_api_key(const std::string& api_url, const std::string& api_key);
 
 inline constexpr const char* k_default_api_url = "https://api.optexity.com";
 

@@ -248,7 +248,7 @@ Session::Session(const RunOptions& opts,
                  core::Journal* journal,
                  core::Recorder* recorder,
                  const std::string& label) {
-  core::ApiEndpoints api = core::resolve_api_url(opts.api_url);
+  core::resolve_api_url(opts.api_url); // a URL that is not http(s) is a usage error (exit 2)
   std::optional<core::Url> public_url;
   if (!opts.public_url.empty()) {
     public_url = core::parse_url(opts.public_url);
@@ -314,10 +314,8 @@ Session::Session(const RunOptions& opts,
     m_emulator = std::make_unique<emulator::Emulator>(eo);
     m_emulator->start();
     api_url = fmt::format("http://127.0.0.1:{}", m_emulator->port());
-  } else if (api.is_cloud && opts.api_key.empty()) {
-    core::log_warning("no API key (--api-key, --api-key-file or OPTEXITY_API_KEY): the Optexity "
-                      "cloud will refuse the run");
   }
+  // (A run without a key for a service that needs one was refused before: cli::prepare_options.)
   if (public_url && opts.preflight) {
     preflight(config, tracker, opts.public_url);
   }

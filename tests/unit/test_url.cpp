@@ -57,6 +57,24 @@ TEST_CASE("needs_api_key: the service's API off this machine") {
   CHECK_FALSE(needs("http://LOCALHOST:8000"));
   CHECK_FALSE(needs("http://[::1]:8000"));
   CHECK_FALSE(needs("http://127.1.2.3:8000/api/v1/inference"));
+  CHECK_FALSE(needs("http://app.localhost:8000"));
+  // A name that merely starts like a loopback address is a host elsewhere.
+  CHECK(needs("https://127.example.com"));
+  CHECK(needs("https://127.0.0.1.nip.io"));
+  CHECK(needs("http://[::2]:8000"));
+}
+
+TEST_CASE("url::missing_api_key: the message, or nothing") {
+  CHECK(core::missing_api_key("https://api.example.invalid", "") ==
+        "no API key for https://api.example.invalid: give --api-key-file FILE, set "
+        "OPTEXITY_API_KEY, or --api-key KEY");
+  CHECK(core::missing_api_key("https://api.example.invalid", "k").empty());
+  CHECK(core::missing_api_key("http://127.0.0.1:9", "").empty());
+  CHECK(core::missing_api_key("http://[::1]:9", "").empty());
+  CHECK(core::missing_api_key("http://localhost:9", "").empty());
+  CHECK(core::missing_api_key("http://worker.lan:9000/inference", "").empty());
+  CHECK_FALSE(core::missing_api_key("https://api.optexity.com/api/v1/inference", "").empty());
+  CHECK_THROWS_AS(core::missing_api_key("not a url", ""), core::Error);
 }
 
 TEST_SUITE_END();
