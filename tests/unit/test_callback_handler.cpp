@@ -148,6 +148,21 @@ TEST_CASE("callback_handler::screen_callback_head decides before a byte of the b
     CHECK(v.read_body);
     CHECK(v.route_key == "a1-1");
   }
+  SUBCASE("a trailing slash names the same callback path") {
+    CHECK(status(core::screen_callback_head(plain, head("/receive_callback/"), 100)) == 0);
+    CHECK(status(core::screen_callback_head(plain, head("/receive_callback/?a=1"), 100)) == 0);
+    CHECK(status(core::screen_callback_head(plain, head("/receive_callback//"), 100)) == 404);
+    CHECK(status(core::screen_callback_head(plain, head("/receive_callbac/"), 100)) == 404);
+    const std::string slashed = "/receive_callback/" + tok + "/a1-1/";
+    h = head(slashed);
+    h.api_key = "key";
+    auto v = core::screen_callback_head(keyed, h, 100);
+    CHECK(v.read_body);
+    CHECK(v.route_key == "a1-1");
+    const std::string token_only = "/receive_callback/" + tok + "/";
+    h.path = token_only;
+    CHECK(status(core::screen_callback_head(keyed, h, 100)) == 404);
+  }
   SUBCASE("nothing is inflated, multipart is not read") {
     for (const char* encoding : {"gzip", "deflate", "br", "GZIP", "gzip, identity"}) {
       h.content_encoding = encoding;

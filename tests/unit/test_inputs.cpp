@@ -131,4 +131,19 @@ TEST_CASE("inputs::is_valid_utf8") {
   CHECK_FALSE(core::is_valid_utf8("\xe2\x82"));     // cut short
 }
 
+TEST_CASE("inputs::missing_unique_name names the first unique name with no parameter") {
+  const core::Json params = core::Json::parse(R"({"email":["a@x.com"],"tenant":["t1"]})");
+  CHECK(core::missing_unique_name(params, {}).empty());
+  CHECK(core::missing_unique_name(params, {"email"}).empty());
+  CHECK(core::missing_unique_name(params, {"tenant", "email"}).empty());
+  CHECK(core::missing_unique_name(params, {"email", "nosuch"}) ==
+        R"(--unique nosuch: this input has no parameter "nosuch" (it has: email, tenant))");
+  // Names are exact: the service matches keys as they are written.
+  CHECK(core::missing_unique_name(params, {"Email"}) ==
+        R"(--unique Email: this input has no parameter "Email" (it has: email, tenant))");
+  CHECK(core::missing_unique_name(core::Json::object(), {"email"}) ==
+        R"(--unique email: this input has no parameter "email" (it has: none))");
+  CHECK_FALSE(core::missing_unique_name(nullptr, {"email"}).empty());
+}
+
 TEST_SUITE_END();
