@@ -26,7 +26,6 @@ CLI::App* register_flow_command(CLI::App& app, FlowCommandOptions& opts) {
 }
 
 int run_flow_command(FlowCommandOptions& opts) {
-  opts.common.run.dry_run = opts.plan; // --plan submits nothing: no key needed
   prepare_options(opts.common);
   runner::FlowOptions fo;
   fo.flow_path = opts.flow_path;
@@ -34,6 +33,9 @@ int run_flow_command(FlowCommandOptions& opts) {
   fo.run = opts.common.run;
   if (!fo.plan && fo.run.emails_path.empty() && fo.run.input_path.empty()) {
     throw core::Error("flow: give the items with --input FILE or --emails FILE ('-' for stdin)");
+  }
+  if (!fo.plan) { // --plan submits nothing
+    require_api_key(opts.common);
   }
   return runner::run_flow(fo);
 }

@@ -428,8 +428,8 @@ void prepare_options(RunCommandOptions& opts) {
   }
   for (const CLI::Option* option : opts.emulator_options) {
     if (!r.emulate && option->count() > 0) {
-      throw core::Error(fmt::format(
-          "{} configures the embedded emulator: use it with --emulate", option->get_name()));
+      throw core::Error(fmt::format("{} configures the embedded emulator: use it with --emulate",
+                                    option->get_name()));
     }
   }
   if (!r.emulator.script_path.empty()) {
@@ -443,6 +443,10 @@ void prepare_options(RunCommandOptions& opts) {
   if (r.callback_path.empty() || r.callback_path.front() != '/') {
     throw core::Error("--callback-path must start with '/'");
   }
+}
+
+void require_api_key(const RunCommandOptions& opts) {
+  const auto& r = opts.run;
   if (!r.emulate && !r.dry_run) {
     // The embedded emulator needs no key, and a dry run sends nothing.
     if (std::string problem = core::missing_api_key(r.api_url, r.api_key); !problem.empty()) {
@@ -470,6 +474,7 @@ int run_run_command(RunCommandOptions& opts) {
     }
     r.set_params[item.substr(0, eq)] = core::Json::array({item.substr(eq + 1)});
   }
+  require_api_key(opts); // after the usage errors: those say more
   return runner::run(r);
 }
 

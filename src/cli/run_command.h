@@ -21,7 +21,7 @@ struct RunCommandOptions {
   std::vector<std::string> set; // --set NAME=VALUE
   bool quiet = false;
   bool verbose = false;
-  CLI::Option* listen_option = nullptr; // to tell an explicit --listen from the default
+  CLI::Option* listen_option = nullptr;       // to tell an explicit --listen from the default
   std::vector<CLI::Option*> emulator_options; // only with --emulate
 };
 
@@ -33,6 +33,11 @@ void add_shared_options(CLI::App* cmd, RunCommandOptions& opts, Command command)
 // Resolves keys and secrets (flags, files, environment), the listen address and the checks
 // every command shares; throws core::Error.
 void prepare_options(RunCommandOptions& opts);
+
+// Refuses (exit 3, before any request) a run that would send requests without an API key to
+// the service's API off this machine; --emulate and --dry-run send none. Call after the usage
+// checks.
+void require_api_key(const RunCommandOptions& opts);
 
 // `optexity-chain run`: registers the subcommand and its options (filling `opts`).
 CLI::App* register_run_command(CLI::App& app, RunCommandOptions& opts);

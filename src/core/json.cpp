@@ -326,6 +326,11 @@ std::string dump_line(const Json& j) {
   return out;
 }
 
+std::string canonical_line(const Json& j) {
+  // nlohmann::json (not ordered_json) keeps object keys sorted.
+  return nlohmann::json(j).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 Json parse_json(std::string_view text) {
   if (text.size() < k_lift_min) {
     return parse_limited(text);

@@ -18,6 +18,10 @@ using Json = nlohmann::ordered_json;
 // at a time: a 1 MB screenshot is one copy.
 std::string dump_line(const Json& j);
 
+// One-line JSON text with every object's keys sorted: equal values give equal text whatever
+// order their keys came in (a key for maps and queues).
+std::string canonical_line(const Json& j);
+
 // Deeper JSON than this is refused: nlohmann parses any depth, but copying or printing a value
 // recurses, and tens of thousands of levels (a few hundred KB of brackets) overflow the stack.
 inline constexpr int k_max_json_depth = 256;

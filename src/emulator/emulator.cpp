@@ -49,26 +49,12 @@ constexpr size_t k_max_logged_inputs = 1000;
 
 // The key for transient_503: the same endpoint and inputs, whatever the key order.
 std::string canonical_input_key(const core::Json& body) {
-  // nlohmann::json (not ordered_json) keeps object keys sorted, which makes the dump canonical.
-  core::Json pair = {{"endpoint_name", body["endpoint_name"]},
-                     {"input_parameters", body["input_parameters"]}};
-  return nlohmann::json::parse(core::dump_line(pair)).dump();
+  return core::canonical_line(core::Json{{"endpoint_name", body["endpoint_name"]},
+                                         {"input_parameters", body["input_parameters"]}});
 }
 
 bool listed(const std::vector<int>& list, int n) {
   return std::find(list.begin(), list.end(), n) != list.end();
-}
-
-TaskOutcome outcome_of(AttemptResult r) {
-  return r == AttemptResult::killed   ? TaskOutcome::killed
-         : r == AttemptResult::failed ? TaskOutcome::failed
-                                      : TaskOutcome::success;
-}
-
-AttemptResult result_of(TaskOutcome o) {
-  return o == TaskOutcome::killed   ? AttemptResult::killed
-         : o == TaskOutcome::failed ? AttemptResult::failed
-                                    : AttemptResult::success;
 }
 
 // The attempt limit of a request: max_timeout_in_minutes (default 10).
@@ -205,8 +191,8 @@ struct Emulator::Impl {
     bool lost_answer = false; // no answer: the connection is closed after the callback
     SubmitAnswer answer;      // what the answer says, unless it is lost
     int delay_ms = 0;
-    bool stuck = false;                  // left allocated for ever
-    std::vector<AttemptResult> attempts; // how each attempt would end (the first: `outcome`)
+    bool stuck = false;                // left allocated for ever
+    std::vector<TaskOutcome> attempts; // how each attempt would end (the first: `outcome`)
   };
 
   // --answer-422-echo: whether this submit is refused with its request echoed.
@@ -257,22 +243,21 @@ struct Emulator::Impl {
     d.stuck = listed(m_options.stuck_at, ordinal) ||
               (m_options.stuck_rate > 0 && unit(m_rng) < m_options.stuck_rate);
     d.drop = d.drop || listed(m_options.drop_callback_at, ordinal);
-    AttemptResult first = result_of(d.outcome);
-    if (first == AttemptResult::success && m_options.attempt_fail_rate > 0 &&
+    TaskOutcome first = d.outcome;
+    if (first == TaskOutcome::success && m_options.attempt_fail_rate > 0 &&
         unit(m_rng) < m_options.attempt_fail_rate) {
-      first = AttemptResult::failed;
+      first = TaskOutcome::failed;
     }
     d.attempts.push_back(first);
-    for (int retry = 0;
-         retry < m_options.max_retries && d.attempts.back() != AttemptResult::success;
+    for (int retry = 0; retry < m_options.max_retries && d.attempts.back() != TaskOutcome::success;
          ++retry) {
       if (settings.kill_rate > 0 && unit(m_rng) < settings.kill_rate) {
-        d.attempts.push_back(AttemptResult::killed);
+        d.attempts.push_back(TaskOutcome::killed);
       } else if (unit(m_rng) < settings.fail_rate ||
                  (m_options.attempt_fail_rate > 0 && unit(m_rng) < m_options.attempt_fail_rate)) {
-        d.attempts.push_back(AttemptResult::failed);
+        d.attempts.push_back(TaskOutcome::failed);
       } else {
-        d.attempts.push_back(AttemptResult::success);
+        d.attempts.push_back(TaskOutcome::success);
       }
     }
     return d;
@@ -410,7 +395,7 @@ struct Emulator::Impl {
                                 : run;
     const AttemptPlan attempts =
         plan_attempts(draw.attempts, m_options.max_retries, run, kill_after, scale);
-    draw.outcome = outcome_of(attempts.result);
+    draw.outcome = attempts.result;
     ScriptedResult scripted;
     if (entry != nullptr) {
       scripted = script_result(*entry, body, draw.task_id, draw.outcome);

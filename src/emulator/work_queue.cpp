@@ -11,17 +11,14 @@ std::string unique_key(const core::Json& request) {
       !params->is_object()) {
     return {};
   }
-  // nlohmann::json (not ordered_json) sorts keys: a canonical text.
-  nlohmann::json values = nlohmann::json::object();
+  core::Json values = core::Json::object();
   for (const auto& name : *names) {
-    if (!name.is_string()) {
-      continue;
+    if (name.is_string()) {
+      auto it = params->find(name.get<std::string>());
+      values[name.get<std::string>()] = it == params->end() ? core::Json(nullptr) : *it;
     }
-    auto it = params->find(name.get<std::string>());
-    values[name.get<std::string>()] =
-        it == params->end() ? nlohmann::json(nullptr) : nlohmann::json::parse(core::dump_line(*it));
   }
-  return values.dump();
+  return core::canonical_line(values);
 }
 
 WorkQueue::WorkQueue(int capacity) : m_capacity(capacity) {}
@@ -92,7 +89,7 @@ std::vector<std::string> WorkQueue::start_what_can() {
   return started;
 }
 
-AttemptPlan plan_attempts(const std::vector<AttemptResult>& results,
+AttemptPlan plan_attempts(const std::vector<TaskOutcome>& results,
                           int max_retries,
                           std::chrono::milliseconds run,
                           std::chrono::milliseconds limit,
@@ -101,18 +98,17 @@ AttemptPlan plan_attempts(const std::vector<AttemptResult>& results,
   const int allowed = std::max(0, max_retries) + 1;
   plan.attempts = 0;
   for (int i = 0; i < allowed; ++i) {
-    AttemptResult r = results.empty()
-                          ? AttemptResult::success
-                          : results[std::min(static_cast<size_t>(i), results.size() - 1)];
+    TaskOutcome r = results.empty() ? TaskOutcome::success
+                                    : results[std::min(static_cast<size_t>(i), results.size() - 1)];
     if (i > 0) {
       auto pause = std::chrono::duration<double, std::milli>(
           10000.0 * double(1LL << std::min(i - 1, 20)) * time_scale);
       plan.duration += std::chrono::milliseconds(static_cast<long long>(pause.count()));
     }
-    plan.duration += r == AttemptResult::killed ? limit : run;
+    plan.duration += r == TaskOutcome::killed ? limit : run;
     plan.result = r;
     plan.attempts = i + 1;
-    if (r == AttemptResult::success) {
+    if (r == TaskOutcome::success) {
       break;
     }
   }

@@ -16,6 +16,8 @@
 #include <unordered_set>
 #include <vector>
 
+#include "emulator/emulator_payload.h"
+
 namespace emulator {
 
 // The login-queue key of an inference request: the canonical JSON of the values of its
@@ -55,10 +57,8 @@ private:
 
 // How one task's attempts went: the service retries a failed or killed attempt (the
 // recording's max_retries) after 10 s * 2^n, and calls back once, at the end.
-enum class AttemptResult { success, failed, killed };
-
 struct AttemptPlan {
-  AttemptResult result = AttemptResult::success; // the last attempt's
+  TaskOutcome result = TaskOutcome::success; // the last attempt's
   int attempts = 1;
   std::chrono::milliseconds duration{0}; // from the first attempt's start to the end of the last
 };
@@ -66,7 +66,7 @@ struct AttemptPlan {
 // `results[i]` is how attempt i would end (drawn beforehand; at least one entry); attempts stop
 // at the first success or after max_retries + 1. A killed attempt runs `limit`, any other
 // `run`; pauses between attempts are 10 s * 2^n * `time_scale`.
-AttemptPlan plan_attempts(const std::vector<AttemptResult>& results,
+AttemptPlan plan_attempts(const std::vector<TaskOutcome>& results,
                           int max_retries,
                           std::chrono::milliseconds run,
                           std::chrono::milliseconds limit,

@@ -33,7 +33,6 @@ double seconds(std::chrono::nanoseconds d) {
 
 // How often the chaser looks for stragglers and tasks due a --poll check.
 constexpr auto k_chase_tick = std::chrono::milliseconds(200);
-constexpr const char* k_poll_check = "a --poll check";
 
 } // namespace
 
@@ -595,14 +594,15 @@ void Engine::check_at_deadline(const std::shared_ptr<Task>& task) {
 
 bool Engine::recover(const std::shared_ptr<Task>& task,
                      const std::string& task_id,
-                     const std::string& why) {
+                     const std::string& why,
+                     bool asked) {
   auto payload = fetch_result(m_service, task_id, task->job.endpoint);
   if (!payload) {
     return false;
   }
   task->recovered = true; // read only once the waiter completed (never if it did already)
   if (task->waiter->complete(std::move(*payload))) {
-    if (why == k_poll_check) {
+    if (asked) {
       // Asked for (--poll): news, not a problem.
       core::log_info(fmt::format("{}: task {} ended ({} after {:.1f} s): result fetched",
                                  task->job.where,
@@ -1030,11 +1030,12 @@ void Engine::chase(std::stop_token stop) {
           threshold && at - task->submitted >= *threshold && at >= task->next_chase;
       StatusCheck check = check_status(m_paced, task_id, stop);
       if (check.answered && core::is_terminal_status(check.state.status)) {
+        const bool polled = !straggling;
         const std::string why =
-            straggling ? fmt::format("a straggler: the run's other tasks took {:.1f} s at p90",
-                                     seconds(p90.value_or(std::chrono::milliseconds(0))))
-                       : std::string(k_poll_check);
-        if (recover(task, task_id, why.c_str())) {
+            polled ? "a --poll check"
+                   : fmt::format("a straggler: the run's other tasks took {:.1f} s at p90",
+                                 seconds(p90.value_or(std::chrono::milliseconds(0))));
+        if (recover(task, task_id, why, polled)) {
           continue;
         }
       }

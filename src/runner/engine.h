@@ -87,8 +87,12 @@ private:
   void watch(std::stop_token stop);
   void chase(std::stop_token stop);
   void rearm(const std::shared_ptr<Task>& task, core::Clock::time_point when);
-  bool
-  recover(const std::shared_ptr<Task>& task, const std::string& task_id, const std::string& why);
+  // Fetches an ended task's result and completes its waiter with it; says so on stderr, as news
+  // when the check was `asked` for (--poll), else as a warning naming `why` it was made.
+  bool recover(const std::shared_ptr<Task>& task,
+               const std::string& task_id,
+               const std::string& why,
+               bool asked = false);
   void tick(std::stop_token stop);
   int exit_code() const;
 

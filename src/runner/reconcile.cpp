@@ -67,7 +67,7 @@ net::SubmitResult PacedService::submit(const Json& request, std::stop_token stop
 }
 
 bool PacedService::pace() {
-  auto now = core::Clock::now();
+  auto now = std::chrono::steady_clock::now();
   auto slot = m_limit.reserve(now);
   if (slot <= now) {
     return !m_stop.stop_requested();

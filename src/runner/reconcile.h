@@ -1,7 +1,6 @@
 #pragma once
 
 #include "core/json.h"
-#include "core/tracker.h"
 #include "core/wait_policy.h"
 #include "net/service.h"
 

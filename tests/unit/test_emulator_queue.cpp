@@ -5,7 +5,7 @@
 
 TEST_SUITE_BEGIN("emulator_queue");
 
-using emulator::AttemptResult;
+using emulator::TaskOutcome;
 using emulator::WorkQueue;
 using Ids = std::vector<std::string>;
 using namespace std::chrono_literals;
@@ -80,24 +80,24 @@ TEST_CASE("unique_key: the values of the unique names, whatever the key order") 
 TEST_CASE("attempts: retried until success or the last, with 10 s * 2^n pauses") {
   const auto run = 100ms;
   const auto limit = 60s;
-  auto one = emulator::plan_attempts({AttemptResult::success}, 2, run, limit, 1.0);
+  auto one = emulator::plan_attempts({TaskOutcome::success}, 2, run, limit, 1.0);
   CHECK(one.attempts == 1);
-  CHECK(one.result == AttemptResult::success);
+  CHECK(one.result == TaskOutcome::success);
   CHECK(one.duration == 100ms);
   auto all_fail = emulator::plan_attempts(
-      {AttemptResult::failed, AttemptResult::failed, AttemptResult::failed}, 2, run, limit, 1.0);
+      {TaskOutcome::failed, TaskOutcome::failed, TaskOutcome::failed}, 2, run, limit, 1.0);
   CHECK(all_fail.attempts == 3);
-  CHECK(all_fail.result == AttemptResult::failed);
+  CHECK(all_fail.result == TaskOutcome::failed);
   CHECK(all_fail.duration == 300ms + 10s + 20s);
   auto killed_then_ok =
-      emulator::plan_attempts({AttemptResult::killed, AttemptResult::success}, 1, run, limit, 0.01);
+      emulator::plan_attempts({TaskOutcome::killed, TaskOutcome::success}, 1, run, limit, 0.01);
   CHECK(killed_then_ok.attempts == 2);
-  CHECK(killed_then_ok.result == AttemptResult::success);
+  CHECK(killed_then_ok.result == TaskOutcome::success);
   CHECK(killed_then_ok.duration == 60s + 100ms + 100ms); // the pause scaled to 100 ms
   auto no_retries =
-      emulator::plan_attempts({AttemptResult::killed, AttemptResult::success}, 0, run, limit, 1.0);
+      emulator::plan_attempts({TaskOutcome::killed, TaskOutcome::success}, 0, run, limit, 1.0);
   CHECK(no_retries.attempts == 1);
-  CHECK(no_retries.result == AttemptResult::killed);
+  CHECK(no_retries.result == TaskOutcome::killed);
 }
 
 TEST_CASE("the request model: one kind per secure parameter, digits only for TOTP secrets") {
