@@ -405,6 +405,8 @@ void prepare_options(RunCommandOptions& opts) {
   core::set_color_mode(opts.color == "always"  ? core::ColorMode::always
                        : opts.color == "never" ? core::ColorMode::never
                                                : core::ColorMode::automatic);
+  // --progress json: stderr is JSON lines only, progress objects and log lines alike.
+  core::set_stderr_json(r.progress == "json");
   r.preflight = !opts.no_preflight;
   r.api_key = resolve_api_key(r.api_key, opts.api_key_file);
   r.callback_key = resolve_secret(

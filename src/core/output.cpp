@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
@@ -27,6 +29,54 @@ Json failure_line(const std::string& status,
   line["error"] = error;
   line["input"] = input;
   return line;
+}
+
+namespace {
+
+bool looks_base64(const std::string& s) {
+  std::string_view body = s;
+  if (body.starts_with("data:")) {
+    auto comma = body.find(";base64,");
+    if (comma == std::string_view::npos) {
+      return false;
+    }
+    body.remove_prefix(comma + 8);
+  }
+  return std::all_of(body.begin(), body.end(), [](unsigned char c) {
+    return std::isalnum(c) || c == '+' || c == '/' || c == '=' || c == '-' || c == '_' ||
+           c == '\n' || c == '\r';
+  });
+}
+
+void shorten(Json& value, size_t& shortened, size_t min_size) {
+  if (value.is_string()) {
+    const auto& s = value.get_ref<const std::string&>();
+    if (s.size() >= min_size && looks_base64(s)) {
+      value = fmt::format("<base64, {} KB, not shown on a terminal: --screenshots DIR saves "
+                          "screenshots, a pipe or a file gets it whole>",
+                          (s.size() + 1023) / 1024);
+      ++shortened;
+    }
+  } else if (value.is_structured()) {
+    for (auto& item : value) {
+      shorten(item, shortened, min_size);
+    }
+  }
+}
+
+} // namespace
+
+std::string shorten_for_terminal(const std::string& line, size_t& shortened, size_t min_size) {
+  if (line.size() < min_size) {
+    return line;
+  }
+  Json json = parse_json(line);
+  if (json.is_discarded()) {
+    return line;
+  }
+  const size_t before = shortened;
+  shorten(json, shortened, min_size);
+  return shortened == before ? line : dump_line(json);
 }
 
 std::string line_status(const Json& line) {

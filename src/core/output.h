@@ -17,6 +17,12 @@ Json failure_line(const std::string& status,
 // The status of a line ("" when it has none).
 std::string line_status(const Json& line);
 
+// A line as shown on a terminal: every long base64 string (an inline screenshot, a data: URI;
+// at least `min_size` bytes) becomes a short placeholder naming its size and --screenshots DIR.
+// Returns the line unchanged (the same bytes) when it holds none; `shortened` counts them.
+std::string
+shorten_for_terminal(const std::string& line, size_t& shortened, size_t min_size = 1024);
+
 // Thrown when stdout is closed (EPIPE): the run stops quietly with exit 141.
 struct StdoutClosed {};
 

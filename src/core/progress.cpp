@@ -21,6 +21,37 @@ size_t count_of(const std::map<std::string, size_t>& m, const std::string& key) 
 
 } // namespace
 
+size_t display_width(const std::string& text) {
+  size_t n = 0;
+  for (unsigned char c : text) {
+    n += (c & 0xC0) != 0x80; // continuation bytes take no column
+  }
+  return n;
+}
+
+std::string cut_to_width(const std::string& text, size_t columns) {
+  if (display_width(text) <= columns) {
+    return text;
+  }
+  if (columns == 0) {
+    return "";
+  }
+  size_t kept = 0;
+  size_t end = 0;
+  while (end < text.size()) {
+    size_t next = end + 1;
+    while (next < text.size() && (static_cast<unsigned char>(text[next]) & 0xC0) == 0x80) {
+      ++next;
+    }
+    if (kept + 1 > columns - 1) {
+      break;
+    }
+    ++kept;
+    end = next;
+  }
+  return text.substr(0, end) + "…";
+}
+
 std::string format_duration(double seconds) {
   if (seconds < 0 || !std::isfinite(seconds)) {
     return "?";
@@ -36,7 +67,8 @@ void Progress::finished(const std::string& status,
                         std::chrono::duration<double> took,
                         const std::string& where,
                         const std::string& error,
-                        Clock::time_point now) {
+                        Clock::time_point now,
+                        const std::string& origin) {
   ++m_done;
   ++m_by_status[status];
   m_recent_ends.push_back(now);
@@ -51,8 +83,11 @@ void Progress::finished(const std::string& status,
   }
   if (status != status::success) {
     if (m_failures.size() < k_failures_shown) {
-      m_failures.push_back(
-          fmt::format("{} {}{}", where, status, error.empty() ? "" : ": " + error));
+      m_failures.push_back(fmt::format("{} {}{}{}",
+                                       where,
+                                       status,
+                                       origin.empty() ? "" : " (" + origin + ")",
+                                       error.empty() ? "" : ": " + error));
     } else {
       ++m_more_failures;
     }
@@ -76,26 +111,57 @@ double Progress::eta_seconds(Clock::time_point now) const {
   return static_cast<double>(m_total - m_done) / rate;
 }
 
-std::string Progress::status_line(Clock::time_point now) const {
+std::string Progress::status_line(Clock::time_point now, size_t columns) const {
   double elapsed = std::chrono::duration<double>(now - m_start).count();
   std::string total = m_total_known ? std::to_string(m_total) : std::to_string(m_total) + "+";
-  size_t failed =
-      m_done - count_of(m_by_status, status::success) - count_of(m_by_status, status::timeout);
-  std::string line = fmt::format("[{}/{}] {} ok · {} failed · {} timeout · {} in flight · {}",
-                                 m_done,
-                                 total,
-                                 count_of(m_by_status, status::success),
-                                 failed,
-                                 count_of(m_by_status, status::timeout),
-                                 m_in_flight,
-                                 format_duration(elapsed));
+  const size_t ok = count_of(m_by_status, status::success);
+  const size_t timeouts = count_of(m_by_status, status::timeout);
+  const size_t failed = m_done - ok - timeouts;
+  // Each field with its rank: when the line is too wide, the highest rank goes first.
+  struct Field {
+    std::string text;
+    int rank;
+  };
+  std::vector<Field> fields;
+  fields.push_back({fmt::format("{} ok", ok), 0});
+  fields.push_back({fmt::format("{} failed", failed), failed > 0 ? 0 : 5});
+  fields.push_back({fmt::format("{} timeout", timeouts), timeouts > 0 ? 3 : 7});
+  fields.push_back({fmt::format("{} in flight", m_in_flight), 2});
+  fields.push_back({format_duration(elapsed), 4});
   if (double eta = eta_seconds(now); eta > 0) {
-    line += " · ETA " + format_duration(eta);
+    fields.push_back({"ETA " + format_duration(eta), 1});
   }
   if (!m_recent_durations.empty()) {
     std::vector<double> d(m_recent_durations.begin(), m_recent_durations.end());
     std::nth_element(d.begin(), d.begin() + static_cast<long>(d.size() / 2), d.end());
-    line += fmt::format(" · task {:.1f} s", d[d.size() / 2]);
+    fields.push_back({fmt::format("task {:.1f} s", d[d.size() / 2]), 6});
+  }
+  const std::string head = fmt::format("[{}/{}]", m_done, total);
+  // One column short of the edge: a line that fills the last column wraps on some terminals.
+  const size_t room = columns > 1 ? columns - 1 : 1;
+  auto compose = [&](const std::string& label) {
+    std::string line = label.empty() ? head : label + " " + head;
+    for (size_t i = 0; i < fields.size(); ++i) {
+      line += (i == 0 ? " " : " · ") + fields[i].text;
+    }
+    return line;
+  };
+  std::string label = m_label;
+  std::string line = compose(label);
+  while (display_width(line) > room) {
+    auto worst = std::max_element(fields.begin(), fields.end(), [](const Field& a, const Field& b) {
+      return a.rank < b.rank;
+    });
+    if (worst != fields.end() && worst->rank > 0) {
+      fields.erase(worst);
+    } else if (display_width(label) > 12) {
+      label = cut_to_width(label, 12);
+    } else if (!label.empty()) {
+      label.clear();
+    } else {
+      return cut_to_width(line, room);
+    }
+    line = compose(label);
   }
   return line;
 }

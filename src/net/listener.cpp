@@ -664,11 +664,20 @@ void Listener::start() {
   if (d.port == 0) {
     int err = errno;
     std::string holder = d.opts.port ? who_listens(d.opts.port) : "";
-    throw core::Error(fmt::format("cannot listen on {}: {} ({}try --listen 127.0.0.1:0 for a free "
-                                  "port)",
-                                  address,
-                                  err ? std::strerror(err) : "address unavailable",
-                                  holder.empty() ? "" : "it is taken by " + holder + "; "));
+    // Two stages of one pipeline both on the default port: say so, and what each needs.
+    const bool ours = holder.starts_with("optexity-chain");
+    throw core::Error(fmt::format(
+        "cannot listen on {}: {} ({}{})",
+        address,
+        err ? std::strerror(err) : "address unavailable",
+        holder.empty() ? ""
+                       : "it is taken by " + holder +
+                             (ours ? ", another run or another "
+                                     "stage of this pipeline: "
+                                   : "; "),
+        ours ? "give each its own --listen port, and its own --public-url against the service; "
+               "--listen 127.0.0.1:0 picks a free one"
+             : "try --listen 127.0.0.1:0 for a free port"));
   }
   widen_backlog(d.listen_fd);
   d.thread = std::thread([&server] { server.listen_after_bind(); });

@@ -31,6 +31,10 @@ double seconds(std::chrono::nanoseconds d) {
   return std::chrono::duration<double>(d).count();
 }
 
+// How many lines done as they start (journaled, passed on) may wait for their turn in input
+// order beyond the `parallel` places: a bound on memory only.
+constexpr size_t k_waiting_lines = 4096;
+
 // How often the chaser looks for stragglers and tasks due a --poll check.
 constexpr auto k_chase_tick = std::chrono::milliseconds(200);
 
@@ -47,6 +51,10 @@ struct Engine::Item {
   std::vector<std::shared_ptr<Task>> tasks; // handed out and not finished
   Clock::time_point result_at{};            // when its last result arrived (--stats)
   bool printed = false;
+  // Counted in Engine::m_active: read by the reader, not printed, and something of it ran here
+  // or may (a line reprinted from the journal or passed on holds no place while it waits).
+  bool holds_place = false;
+  bool ran = false; // a job of it ended here other than as a reprint of the journal
 };
 
 // One job of one item: a submit, then a wait on its waiter.
@@ -96,6 +104,7 @@ Engine::Engine(Planner& planner,
     : m_planner(planner), m_config(std::move(config)), m_source(source), m_tracker(tracker),
       m_service(service), m_paced(service, m_config.status_rate, 10), m_out(m_config.output_fd) {
   m_progress.set_unit(m_planner.unit());
+  m_progress.set_label(m_planner.label());
 }
 
 Engine::~Engine() = default;
@@ -166,24 +175,32 @@ void Engine::read_loop() {
   for (;;) {
     {
       std::unique_lock lock(m_mutex);
-      m_reader_cv.wait(
-          lock, m_stop.get_token(), [&] { return m_open < parallel || stop_reading(); });
+      // Places are for items that run: one reprinted from the journal, passed on or invalid
+      // holds none while it waits for its turn in input order (only a bound on memory).
+      m_reader_cv.wait(lock, m_stop.get_token(), [&] {
+        return (m_active < parallel && m_open < parallel + k_waiting_lines) || stop_reading();
+      });
       if (stop_reading()) {
         m_input_done = true;
         m_coord_cv.notify_one();
         return;
       }
       ++m_open;
+      ++m_active;
+      m_reading = true;
     }
     std::optional<core::Input> input = m_source.next(m_stop.get_token());
     std::shared_ptr<Item> item = input ? make_item(std::move(*input), true) : nullptr;
     std::lock_guard lock(m_mutex);
+    m_reading = false;
     if (!item) {
       --m_open;
+      --m_active;
       m_input_done = true;
       m_coord_cv.notify_one();
       return;
     }
+    item->holds_place = true;
     m_new_items.push_back(std::move(item));
     m_coord_cv.notify_one();
   }
@@ -627,6 +644,21 @@ void Engine::start_item(const std::shared_ptr<Item>& item) {
   m_items_open.push_back(item);
   item->plan = m_planner.plan(item->input, item->key);
   schedule(item);
+  if (item->plan->done()) {
+    release_place(*item); // done as it starts (passed on, invalid)
+  }
+}
+
+void Engine::release_place(Item& item) {
+  {
+    std::lock_guard lock(m_mutex);
+    if (!item.holds_place) {
+      return;
+    }
+    item.holds_place = false;
+    --m_active;
+  }
+  m_reader_cv.notify_one();
 }
 
 void Engine::schedule(const std::shared_ptr<Item>& item) {
@@ -735,6 +767,7 @@ void Engine::finish_task(const std::shared_ptr<Task>& task) {
   std::erase(item.tasks, task);
   const std::string* journaled = task->journaled ? &*task->journaled : nullptr;
   if (!journaled) {
+    item.ran = true;
     item.plan->finish_result(task->job, result);
     const std::string status = core::line_status(result);
     if (m_config.journal && taken && status != core::status::skipped) {
@@ -762,6 +795,11 @@ void Engine::finish_task(const std::shared_ptr<Task>& task) {
   item.plan->complete(task->job, std::move(result), journaled);
   purge_dispatch(item);
   schedule(task->item);
+  if (!item.ran && item.plan->done()) {
+    // Reprinted from the journal: its bytes are in memory already; its turn in input order
+    // needs no place of the `parallel` ones.
+    release_place(item);
+  }
 }
 
 void Engine::purge_dispatch(Item& item) {
@@ -810,6 +848,16 @@ void Engine::print(Item& item) {
   item.printed = true;
   if (!m_stdout_failed) {
     try {
+      if (m_config.terminal_output) {
+        size_t shortened = 0;
+        line.text = core::shorten_for_terminal(line.text, shortened);
+        if (shortened > 0 && !m_said_shortened) {
+          m_said_shortened = true;
+          core::log_info("long base64 values (inline screenshots) are shown as placeholders on "
+                         "a terminal: --screenshots DIR saves them; a pipe or a file gets them "
+                         "whole");
+        }
+      }
       m_out.write_line(line.text);
     } catch (const core::Error& e) {
       // Disk full, I/O error: stop; the journal (--state) keeps what is done for a rerun.
@@ -830,24 +878,17 @@ void Engine::print(Item& item) {
       core::is_terminal_status(line.status) && item.result_at != Clock::time_point{}) {
     m_latency.record(now - item.result_at);
   }
-  std::string shown;
-  std::string error = line.error;
-  switch (line.origin) {
-  case ItemLine::Origin::ran:
-    shown = core::colored_status(line.status) + (error.empty() ? "" : ": " + error);
-    break;
-  case ItemLine::Origin::journaled:
-    shown = core::colored_status(line.status) + " (journaled earlier)";
-    error = "journaled earlier";
-    break;
-  case ItemLine::Origin::passed_on:
-    shown = "passed on: " + line.status;
-    error = "passed on";
-    break;
-  }
+  // "failed: why", "failed (journaled earlier): why", "failed (passed on): why": the same
+  // words on the task's line and in the summary.
+  const char* origin = line.origin == ItemLine::Origin::journaled   ? "journaled earlier"
+                       : line.origin == ItemLine::Origin::passed_on ? "passed on"
+                                                                    : "";
+  const std::string shown = core::colored_status(line.status) +
+                            (*origin ? fmt::format(" ({})", origin) : std::string()) +
+                            (line.error.empty() ? "" : ": " + line.error);
   {
     std::lock_guard lock(m_progress_mutex);
-    m_progress.finished(line.status, now - item.started, item.input.where, error, now);
+    m_progress.finished(line.status, now - item.started, item.input.where, line.error, now, origin);
   }
   core::log_info(fmt::format("[{}] {} {} ({:.2f} s)",
                              printed,
@@ -858,6 +899,7 @@ void Engine::print(Item& item) {
     std::lock_guard lock(m_mutex);
     --m_open;
   }
+  release_place(item);
   m_reader_cv.notify_one();
 }
 
@@ -881,12 +923,30 @@ void Engine::finish_interrupted() {
       start_item(make_item(std::move(*input), false));
     }
   }
-  const std::string why =
-      m_signal.load() != 0
-          ? fmt::format(
-                "{} before {}", core::signal_description(m_signal.load()), m_planner.unfinished())
+  const int signo = m_signal.load();
+  // Sent and still running on the service, or never sent: each says which.
+  const std::string why_running =
+      signo != 0
+          ? fmt::format("{} before {}", core::signal_description(signo), m_planner.unfinished())
           : fmt::format("stopped before {}: {}", m_planner.unfinished(), write_failure());
+  const std::string why_unsent =
+      signo != 0 ? fmt::format("{}: not submitted", core::signal_description(signo))
+                 : fmt::format("not submitted: {}", write_failure());
+  size_t running = 0;
+  size_t unsent = 0;
   for (auto& item : m_items_open) {
+    if (item->plan->done()) {
+      continue;
+    }
+    bool sent = item->ran;
+    {
+      std::lock_guard lock(m_mutex);
+      for (const auto& task : item->tasks) {
+        sent = sent || task->taken;
+      }
+    }
+    const std::string& why = sent ? why_running : why_unsent;
+    ++(sent ? running : unsent);
     item->plan->abandon(core::status::interrupted, why);
     for (auto tasks = item->tasks; auto& task : tasks) {
       fail(*task, core::status::interrupted, why); // unless it has its result
@@ -897,6 +957,20 @@ void Engine::finish_interrupted() {
     print(*item);
   }
   m_items_open.clear();
+  if (signo != 0 && running + unsent > 0) {
+    // What was left, and how to go on: the tasks sent run on in the service.
+    std::string left = fmt::format(
+        "{} {}{} still running on the service", running, m_planner.unit(), running == 1 ? "" : "s");
+    left += fmt::format(", {} not submitted", unsent);
+    core::log_warning(fmt::format(
+        "{}: {}; {}",
+        core::signal_description(signo),
+        left,
+        m_config.journal ? "rerun the same command to resume: --state picks up the tasks still "
+                           "running and submits the others"
+                         : "--state FILE lets a rerun resume what a stop leaves, and --grace "
+                           "SECONDS lets tasks in flight end before a signal stops the run"));
+  }
 }
 
 int Engine::exit_code() const {
@@ -1060,7 +1134,9 @@ void Engine::tick(std::stop_token stop) {
       [this](core::Progress& progress) {
         std::lock_guard lock(m_mutex);
         auto known = m_source.size();
-        progress.set_total(known.value_or(m_printed + m_open), known.has_value());
+        // A stream: what was read so far (not the place taken for a line still to come).
+        progress.set_total(known.value_or(m_printed + m_open - (m_reading ? 1 : 0)),
+                           known.has_value());
         progress.set_in_flight(m_in_flight);
       },
       stop);
@@ -1184,6 +1260,11 @@ int Engine::execute() {
     m_deadlines.clear();
   }
   const bool closed = code == core::to_int(core::ExitCode::stdout_closed);
+  if (m_pulled == 0 && m_source.streaming() && m_signal.load() == 0 && !closed) {
+    // An empty pipe looks like success: often the stage before this one failed.
+    core::log_warning("no input arrived on stdin: nothing was run (if another command feeds this "
+                      "one, did it fail? `set -o pipefail` makes a pipeline report it)");
+  }
   if (m_config.summary && !closed) {
     print_summary(m_progress, m_progress_mutex);
   }

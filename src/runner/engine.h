@@ -81,6 +81,7 @@ private:
   void schedule(const std::shared_ptr<Item>& item);
   void finish_task(const std::shared_ptr<Task>& task);
   void purge_dispatch(Item& item);
+  void release_place(Item& item);
   void print_ready();
   void print(Item& item);
   void finish_interrupted();
@@ -119,7 +120,10 @@ private:
   std::condition_variable_any m_coord_cv;
   // reader -> coordinator
   std::deque<std::shared_ptr<Item>> m_new_items;
-  size_t m_open = 0; // items read and not yet printed
+  size_t m_open = 0;             // items read and not yet printed
+  size_t m_active = 0;           // of those, items that hold a place: not done when they started
+  bool m_said_shortened = false; // coordinator only
+  bool m_reading = false; // the reader waits for the next input (its place counted in m_open)
   bool m_input_done = false;
   bool m_draining = false; // a signal with --grace: no new submits, tasks in flight may end
   std::jthread m_grace_timer;

@@ -52,6 +52,9 @@ struct EngineConfig {
   ProgressMode progress = ProgressMode::live;
   bool summary = true;
   int output_fd = 1; // where the lines go (stdout; a file in tests)
+  // The lines go to a terminal: long base64 values (inline screenshots) are shown as
+  // placeholders there; a pipe or a file gets every line as sent.
+  bool terminal_output = false;
   // Called with each input as it is read, in input order (--record).
   std::function<void(const core::Input&)> on_input;
   // Turns a final result into what is printed (screenshots to files, downloads); may be empty.

@@ -26,6 +26,7 @@ public:
   std::unique_ptr<ItemPlan> plan(const core::Input& input, const std::string& key) override;
   const char* unit() const override { return "item"; }
   const char* unfinished() const override { return "the step ended"; }
+  std::string label() const override { return m_flow.name; }
 
 private:
   const core::Flow& m_flow;

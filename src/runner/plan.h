@@ -71,6 +71,8 @@ public:
   virtual std::unique_ptr<ItemPlan> plan(const core::Input& input, const std::string& key) = 0;
   // What the progress line counts ("input", "item").
   virtual const char* unit() const = 0;
+  // Names the stage on the live line: the endpoint (run) or the flow's name.
+  virtual std::string label() const = 0;
   // What an interrupted item had not reached: "the task finished", "the step ended".
   virtual const char* unfinished() const = 0;
 };

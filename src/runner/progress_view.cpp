@@ -18,17 +18,29 @@ void show_progress(EngineConfig::ProgressMode mode,
     return;
   }
   const auto period = live ? std::chrono::milliseconds(200) : std::chrono::milliseconds(2000);
+  auto json_line = [&](bool final) {
+    core::Json j = {{"event", "progress"}};
+    j.update(progress.status_json(core::Clock::now()));
+    j["final"] = final;
+    core::log_json_line(core::dump_line(j));
+  };
   while (core::sleep_for(period, stop)) {
     std::lock_guard lock(mutex);
     update(progress);
     if (live) {
-      core::set_live_status(progress.status_line(core::Clock::now()));
+      // The terminal's width is read at each redraw: a resize counts within 0.2 s.
+      core::set_live_status(progress.status_line(core::Clock::now(), core::terminal_columns()));
     } else {
-      core::log_always("progress: " + core::dump_line(progress.status_json(core::Clock::now())));
+      json_line(false);
     }
   }
   if (live) {
     core::set_live_status("");
+  } else {
+    // The last counts, so a run shorter than the period says something too.
+    std::lock_guard lock(mutex);
+    update(progress);
+    json_line(true);
   }
 }
 

@@ -88,12 +88,14 @@ public:
       line.text = core::dump_line(m_input.passthrough); // printed as it came
       line.status = core::line_status(m_input.passthrough);
       line.origin = ItemLine::Origin::passed_on;
+      line.error = error_of(m_input.passthrough, line.status);
       return line;
     }
     if (m_journaled) {
       line.text = *m_journaled; // the same bytes again
       line.status = core::line_status(*m_result);
       line.origin = ItemLine::Origin::journaled;
+      line.error = error_of(*m_result, line.status);
       return line;
     }
     Json result;
@@ -108,15 +110,20 @@ public:
     }
     line.text = core::dump_line(result);
     line.status = core::line_status(result);
-    if (line.status != core::status::success) {
-      if (auto it = result.find("error"); it != result.end() && it->is_string()) {
-        line.error = it->get<std::string>();
-      }
-    }
+    line.error = error_of(result, line.status);
     return line;
   }
 
 private:
+  // A line's error, for the summary: "" for a success or a line without one.
+  static std::string error_of(const Json& line, const std::string& status) {
+    if (status == core::status::success || !line.is_object()) {
+      return {};
+    }
+    auto it = line.find("error");
+    return it != line.end() && it->is_string() ? it->get<std::string>() : std::string();
+  }
+
   // A line is the payload as received, plus the input_parameters submitted and the record the
   // input came from.
   void finish(Json& result) const {

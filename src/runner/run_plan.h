@@ -28,6 +28,7 @@ public:
   std::unique_ptr<ItemPlan> plan(const core::Input& input, const std::string& key) override;
   const char* unit() const override { return "input"; }
   const char* unfinished() const override { return "the task finished"; }
+  std::string label() const override { return m_config.request.endpoint; }
 
 private:
   const EngineConfig& m_config;

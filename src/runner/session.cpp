@@ -20,6 +20,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <unistd.h>
 
 namespace runner {
 
@@ -152,6 +153,7 @@ EngineConfig engine_config(const RunOptions& opts, const Json& secure) {
   c.secure_params = secure;
   c.parallel = opts.parallel;
   c.unordered = opts.unordered;
+  c.terminal_output = ::isatty(c.output_fd) == 1;
   c.stats = opts.stats;
   c.progress = opts.progress == "json"   ? EngineConfig::ProgressMode::json
                : opts.progress == "none" ? EngineConfig::ProgressMode::none

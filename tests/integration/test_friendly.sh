@@ -21,11 +21,16 @@ make_emails 8 j >"$T/in8.txt"
 chain_run json --endpoint demo --emails "$T/in8.txt" --parallel 2 --progress json
 assert_exit 0 "$RC" "run"
 assert_line_count "$T/json.out" 8 "stdout"
-progress_lines=$(grep -c '^optexity-chain: progress: {' "$T/json.err" || true)
+# Pure JSON lines: jq reads stderr as it is, every line one object.
+jq -e -s 'length > 0 and all(.[]; type == "object" and (.event == "progress" or .event == "log"))' \
+  "$T/json.err" >/dev/null || fail "stderr is not JSON lines of progress and log events" "$T/json.err"
+progress_lines=$(jq -c 'select(.event == "progress")' "$T/json.err" | wc -l)
 assert_ne 0 "$progress_lines" "progress objects on stderr"
-grep '^optexity-chain: progress: ' "$T/json.err" | sed 's/^optexity-chain: progress: //' |
-  jq -e 'has("done") and has("total") and has("in_flight") and .total == 8' >/dev/null ||
-  fail "a progress object lacks its fields" "$T/json.err"
+jq -e -s '[.[] | select(.event == "progress")] | all(has("done") and has("total") and
+  has("in_flight") and .total == 8) and (last.final == true) and (last.done == 8)' \
+  "$T/json.err" >/dev/null || fail "a progress object lacks its fields, or no final one" "$T/json.err"
+assert_jq "$T/json.err" 'select(.event == "log" and (.message | startswith("[8] "))) | .level' \
+  info "the task lines are log events"
 
 step "-q: only errors, no summary"
 chain_run quiet --endpoint demo --emails "$T/in8.txt" -q
@@ -37,7 +42,7 @@ if command -v script >/dev/null; then
   timeout 60 script -qec "$BIN run --api-url $EMU_URL --listen $LISTEN --endpoint demo \
     --emails $T/in8.txt --parallel 2 --color never >$T/tty.out" "$T/tty.typescript" >/dev/null 2>&1 || true
   assert_line_count "$T/tty.out" 8 "stdout of the terminal run"
-  assert_file_contains "$T/tty.typescript" $'\r\x1b[K[' "the status line is redrawn in place"
+  assert_file_contains "$T/tty.typescript" $'\r\x1b[Kdemo [' "the status line is redrawn in place, naming the stage"
   assert_file_contains "$T/tty.typescript" "in flight" "the status line shows tasks in flight"
 else
   log "script(1) is not installed: terminal check skipped"

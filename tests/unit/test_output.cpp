@@ -50,4 +50,29 @@ TEST_CASE("output::failure_line has the documented shape") {
   CHECK(core::line_status(line) == "timeout");
 }
 
+TEST_CASE("output::shorten_for_terminal replaces long base64 values, leaves the rest") {
+  const std::string png(300 * 1024, 'A');
+  core::Json line = {{"task_id", "t1"},
+                     {"final_screenshot", png},
+                     {"output_data",
+                      core::Json::array({{{"image", "data:image/png;base64," + png}},
+                                         std::string(2000, 'x') + " words"})}};
+  size_t shortened = 0;
+  const std::string shown = core::shorten_for_terminal(core::dump_line(line), shortened);
+  CHECK(shortened == 2);
+  auto json = core::parse_json(shown);
+  REQUIRE(json.is_object());
+  CHECK(json["final_screenshot"] == "<base64, 300 KB, not shown on a terminal: --screenshots DIR "
+                                    "saves screenshots, a pipe or a file gets it whole>");
+  CHECK(json["output_data"][0]["image"].get<std::string>().starts_with("<base64, 301 KB"));
+  CHECK(json["output_data"][1] == line["output_data"][1]); // not base64: kept
+  CHECK(json["task_id"] == "t1");
+  // Nothing long: the very same bytes.
+  const std::string small = R"({"b":1,"a":"x"})";
+  CHECK(core::shorten_for_terminal(small, shortened) == small);
+  const std::string text = core::dump_line(core::Json{{"z", std::string(5000, 'x') + "!"}});
+  CHECK(core::shorten_for_terminal(text, shortened) == text);
+  CHECK(shortened == 2);
+}
+
 TEST_SUITE_END();

@@ -48,4 +48,56 @@ TEST_CASE("progress::Progress: a stream's total grows, failures beyond ten are c
   CHECK(summary.back() == "  ... and 3 more not successful");
 }
 
+TEST_CASE("progress::status_line fits the terminal: the least useful fields go first") {
+  auto t0 = Clock::now();
+  core::Progress p(t0);
+  p.set_label("my-automation");
+  p.set_total(200, true);
+  p.set_in_flight(7);
+  for (int i = 0; i < 193; ++i) {
+    p.finished(i % 11 == 0 ? "failed" : "success", 3400ms, "f:1", "", t0 + 36s);
+  }
+  const auto now = t0 + 36s;
+  const std::string wide = p.status_line(now);
+  CHECK(wide.find("my-automation [193/200] 175 ok · 18 failed · 0 timeout · 7 in flight · 0:36") ==
+        0);
+  CHECK(wide.find("task 3.4 s") != std::string::npos);
+  for (size_t columns : {200, 80, 60, 40, 30, 20, 10}) {
+    CAPTURE(columns);
+    const std::string line = p.status_line(now, columns);
+    CHECK(core::display_width(line) <= columns - 1); // never the last column: no wrap
+    if (columns >= 30) {
+      CHECK(line.find("[193/200] 175 ok · 18 failed") != std::string::npos);
+    }
+  }
+  // At 80 columns the zero timeouts went first, at 70 the typical task time too.
+  CHECK(p.status_line(now, 80) ==
+        "my-automation [193/200] 175 ok · 18 failed · 7 in flight · 0:36 · task 3.4 s");
+  CHECK(p.status_line(now, 70) ==
+        "my-automation [193/200] 175 ok · 18 failed · 7 in flight · 0:36");
+  // Then the label is shortened, then dropped: the counts that matter stay.
+  CHECK(p.status_line(now, 50) == "my-automation [193/200] 175 ok · 18 failed");
+  CHECK(p.status_line(now, 42) == "my-automati… [193/200] 175 ok · 18 failed");
+  CHECK(p.status_line(now, 40) == "[193/200] 175 ok · 18 failed");
+}
+
+TEST_CASE("progress::cut_to_width counts code points and never splits one") {
+  CHECK(core::display_width("a · b") == 5);
+  CHECK(core::cut_to_width("abcdef", 4) == "abc…");
+  CHECK(core::cut_to_width("ab·de", 4) == "ab·…");
+  CHECK(core::cut_to_width("abc", 3) == "abc");
+  CHECK(core::cut_to_width("abc", 0).empty());
+}
+
+TEST_CASE("progress::summary names where a line came from, then its own error") {
+  auto t0 = Clock::now();
+  core::Progress p(t0);
+  p.finished("failed", 1s, "e200.txt:3", "element not found", t0, "journaled earlier");
+  p.finished("failed", 1s, "<stdin>:5", "", t0, "passed on");
+  auto summary = p.summary_lines(t0);
+  REQUIRE(summary.size() == 4);
+  CHECK(summary[2] == "  e200.txt:3 failed (journaled earlier): element not found");
+  CHECK(summary[3] == "  <stdin>:5 failed (passed on)");
+}
+
 TEST_SUITE_END();
