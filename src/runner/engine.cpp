@@ -929,9 +929,11 @@ void Engine::finish_interrupted() {
       signo != 0
           ? fmt::format("{} before {}", core::signal_description(signo), m_planner.unfinished())
           : fmt::format("stopped before {}: {}", m_planner.unfinished(), write_failure());
-  const std::string why_unsent =
-      signo != 0 ? fmt::format("{}: not submitted", core::signal_description(signo))
-                 : fmt::format("not submitted: {}", write_failure());
+  const std::string why_unsent = signo != 0 ? fmt::format("not submitted ({})",
+                                                          signo == SIGTERM  ? "SIGTERM"
+                                                          : signo == SIGHUP ? "SIGHUP"
+                                                                            : "SIGINT")
+                                            : fmt::format("not submitted: {}", write_failure());
   size_t running = 0;
   size_t unsent = 0;
   for (auto& item : m_items_open) {
