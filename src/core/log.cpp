@@ -43,10 +43,27 @@ void write_all(const std::string& text) {
   }
 }
 
-// The live line as drawn: cut to the terminal's width, read at each draw (a resize takes
-// effect at the next redraw).
-std::string drawn(const std::string& live) {
-  return "\r\x1b[K" + cut_to_width(live, terminal_columns() - 1);
+size_t g_drawn_width = 0; // of the live line on the screen, guarded by g_mutex
+
+// Erases the live line on the screen. A terminal made narrower since it was drawn may have
+// reflowed it onto several rows (tmux, VTE, iTerm2, kitty do): those rows go too.
+std::string erased(size_t columns) {
+  std::string out = "\r\x1b[K";
+  for (size_t rows = g_drawn_width > 0 ? (g_drawn_width - 1) / columns : 0; rows > 0; --rows) {
+    out += "\x1b[1A\x1b[K";
+  }
+  g_drawn_width = 0;
+  return out;
+}
+
+// The live line, cut to the terminal's width, read at each draw (a resize takes effect at the
+// next redraw). Drawn with autowrap off (DECAWM), then on again: a terminal may reflow to its new
+// width before telling the process (tmux defers the pty's resize), and a line drawn for the old
+// width is then cut at the margin rather than wrapped onto a row the next erase would not reach.
+std::string drawn(const std::string& live, size_t columns) {
+  std::string line = cut_to_width(live, columns - 1);
+  g_drawn_width = display_width(line);
+  return "\x1b[?7l" + line + "\x1b[?7h";
 }
 
 void emit(const char* level, const char* prefix, const std::string& message) {
@@ -60,10 +77,11 @@ void emit(const char* level, const char* prefix, const std::string& message) {
     return;
   }
   // Erase the live line, print the message above where it was, then draw it again.
-  std::string out = g_live.empty() ? "" : "\r\x1b[K";
+  const size_t columns = g_live.empty() ? 0 : terminal_columns();
+  std::string out = g_live.empty() ? "" : erased(columns);
   out += fmt::format("optexity-chain: {}{}\n", prefix, text);
   if (!g_live.empty()) {
-    out += drawn(g_live);
+    out += drawn(g_live, columns);
   }
   write_all(out);
 }
@@ -109,7 +127,10 @@ void set_live_status(const std::string& line) {
     return;
   }
   g_live = line;
-  write_all(drawn(g_live));
+  const size_t columns = terminal_columns();
+  std::string out = erased(columns); // first: it reads the width of what is on the screen
+  out += drawn(g_live, columns);
+  write_all(out);
 }
 
 size_t terminal_columns() {

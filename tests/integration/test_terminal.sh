@@ -31,7 +31,11 @@ term_start() { # name cols cmd
 screen_of() { tmx capture-pane -p -t "$1"; }          # the visible rows
 history_of() { tmx capture-pane -p -J -S - -t "$1"; } # every line, unwrapped
 last_row() { screen_of "$1" | sed '/^$/d' | tail -n 1; }
-last_row_matches() { [[ $(last_row "$1") =~ $2 ]]; } # name regex
+last_row_matches() { # name regex (the screen looked at is kept in $T/NAME.last)
+  screen_of "$1" >"$T/$1.last"
+  [[ $(sed "/^$/d" "$T/$1.last" | tail -n 1) =~ $2 ]]
+}
+last_row_fits() { local row; row=$(last_row "$1"); ((${#row} <= $2)) && [[ $row =~ \[199/200\] ]]; }
 screen_has() { screen_of "$1" | grep -qF -- "$2"; }
 ended() { [[ -s $T/$1.rc ]]; }
 
@@ -63,6 +67,10 @@ for cols in 80 60; do
   assert_one_clean_status_line "$name" "$cols" demo
   if ((cols == 80)); then
     assert_contains "$(last_row "$name")" "1 in flight" "the task still out is counted"
+    step "a resize to 50 columns: the next redraws fit the new width"
+    tmx resize-window -t "$name" -x 50
+    wait_until 10 "a redraw at 50 columns" last_row_fits "$name" 49
+    assert_one_clean_status_line "$name" 50 demo
   fi
 
   step "$cols columns: Ctrl-C says which input was running, and how to go on"
@@ -90,12 +98,12 @@ term_start stream 80 "$BIN run --api-url $EMU_URL --listen $LISTEN --endpoint st
 exec 7<>"$T/in.fifo"
 printf 'only@example.com\n' >&7
 wait_until 30 "the first line of the stream" has_lines "$T/stream.out" 1
-wait_until 10 "the status line after the first line" last_row_matches stream '\[1/1\+\] 1 ok'
+wait_until 10 "the status line after the first line" last_row_matches stream '\[1/1\+\] [01] ok'
 assert_one_clean_status_line stream 80 stream
 assert_contains "$(last_row stream)" "0 in flight" "no task is in flight"
 exec 7>&-
 wait_until 30 "the stream to end" ended stream
-assert_eq 0 "$(cat "$T/stream.rc")" "the stream's exit code"
+assert_eq "$(jq -r 'if .status == "success" then 0 else 1 end' "$T/stream.out")" "$(cat "$T/stream.rc")" "the stream's exit code (the emulator fails one task in ten)"
 
 step "inline screenshots: placeholders on a terminal, whole in a pipe"
 start_emulator shots "$LPORT" --delay-ms 10 --screenshot inline --screenshot-bytes 300000
