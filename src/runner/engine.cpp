@@ -33,7 +33,7 @@ double seconds(std::chrono::nanoseconds d) {
 
 // How many lines done as they start (journaled, passed on) may wait for their turn in input
 // order beyond the `parallel` places: a bound on memory only.
-constexpr size_t k_waiting_lines = 4096;
+constexpr size_t k_waiting_lines = 1024;
 
 // How often the chaser looks for stragglers and tasks due a --poll check.
 constexpr auto k_chase_tick = std::chrono::milliseconds(200);
