@@ -42,7 +42,7 @@ if command -v script >/dev/null; then
   timeout 60 script -qec "$BIN run --api-url $EMU_URL --listen $LISTEN --endpoint demo \
     --emails $T/in8.txt --parallel 2 --color never >$T/tty.out" "$T/tty.typescript" >/dev/null 2>&1 || true
   assert_line_count "$T/tty.out" 8 "stdout of the terminal run"
-  assert_file_contains "$T/tty.typescript" $'\r\x1b[Kdemo [' "the status line is redrawn in place, naming the stage"
+  assert_file_contains "$T/tty.typescript" $'\r\x1b[K\x1b[?7ldemo [' "the status line is redrawn in place (autowrap off), naming the stage"
   assert_file_contains "$T/tty.typescript" "in flight" "the status line shows tasks in flight"
 else
   log "script(1) is not installed: terminal check skipped"
