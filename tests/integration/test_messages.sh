@@ -108,8 +108,8 @@ assert_file_contains "$T/help_emu.out" "Usage: optexity-chain emulator" "help em
 expect_error help_typo "$E unknown command 'rn': did you mean 'run'?" help rn
 
 step "the usage line shows the program's name, not its path (item 20)"
-assert_eq "Usage: optexity-chain run [OPTIONS]" "$(head -n 1 "$T/help_run_b.out")" "run --help"
-assert_eq "Usage: optexity-chain [OPTIONS] SUBCOMMAND" "$(head -n 1 "$T/help_top_b.out")" "--help"
+assert_eq "Usage: optexity-chain run [OPTIONS]" "$(grep "^Usage:" "$T/help_run_b.out")" "run --help"
+assert_eq "Usage: optexity-chain [OPTIONS] SUBCOMMAND" "$(grep "^Usage:" "$T/help_top_b.out")" "--help"
 assert_file_not_contains "$T/help_run_b.out" "$BIN" "run --help"
 
 step "--param-name takes a NAME (item 13)"
