@@ -19,12 +19,15 @@
 #include <malloc.h>
 #include <sstream>
 #include <string>
+#include <vector>
 
 namespace {
 
 int real_main(int argc, char** argv) {
+  // Named, so the usage line shows "optexity-chain", not the path it was started by.
   CLI::App app{"optexity-chain: submit Optexity automations and wait for their callbacks, one "
-               "JSON line per input"};
+               "JSON line per input",
+               "optexity-chain"};
   app.set_version_flag(
       "--version",
       fmt::format("optexity-chain {} (CLI11 {}, nlohmann/json {}.{}.{}, fmt {}.{}.{}, {})",
@@ -48,25 +51,32 @@ int real_main(int argc, char** argv) {
   flow_cmd->footer(core::k_exit_code_help);
   emulator::EmulatorOptions emulator_opts;
   CLI::App* emulator_cmd = cli::register_emulator_command(app, emulator_opts);
+  emulator_cmd->footer(core::k_emulator_exit_code_help);
   cli::StatusCommandOptions status_opts;
   CLI::App* status_cmd = cli::register_status_command(app, status_opts);
+  status_cmd->footer(core::k_status_exit_code_help);
   std::string replay_dir;
   CLI::App* replay_cmd = cli::register_replay_command(app, replay_dir);
   cli::StatusCommandOptions result_opts;
   CLI::App* result_cmd = cli::register_result_command(app, result_opts);
+  result_cmd->footer(core::k_status_exit_code_help);
+
+  // `help CMD` is `CMD --help`. CLI11 parses a vector in reverse order.
+  std::vector<std::string> args = cli::rewrite_help(app, {argv + 1, argv + argc});
+  std::vector<std::string> reversed(args.rbegin(), args.rend());
 
   // Parse first, so the one catch below sees only usage errors.
   try {
-    app.parse(argc, argv);
+    app.parse(reversed);
   } catch (const CLI::ParseError& e) {
-    int code = app.exit(e);
-    if (code != 0) {
-      if (std::string hint = cli::suggest_for_typo(app, argc, argv); !hint.empty()) {
-        core::log_error(hint);
-      }
+    if (e.get_exit_code() == 0) {
+      return app.exit(e); // --help, --version: printed on stdout, exit 0
     }
-    // --help and --version exit 0; every parse error is our usage code, not CLI11's 100+.
-    return code == 0 ? 0 : core::to_int(core::ExitCode::usage);
+    // One line per mistake, the suggestion first; never CLI11's "Run with --help" trailer.
+    for (const std::string& line : cli::describe_parse_error(app, args, e)) {
+      core::log_error(line);
+    }
+    return core::to_int(core::ExitCode::usage);
   }
 
   try {

@@ -1,5 +1,6 @@
 #include "cli/emulator_command.h"
 
+#include "cli/number_option.h"
 #include "core/exit_code.h"
 #include "core/url.h"
 #include "runner/signals.h"
@@ -8,6 +9,7 @@
 
 #include <condition_variable>
 #include <cstdio>
+#include <limits>
 #include <mutex>
 #include <string>
 
@@ -19,11 +21,18 @@ namespace {
 constexpr const char* k_default_callback_url = "http://127.0.0.1:4000/receive_callback";
 
 // Far above a real full-page screenshot (a few MB), well below what base64 in an int allows.
-constexpr size_t k_max_screenshot_bytes = size_t{256} << 20;
+constexpr long long k_max_screenshot_bytes = 256LL << 20;
 // Each download is a line in every payload: a cap keeps a typo from making megabyte payloads.
 constexpr int k_max_downloads = 1000;
 // Any count a test could want; the cap only keeps a typo from reading as "for ever".
 constexpr int k_max_repeat_task_id = 1000000;
+// The bound of an int option that has no range of its own: a number past it is refused in
+// words, not by CLI11's conversion error.
+constexpr long long k_max_int = std::numeric_limits<int>::max();
+// Seeds a user types (and the emulator logs) are far below 2^63.
+constexpr long long k_max_seed = std::numeric_limits<long long>::max();
+// (0..1]: the floor keeps a scaled pause from rounding every duration to nothing.
+const core::NumberRange k_time_scale{.min = 1e-6, .max = 1.0, .between = true};
 
 // A usage error at parse time beats a bind-time error: CLI11 names the flag for us.
 const CLI::Validator k_http_url(
@@ -46,62 +55,62 @@ std::vector<CLI::Option*> add_emulator_service_options(CLI::App* cmd,
   o.push_back(cmd->add_option("--delay-ms",
                               e.delay_ms,
                               "Milliseconds each attempt runs, from its start to its callback")
-                  ->check(CLI::NonNegativeNumber)
+                  ->check(number_check(core::NumberRange::whole(0, k_max_int)))
                   ->capture_default_str());
   o.push_back(cmd->add_option("--jitter-ms", e.jitter_ms, "Uniform +- jitter added to --delay-ms")
-                  ->check(CLI::NonNegativeNumber)
+                  ->check(number_check(core::NumberRange::whole(0, k_max_int)))
                   ->capture_default_str());
   o.push_back(
       cmd->add_option("--fail-rate", e.fail_rate, "Share of tasks (0..1) whose callback is failed")
-          ->check(CLI::Range(0.0, 1.0))
+          ->check(number_check(core::NumberRange::share()))
           ->capture_default_str());
   o.push_back(
       cmd->add_option("--kill-rate",
                       e.kill_rate,
                       "Share of tasks (0..1) whose callback is killed; decided before --fail-rate")
-          ->check(CLI::Range(0.0, 1.0))
+          ->check(number_check(core::NumberRange::share()))
           ->capture_default_str());
   o.push_back(cmd->add_option("--drop-callback-rate",
                               e.drop_callback_rate,
                               "Share of tasks (0..1) that never call back")
-                  ->check(CLI::Range(0.0, 1.0))
+                  ->check(number_check(core::NumberRange::share()))
                   ->capture_default_str());
   o.push_back(cmd->add_option("--capacity",
                               e.capacity,
                               "Tasks allocated or running at once (the workspace's capacity); 0: "
                               "unlimited. Tasks with equal unique parameters run one after another")
-                  ->check(CLI::Range(0, 100000))
+                  ->check(number_check(core::NumberRange::whole(0, 100000)))
                   ->capture_default_str());
   o.push_back(cmd->add_option("--max-retries",
                               e.max_retries,
                               "The recording's max_retries: a failed or killed attempt is retried "
                               "this many times, 10 s * 2^n apart (times --time-scale)")
-                  ->check(CLI::Range(0, 20))
+                  ->check(number_check(core::NumberRange::whole(0, 20)))
                   ->capture_default_str());
   o.push_back(cmd->add_option("--attempt-fail-rate",
                               e.attempt_fail_rate,
                               "Share of attempts (0..1) that fail; the task fails when its last "
                               "attempt does")
-                  ->check(CLI::Range(0.0, 1.0))
+                  ->check(number_check(core::NumberRange::share()))
                   ->capture_default_str());
   o.push_back(cmd->add_option("--stuck-rate",
                               e.stuck_rate,
                               "Share of tasks (0..1) left allocated for ever with no callback")
-                  ->check(CLI::Range(0.0, 1.0))
+                  ->check(number_check(core::NumberRange::share()))
                   ->capture_default_str());
   o.push_back(cmd->add_option("--stuck-at",
                               e.stuck_at,
                               "The K-th accepted submits (1-based, comma-separated) are left "
                               "allocated for ever with no callback")
                   ->delimiter(',')
-                  ->check(CLI::PositiveNumber)
+                  ->check(number_check(core::NumberRange::whole(1, k_max_int)))
                   ->type_name("K[,K...]"));
   o.push_back(
       cmd->add_option("--drop-callback-at",
                       e.drop_callback_at,
                       "The K-th accepted submits (1-based, comma-separated) never call back")
           ->delimiter(',')
-          ->check(CLI::PositiveNumber)
+          ->check(number_check(core::NumberRange::whole(1, k_max_int)))
           ->type_name("K[,K...]"));
   o.push_back(cmd->add_option("--screenshot",
                               e.screenshot,
@@ -114,9 +123,10 @@ std::vector<CLI::Option*> add_emulator_service_options(CLI::App* cmd,
                               "Shrink every service duration by this factor (0..1]: pauses between "
                               "attempts, a killed attempt's limit, the 5 minutes of callback "
                               "retries; not --delay-ms")
-                  ->check(CLI::Range(1e-6, 1.0))
+                  ->check(number_check(k_time_scale))
                   ->capture_default_str());
   o.push_back(cmd->add_option("--seed", e.seed, "Random seed for reproducible runs; 0 picks one")
+                  ->check(number_check(core::NumberRange::whole(0, k_max_seed)))
                   ->capture_default_str());
   if (!group.empty()) { // CLI11 hides options of the group ""
     for (CLI::Option* option : o) {
@@ -137,7 +147,7 @@ CLI::App* register_emulator_command(CLI::App& app, emulator::EmulatorOptions& op
 
   cmd->add_option("--host", opts.host, "Address to listen on")->capture_default_str();
   cmd->add_option("--port", opts.port, "Port to listen on; 0 picks a free one (printed on stdout)")
-      ->check(CLI::Range(0, 65535))
+      ->check(number_check(core::NumberRange::whole(0, 65535)))
       ->capture_default_str();
   cmd->add_option("--callback-url",
                   opts.callback_url,
@@ -152,12 +162,12 @@ CLI::App* register_emulator_command(CLI::App& app, emulator::EmulatorOptions& op
   add_emulator_service_options(cmd, opts, "");
   cmd->add_option(
          "--duplicate-callbacks", opts.duplicate_callbacks, "Send each callback K extra times")
-      ->check(CLI::NonNegativeNumber)
+      ->check(number_check(core::NumberRange::whole(0, k_max_int)))
       ->capture_default_str();
   cmd->add_option("--duplicate-rate",
                   opts.duplicate_rate,
                   "Share of tasks (0..1) whose callback is sent one more time")
-      ->check(CLI::Range(0.0, 1.0))
+      ->check(number_check(core::NumberRange::share()))
       ->capture_default_str();
   cmd->add_flag("--early-callback",
                 opts.early_callback,
@@ -166,40 +176,40 @@ CLI::App* register_emulator_command(CLI::App& app, emulator::EmulatorOptions& op
                   opts.lost_answer_rate,
                   "Share of accepted submits (0..1) never answered: the task runs, and once its "
                   "callback is delivered the connection is closed with no response")
-      ->check(CLI::Range(0.0, 1.0))
+      ->check(number_check(core::NumberRange::share()))
       ->capture_default_str();
   cmd->add_option("--bad-answer-rate",
                   opts.bad_answer_rate,
                   "Share of accepted submits (0..1) answered without a usable task_id (the task "
                   "runs): alternately 200 text/html and 202 {\"ok\":true}")
-      ->check(CLI::Range(0.0, 1.0))
+      ->check(number_check(core::NumberRange::share()))
       ->capture_default_str();
   cmd->add_option("--repeat-task-id",
                   opts.repeat_task_id,
                   "Answer the next N submits after the first with the first submit's task_id "
                   "(each task still runs and calls back under its own)")
-      ->check(CLI::Range(0, k_max_repeat_task_id))
+      ->check(number_check(core::NumberRange::whole(0, k_max_repeat_task_id)))
       ->capture_default_str();
   cmd->add_option("--answer-422-echo",
                   opts.echo_422_rate,
                   "Share of valid submits (0..1) refused with 422, the FastAPI detail echoing "
                   "the whole request (keys and secure parameters included)")
-      ->check(CLI::Range(0.0, 1.0))
+      ->check(number_check(core::NumberRange::share()))
       ->capture_default_str();
   cmd->add_option("--transient-503",
                   opts.transient_503,
                   "Answer the first K submits of each distinct input with 503")
-      ->check(CLI::NonNegativeNumber)
+      ->check(number_check(core::NumberRange::whole(0, k_max_int)))
       ->capture_default_str();
   cmd->add_option("--screenshot-bytes",
                   opts.screenshot_bytes,
                   "Size in bytes of each callback's final_screenshot PNG (0: a tiny 1x1 PNG)")
-      ->check(CLI::Range(size_t{0}, k_max_screenshot_bytes))
+      ->check(number_check(core::NumberRange::whole(0, k_max_screenshot_bytes)))
       ->capture_default_str();
   cmd->add_option("--downloads",
                   opts.downloads,
                   "Files listed in each success callback and served at /files/<task_id>/...")
-      ->check(CLI::Range(0, k_max_downloads))
+      ->check(number_check(core::NumberRange::whole(0, k_max_downloads)))
       ->capture_default_str();
   // Not CLI::ExistingFile: the script's own loader names the file in every message (exit 2).
   cmd->add_option("--script",
@@ -243,7 +253,8 @@ int run_emulator_command(const emulator::EmulatorOptions& opts) {
     cv.wait(lock, [&] { return signal_number != 0; });
   }
   emulator.stop();
-  return core::to_int(core::ExitCode::ok);
+  // As `run` does: the shell and a supervisor see that a signal ended it (130 for Ctrl-C).
+  return core::to_int(core::signal_exit_code(signal_number));
 }
 
 } // namespace cli

@@ -2,6 +2,7 @@
 
 #include "cli/emulator_command.h"
 #include "cli/key_file.h"
+#include "cli/number_option.h"
 #include "core/error.h"
 #include "core/formats.h"
 #include "core/log.h"
@@ -18,6 +19,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <limits>
 #include <sstream>
 
 #include "emulator/script.h"
@@ -35,19 +37,10 @@ std::vector<std::string> line_status_names() {
   return names;
 }
 
-// A duration in seconds that must be more than 0: CLI11's PositiveNumber would say "Value 0 not
-// in range 2.22507e-308 to 1.79769e+308". The cap keeps the milliseconds inside a long long.
-const CLI::Validator k_positive_seconds(
-    [](std::string& text) {
-      double value = 0;
-      auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-      if (ec != std::errc() || end != text.data() + text.size() || !(value > 0) || value > 1e9) {
-        return fmt::format("expected a number of seconds more than 0 (at most 1e9), got \"{}\"",
-                           text);
-      }
-      return std::string();
-    },
-    "POSITIVE");
+// The bounds of an int option that has no range of its own: a number past them is refused in
+// words, not by CLI11's conversion error.
+constexpr long long k_min_int = std::numeric_limits<int>::min();
+constexpr long long k_max_int = std::numeric_limits<int>::max();
 
 } // namespace
 
@@ -64,6 +57,7 @@ CLI::App* register_run_command(CLI::App& app, RunCommandOptions& opts) {
 
 void add_shared_options(CLI::App* cmd, RunCommandOptions& opts, Command command) {
   auto& r = opts.run;
+  opts.command = command;
   const bool run = command == Command::run;
   auto* inputs = "Inputs";
   auto* emails = cmd->add_option("--emails",
@@ -87,8 +81,11 @@ void add_shared_options(CLI::App* cmd, RunCommandOptions& opts, Command command)
                               core::join(core::input_format_names(), ", ", " or ")))
       ->check(CLI::IsMember(core::input_format_names()))
       ->group(inputs);
-  cmd->add_option("--param-name", r.param_name, "Parameter each line becomes with --format lines")
-      ->capture_default_str()
+  // No capture_default_str: CLI11 would show "NAME=value", which reads as syntax.
+  cmd->add_option(
+         "--param-name",
+         r.param_name,
+         fmt::format("Parameter each line becomes with --format lines (default: {})", r.param_name))
       ->group(inputs)
       ->type_name("NAME");
   if (run) {
@@ -151,24 +148,25 @@ void add_shared_options(CLI::App* cmd, RunCommandOptions& opts, Command command)
       ->check(CLI::ExistingFile)
       ->group(service);
   cmd->add_option("--priority", r.request.priority, "Request priority (lower runs first)")
+      ->check(number_check(core::NumberRange::whole(k_min_int, k_max_int)))
       ->group(service);
   cmd->add_option("--max-timeout-minutes",
                   r.request.max_timeout_minutes,
                   "Per-attempt limit the service applies (max_timeout_in_minutes)")
-      ->check(CLI::PositiveNumber)
+      ->check(number_check(core::NumberRange::whole(1, k_max_int)))
       ->group(service);
   cmd->add_option("--retries",
                   r.retry.retries,
                   "Extra submit attempts, only where the service cannot have created the task")
-      ->check(CLI::Range(0, 100))
+      ->check(number_check(core::NumberRange::whole(0, 100)))
       ->capture_default_str()
       ->group(service);
   cmd->add_option("--connect-timeout", r.connect_timeout_seconds, "Connect timeout in seconds")
-      ->check(CLI::PositiveNumber)
+      ->check(number_check(core::NumberRange::positive()))
       ->capture_default_str()
       ->group(service);
   cmd->add_option("--read-timeout", r.read_timeout_seconds, "Read timeout in seconds")
-      ->check(CLI::PositiveNumber)
+      ->check(number_check(core::NumberRange::positive()))
       ->capture_default_str()
       ->group(service);
   cmd->add_option("--status-url",
@@ -221,7 +219,7 @@ void add_shared_options(CLI::App* cmd, RunCommandOptions& opts, Command command)
                     r.watchdog_seconds,
                     "Seconds without any callback, with tasks in flight, before checking their "
                     "status with the service")
-        ->check(CLI::PositiveNumber)
+        ->check(number_check(core::NumberRange::positive()))
         ->capture_default_str()
         ->group(waiting)
         ->type_name("SECONDS");
@@ -248,14 +246,14 @@ void add_shared_options(CLI::App* cmd, RunCommandOptions& opts, Command command)
                   "Seconds each task may take from its start as the service reports it (a task "
                   "still queued waits on); default: --attempts attempt limits, the pauses between "
                   "them and 5 minutes of delivery retries")
-      ->check(CLI::PositiveNumber)
+      ->check(number_check(core::NumberRange::positive()))
       ->group(waiting)
       ->type_name("SECONDS");
   cmd->add_option("--attempts",
                   r.attempts,
                   "Attempts the service may make of each task (the recording's max_retries + 1), "
                   "counted in the default --timeout")
-      ->check(CLI::Range(1, 100))
+      ->check(number_check(core::NumberRange::whole(1, 100)))
       ->capture_default_str()
       ->group(waiting)
       ->type_name("N");
@@ -263,7 +261,7 @@ void add_shared_options(CLI::App* cmd, RunCommandOptions& opts, Command command)
                   r.max_wait_seconds,
                   "Seconds to wait for a task in all, from its submit, queue included; only then "
                   "is a task that never started a timeout")
-      ->check(CLI::PositiveNumber)
+      ->check(number_check(core::NumberRange::positive()))
       ->capture_default_str()
       ->group(waiting)
       ->type_name("SECONDS");
@@ -271,7 +269,7 @@ void add_shared_options(CLI::App* cmd, RunCommandOptions& opts, Command command)
                   r.straggler_seconds,
                   "A task whose callback is later than max(SECONDS, 3 x the p90 of the run's "
                   "finished tasks) has its status checked, then again with backoff")
-      ->check(CLI::PositiveNumber)
+      ->check(number_check(core::NumberRange::positive()))
       ->capture_default_str()
       ->group(waiting)
       ->type_name("SECONDS");
@@ -279,11 +277,11 @@ void add_shared_options(CLI::App* cmd, RunCommandOptions& opts, Command command)
                   r.poll_seconds,
                   "Fallback where no callback can reach this machine: check the status of every "
                   "task in flight every SECONDS (with the straggler checks, at most 10 a second)")
-      ->check(CLI::PositiveNumber)
+      ->check(number_check(core::NumberRange::positive()))
       ->group(waiting)
       ->type_name("SECONDS");
   cmd->add_option("--parallel", r.parallel, "Tasks in flight at once")
-      ->check(CLI::Range(1, 100000))
+      ->check(number_check(core::NumberRange::whole(1, 100000)))
       ->capture_default_str()
       ->group(waiting)
       ->type_name("N");
@@ -313,7 +311,7 @@ void add_shared_options(CLI::App* cmd, RunCommandOptions& opts, Command command)
                   r.download_timeout_seconds,
                   "With --downloads: seconds each file may take in all, from connecting to the "
                   "last byte (a slow server cannot hold a line longer)")
-      ->check(k_positive_seconds)
+      ->check(number_check(core::NumberRange::positive()))
       ->capture_default_str()
       ->group(results)
       ->type_name("SECONDS");
@@ -338,7 +336,7 @@ void add_shared_options(CLI::App* cmd, RunCommandOptions& opts, Command command)
                     r.grace_seconds,
                     "After SIGINT/SIGTERM, seconds to keep waiting for tasks in flight (a second "
                     "signal exits at once)")
-        ->check(CLI::NonNegativeNumber)
+        ->check(number_check(core::NumberRange::non_negative()))
         ->capture_default_str()
         ->group(journal)
         ->type_name("SECONDS");
@@ -395,6 +393,35 @@ void parse_listen(const std::string& text, std::string& host, int& port) {
   }
 }
 
+// --param-name names the parameter; "url=x" would make a parameter literally named "url=x".
+void check_param_name(const std::string& name, Command command) {
+  auto eq = name.find('=');
+  if (eq == std::string::npos) {
+    return;
+  }
+  std::string param = name.substr(0, eq);
+  std::string set_hint =
+      command == Command::run ? fmt::format(", or --set {} for a constant parameter", name) : "";
+  throw core::Error(fmt::format("--param-name takes a parameter NAME, not NAME=VALUE (got \"{}\"): "
+                                "use --param-name {}{}",
+                                name,
+                                param.empty() ? "NAME" : param,
+                                set_hint));
+}
+
+// --retry-failed and --resubmit-unfinished decide what a rerun does with a journal's entries:
+// without --state there is none, and ignoring them would hide the mistake.
+void check_journal_flags(const runner::RunOptions& r) {
+  if (!r.state_path.empty() || !(r.retry_failed || r.resubmit_unfinished)) {
+    return;
+  }
+  throw core::Error(r.retry_failed && r.resubmit_unfinished
+                        ? "--retry-failed and --resubmit-unfinished act on a journal: use them "
+                          "with --state FILE"
+                        : fmt::format("{} acts on a journal: use it with --state FILE",
+                                      r.retry_failed ? "--retry-failed" : "--resubmit-unfinished"));
+}
+
 } // namespace
 
 void prepare_options(RunCommandOptions& opts) {
@@ -440,6 +467,8 @@ void prepare_options(RunCommandOptions& opts) {
     }
     emulator::load_script(r.emulator.script_path); // every problem reported before anything starts
   }
+  check_param_name(r.param_name, opts.command);
+  check_journal_flags(r);
   parse_listen(opts.listen, r.listen_host, r.listen_port);
   r.listen_given = opts.listen_option && opts.listen_option->count() > 0;
   if (r.callback_path.empty() || r.callback_path.front() != '/') {

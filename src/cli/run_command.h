@@ -9,6 +9,9 @@
 
 namespace cli {
 
+// Which command the shared options are registered for.
+enum class Command { run, flow };
+
 // What the `run` subcommand collects before it becomes runner::RunOptions.
 struct RunCommandOptions {
   runner::RunOptions run;
@@ -23,11 +26,11 @@ struct RunCommandOptions {
   bool verbose = false;
   CLI::Option* listen_option = nullptr;       // to tell an explicit --listen from the default
   std::vector<CLI::Option*> emulator_options; // only with --emulate
+  Command command = Command::run;             // set by add_shared_options
 };
 
 // The options `run` and `flow` share (items, service, listener, results, journal, output);
 // `run` adds its own (--set, --map, --dry-run, --record, ...).
-enum class Command { run, flow };
 void add_shared_options(CLI::App* cmd, RunCommandOptions& opts, Command command);
 
 // Resolves keys and secrets (flags, files, environment), the listen address and the checks

@@ -1,6 +1,7 @@
 #include "cli/status_command.h"
 
 #include "cli/key_file.h"
+#include "cli/number_option.h"
 #include "core/error.h"
 #include "core/exit_code.h"
 #include "core/log.h"
@@ -10,6 +11,8 @@
 #include "net/client.h"
 
 #include <fmt/format.h>
+
+#include <optional>
 
 namespace cli {
 
@@ -25,8 +28,31 @@ void add_service_options(CLI::App* cmd, StatusCommandOptions& opts) {
   cmd->add_option("--api-key-file", opts.api_key_file, "File holding the API key")
       ->check(CLI::ExistingFile);
   cmd->add_option("--timeout", opts.timeout_seconds, "Connect and read timeout in seconds")
-      ->check(CLI::PositiveNumber)
+      ->check(number_check(core::NumberRange::positive()))
       ->capture_default_str();
+}
+
+// Throws what the service's answer says when it is not the task's line: no answer at all
+// (unreachable, exit 3), a refused key (3), an error such as an unknown task (1).
+void check_reply(const net::StatusReply& reply,
+                 const core::ApiEndpoints& api,
+                 const std::string& task_id) {
+  if (!reply.available) {
+    if (!api.status_base) {
+      throw core::Error(reply.error, core::ExitCode::usage); // a full /inference URL
+    }
+    throw core::Error(
+        fmt::format("cannot reach the service at {}: {}", api.status_base->origin(), reply.error),
+        core::ExitCode::refused);
+  }
+  if (core::is_key_refusal(reply.http_status, reply.body.dump())) {
+    throw core::Error(reply.error + " (check --api-key, --api-key-file or OPTEXITY_API_KEY)",
+                      core::ExitCode::refused);
+  }
+  if (!reply.error.empty()) {
+    throw core::Error(fmt::format("task {}: {}", task_id, reply.error),
+                      core::ExitCode::task_failed);
+  }
 }
 
 } // namespace
@@ -59,24 +85,22 @@ int run_status_command(StatusCommandOptions& opts, bool want_result) {
   net::Client client(co);
   net::StatusReply reply = want_result ? client.callback_data(opts.task_id, opts.endpoint)
                                        : client.task_status(opts.task_id);
-  if (!reply.available) {
-    throw core::Error(reply.error, core::ExitCode::usage);
+  check_reply(reply, co.api, opts.task_id);
+  std::optional<core::Json> line =
+      want_result ? core::result_line(reply.body) : core::status_line(reply.body, opts.task_id);
+  if (!line) {
+    // get_callback_data answers {"data": null} while the task runs.
+    throw core::Error(want_result ? fmt::format("task {} has not finished yet: no result to show "
+                                                "(try `status`)",
+                                                opts.task_id)
+                                  : fmt::format("task {}: the service's answer names no task "
+                                                "status: {}",
+                                                opts.task_id,
+                                                core::dump_line(reply.body).substr(0, 200)),
+                      core::ExitCode::task_failed);
   }
   core::LineWriter out;
-  out.write_line(core::dump_line(reply.body));
-  if (core::is_key_refusal(reply.http_status, reply.body.dump())) {
-    core::log_error(reply.error + " (check --api-key, --api-key-file or OPTEXITY_API_KEY)");
-    return core::to_int(core::ExitCode::refused);
-  }
-  if (!reply.error.empty()) {
-    core::log_error(reply.error);
-    return core::to_int(core::ExitCode::task_failed);
-  }
-  if (want_result && reply.body.contains("data") && reply.body["data"].is_null()) {
-    core::log_error(fmt::format("task {} has not finished yet: no result to show (try `status`)",
-                                opts.task_id));
-    return core::to_int(core::ExitCode::task_failed);
-  }
+  out.write_line(core::dump_line(*line));
   return 0;
 }
 

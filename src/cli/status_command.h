@@ -16,14 +16,16 @@ struct StatusCommandOptions {
   double timeout_seconds = 30;
 };
 
-// `optexity-chain status TASK_ID`: prints the service's task_status answer as one JSON line.
+// `optexity-chain status TASK_ID`: prints the task as the service's task_status describes it,
+// one JSON line (task_id, status, error, then its times), without the service's envelope.
 CLI::App* register_status_command(CLI::App& app, StatusCommandOptions& opts);
 // `optexity-chain result TASK_ID --endpoint NAME`: prints the callback payload
-// (get_callback_data) as one JSON line.
+// (get_callback_data), the line a run prints for the task less its `input`.
 CLI::App* register_result_command(CLI::App& app, StatusCommandOptions& opts);
 
-// Runs either; `want_result` picks result. Exit 0 with an answer, 1 when the service says the
-// task is unknown or failed, 2 for usage, 3 when refused (bad key).
+// Runs either; `want_result` picks result. stdout gets the line only; every error goes to
+// stderr. Exit 0 with the line, 1 when the service does not know the task or has no result yet,
+// 2 for usage, 3 when refused (bad key) or unreachable.
 int run_status_command(StatusCommandOptions& opts, bool want_result);
 
 } // namespace cli

@@ -46,4 +46,20 @@ inline constexpr const char* k_exit_code_help =
     "  129  hung up (SIGHUP)   130  interrupted by SIGINT   143  terminated by SIGTERM\n"
     "  141  stdout was closed (e.g. | head -1)\n";
 
+// The emulator's exit codes, for `emulator --help`: it serves until a signal stops it (after a
+// clean shutdown), so it never exits 0 on its own.
+inline constexpr const char* k_emulator_exit_code_help =
+    "Exit codes (the emulator serves until stopped):\n"
+    "  2    usage or script error, or the address cannot be listened on (port in use)\n"
+    "  129  hung up (SIGHUP)   130  interrupted by SIGINT   143  terminated by SIGTERM\n"
+    "  141  stdout was closed before the URL could be printed\n";
+
+// The exit codes of `status` and `result`, for their --help.
+inline constexpr const char* k_status_exit_code_help =
+    "Exit codes:\n"
+    "  0    the task's line was printed\n"
+    "  1    the service does not know the task, or has no result for it yet\n"
+    "  2    usage error\n"
+    "  3    the service refused the request (bad API key) or cannot be reached\n";
+
 } // namespace core

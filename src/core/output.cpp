@@ -3,6 +3,7 @@
 #include "core/error.h"
 #include "core/files.h"
 #include "core/redact.h"
+#include "core/wait_policy.h"
 
 #include <fmt/format.h>
 
@@ -31,6 +32,7 @@ Json failure_line(const std::string& status,
   return line;
 }
 
+<<<<<<< HEAD
 namespace {
 
 bool looks_base64(const std::string& s) {
@@ -77,6 +79,37 @@ std::string shorten_for_terminal(const std::string& line, size_t& shortened, siz
   const size_t before = shortened;
   shorten(json, shortened, min_size);
   return shortened == before ? line : dump_line(json);
+=======
+std::optional<Json> status_line(const Json& answer, const std::string& task_id) {
+  const Json* task = find_task_in_answer(answer, task_id);
+  if (task == nullptr || !task->is_object() || !task->contains("status") ||
+      !(*task)["status"].is_string()) {
+    return std::nullopt;
+  }
+  // The keys a run line starts with, then the service's own, in its order.
+  Json line = Json::object();
+  line["task_id"] = task->value("task_id", Json(task_id));
+  line["status"] = (*task)["status"];
+  line["error"] = task->value("error", Json());
+  for (const auto& [key, value] : task->items()) {
+    if (!line.contains(key)) {
+      line[key] = value;
+    }
+  }
+  return line;
+}
+
+std::optional<Json> result_line(const Json& answer) {
+  if (!answer.is_object()) {
+    return std::nullopt;
+  }
+  auto data = answer.find("data");
+  const Json& payload = data != answer.end() ? *data : answer;
+  if (!payload.is_object()) {
+    return std::nullopt;
+  }
+  return payload;
+>>>>>>> issue16-a
 }
 
 std::string line_status(const Json& line) {

@@ -14,6 +14,17 @@ Json failure_line(const std::string& status,
                   const Json& input,
                   const std::optional<std::string>& task_id = std::nullopt);
 
+// The line `status TASK_ID` prints for a task_status answer: the task it describes
+// (find_task_in_answer), out of the service's envelope ({"success":true,"task":{...}}), with
+// task_id, status and error first, as a run line has them, then what else the service says of
+// it (created_at, started_at, ...). nullopt when the answer describes no task with a status.
+std::optional<Json> status_line(const Json& answer, const std::string& task_id);
+
+// The payload of a get_callback_data answer ({"success":true,"data":{...}}, or the payload
+// itself): what the task's callback carried, a run line less its `input`. nullopt while the task
+// has no result (`data` is null) or when the answer holds no payload object.
+std::optional<Json> result_line(const Json& answer);
+
 // The status of a line ("" when it has none).
 std::string line_status(const Json& line);
 

@@ -45,7 +45,9 @@ double seconds(milliseconds d) {
   return std::chrono::duration<double>(d).count();
 }
 
-const Json* find_task(const Json& answer, const std::string& task_id) {
+} // namespace
+
+const Json* find_task_in_answer(const Json& answer, const std::string& task_id) {
   const Json* list = nullptr;
   if (answer.is_array()) {
     list = &answer;
@@ -81,8 +83,6 @@ const Json* find_task(const Json& answer, const std::string& task_id) {
   }
   return first;
 }
-
-} // namespace
 
 std::optional<WallTime> parse_iso8601(std::string_view text) {
   size_t pos = 0;
@@ -155,7 +155,7 @@ std::optional<WallTime> parse_iso8601(std::string_view text) {
 
 TaskState read_task_state(const Json& answer, const std::string& task_id) {
   TaskState state;
-  const Json* task = find_task(answer, task_id);
+  const Json* task = find_task_in_answer(answer, task_id);
   if (task == nullptr || !task->is_object()) {
     return state;
   }

@@ -37,6 +37,11 @@ struct TaskState {
   std::optional<WallTime> started_at; // when the service reports one
 };
 
+// The task a task_status answer describes: {"task":{...}}, {"tasks":[...]} or a list of tasks
+// (the service's multi-task shapes, PR #225: the entry with `task_id`, else the first), or the
+// answer itself. nullptr when it holds none.
+const Json* find_task_in_answer(const Json& answer, const std::string& task_id);
+
 // Reads a task_status answer: {"task":{...}}, {"tasks":[...]} or a list of tasks (the service's
 // multi-task shapes, PR #225: the entry with `task_id`, else the first), or the task itself.
 TaskState read_task_state(const Json& answer, const std::string& task_id);

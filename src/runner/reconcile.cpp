@@ -3,6 +3,7 @@
 #include "core/api.h"
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/output.h"
 
 #include <fmt/format.h>
 
@@ -41,11 +42,7 @@ fetch_result(net::Service& service, const std::string& task_id, const std::strin
     core::log_debug(fmt::format("get_callback_data for {}: {}", task_id, data.error));
     return std::nullopt;
   }
-  Json payload = data.body.contains("data") ? data.body["data"] : data.body;
-  if (!payload.is_object()) {
-    return std::nullopt;
-  }
-  return payload;
+  return core::result_line(data.body); // the same payload `result TASK_ID` prints
 }
 
 std::optional<Json> fetch_final_result(net::Service& service,

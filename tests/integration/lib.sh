@@ -761,7 +761,7 @@ submits_of_input() { # input-parameters-json
 }
 submits_of_email() { submits_of_input "{\"email\":[\"$1\"]}"; } # email
 
-# Stops the emulator started last (SIGTERM; it exits 0), bounded.
+# Stops the emulator started last (SIGTERM; it exits 143), bounded.
 stop_emulator() {
   kill -TERM "$EMU_PID" 2>/dev/null || true
   wait_exit "$EMU_PID" 20 "the emulator after SIGTERM"

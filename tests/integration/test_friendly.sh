@@ -54,7 +54,7 @@ assert_exit 2 "$RC" "unknown option"
 assert_file_contains "$T/typo.err" "did you mean --emails?" "option suggestion"
 chain typo2 rnu
 assert_exit 2 "$RC" "unknown command"
-assert_file_contains "$T/typo2.err" 'did you mean "run"?' "command suggestion"
+assert_file_contains "$T/typo2.err" "did you mean 'run'?" "command suggestion"
 
 step "a taken port names its holder"
 python3 -c 'import socket,sys,time

@@ -68,25 +68,25 @@ assert_emails_in_order "$T/killed_lost.out" "stdout order" "${in3[@]}"
 assert_callback_lines "$T/killed_lost.out" demo "recovered payloads"
 assert_eq 3 "$(count_matches "$T/killed_lost.err" "result fetched")" "stderr: 'result fetched' per task"
 
-step "status TASK_ID: one JSON line with .task.status"
+step "status TASK_ID: one JSON line, the task out of the service's envelope"
 EMU_URL=$finished_url
 task=$(jq -r .task_id "$T/finished.out" | head -n 1)
 chain st status "$task" --api-url "$EMU_URL"
 assert_exit 0 "$RC" "status of a finished task"
 assert_line_count "$T/st.out" 1 "one line"
 assert_json_lines "$T/st.out" "stdout"
-assert_jq "$T/st.out" '.task.status' success "the task's status"
-assert_jq "$T/st.out" '.task.task_id' "$task" "the task's id"
+assert_jq "$T/st.out" '.status' success "the task's status"
+assert_jq "$T/st.out" '.task_id' "$task" "the task's id"
+assert_jq "$T/st.out" 'has("success") or has("task")' false "no envelope"
 
-step "result TASK_ID --endpoint demo: {success: true, data: the callback payload}"
+step "result TASK_ID --endpoint demo: the callback payload, as the run printed it"
 chain res result "$task" --endpoint demo --api-url "$EMU_URL"
 assert_exit 0 "$RC" "result of a finished task"
 assert_line_count "$T/res.out" 1 "one line"
 assert_json_lines "$T/res.out" "stdout"
-assert_jq "$T/res.out" '.success' true ".success"
-assert_jq "$T/res.out" '.data.task_id + " " + .data.status + " " + .data.endpoint_name' "$task success demo" ".data"
+assert_jq "$T/res.out" '.task_id + " " + .status + " " + .endpoint_name' "$task success demo" "the payload"
 # The payload is the one the run printed for that task (less the run's own "input").
-assert_eq "$(head -n 1 "$T/finished.out" | jq -cS 'del(.input)')" "$(jq -cS .data "$T/res.out")" \
+assert_eq "$(head -n 1 "$T/finished.out" | jq -cS 'del(.input)')" "$(jq -cS . "$T/res.out")" \
   "result's data equals the run's line for the task"
 
 step "status of a killed task"
@@ -95,10 +95,10 @@ chain_run killed_again --endpoint demo --emails "$T/in3.txt" --timeout 20
 killed_id=$(jq -r .task_id "$T/killed_again.out" | head -n 1)
 chain st_killed status "$killed_id" --api-url "$EMU_URL"
 assert_exit 0 "$RC" "status of a killed task"
-assert_jq "$T/st_killed.out" '.task.status' killed "the task's status"
+assert_jq "$T/st_killed.out" '.status' killed "the task's status"
 chain res_killed result "$killed_id" --endpoint demo --api-url "$EMU_URL"
 assert_exit 0 "$RC" "result of a killed task"
-assert_jq "$T/res_killed.out" '.data.status' killed "the payload's status"
+assert_jq "$T/res_killed.out" '.status' killed "the payload's status"
 
 step "status of a task still running"
 setup_emulator --delay-ms 60000
@@ -108,7 +108,7 @@ assert_all_status "$T/running.out" timeout "statuses"
 running_id=$(jq -r .task_id "$T/running.out" | head -n 1)
 chain st_running status "$running_id" --api-url "$EMU_URL"
 assert_exit 0 "$RC" "status of a running task"
-assert_jq "$T/st_running.out" '.task.status' running "the task's status"
+assert_jq "$T/st_running.out" '.status' running "the task's status"
 
 step "an unknown task id: non-zero exit, an error on stderr"
 chain st_unknown status no-such-task-0000 --api-url "$EMU_URL"
@@ -127,7 +127,7 @@ assert_exit 0 "$RC" "run with the key"
 keyed_id=$(jq -r .task_id "$T/keyed.out" | head -n 1)
 chain st_key status "$keyed_id" --api-url "$EMU_URL" --api-key-file "$T/key.txt"
 assert_exit 0 "$RC" "status with the right key"
-assert_jq "$T/st_key.out" '.task.status' success "the task's status"
+assert_jq "$T/st_key.out" '.status' success "the task's status"
 chain st_nokey status "$keyed_id" --api-url "$EMU_URL" --api-key wrong-key
 assert_exit 3 "$RC" "status with a wrong key"
 assert_file_contains "$T/st_nokey.err" "optexity-chain: error: " "stderr"

@@ -75,4 +75,48 @@ TEST_CASE("output::shorten_for_terminal replaces long base64 values, leaves the 
   CHECK(shortened == 2);
 }
 
+TEST_CASE("output::status_line unwraps the task from the service's envelope") {
+  core::Json answer = core::Json::parse(
+      R"({"success":true,"task":{"created_at":"2026-01-01T00:00:00Z","task_id":"t1",)"
+      R"("status":"running","started_at":"2026-01-01T00:00:01Z","completed_at":null}})");
+  auto line = core::status_line(answer, "t1");
+  REQUIRE(line);
+  // A run line's keys first (error null when the service gives none), then the service's own.
+  CHECK(core::dump_line(*line) ==
+        R"({"task_id":"t1","status":"running","error":null,"created_at":"2026-01-01T00:00:00Z",)"
+        R"("started_at":"2026-01-01T00:00:01Z","completed_at":null})");
+  CHECK_FALSE(line->contains("success"));
+
+  SUBCASE("a list of tasks: the one asked about") {
+    auto other = core::status_line(
+        core::Json::parse(R"({"tasks":[{"task_id":"a","status":"queued"},)"
+                          R"({"task_id":"b","status":"failed","error":"boom"}]})"),
+        "b");
+    REQUIRE(other);
+    CHECK(core::dump_line(*other) == R"({"task_id":"b","status":"failed","error":"boom"})");
+  }
+  SUBCASE("no task with a status: nothing to print") {
+    CHECK_FALSE(core::status_line(core::Json::parse(R"({"success":true})"), "t1"));
+    CHECK_FALSE(core::status_line(core::Json::parse(R"({"task":null})"), "t1"));
+    CHECK_FALSE(core::status_line(core::Json::parse(R"([1,2])"), "t1"));
+  }
+}
+
+TEST_CASE("output::result_line is the callback payload, out of its envelope") {
+  core::Json payload = core::Json::parse(
+      R"({"task_id":"t1","endpoint_name":"demo","status":"success","output_data":[],"error":null})");
+  core::Json answer = {{"success", true}, {"data", payload}};
+  auto line = core::result_line(answer);
+  REQUIRE(line);
+  CHECK(*line == payload);
+  CHECK(core::dump_line(*line) == core::dump_line(payload)); // the service's key order
+  SUBCASE("the payload itself") {
+    CHECK(core::result_line(payload) == payload);
+  }
+  SUBCASE("a task still running has no result") {
+    CHECK_FALSE(core::result_line(core::Json::parse(R"({"success":true,"data":null})")));
+    CHECK_FALSE(core::result_line(core::Json::parse(R"("text")")));
+  }
+}
+
 TEST_SUITE_END();
