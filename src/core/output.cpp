@@ -32,7 +32,6 @@ Json failure_line(const std::string& status,
   return line;
 }
 
-<<<<<<< HEAD
 namespace {
 
 bool looks_base64(const std::string& s) {
@@ -79,7 +78,8 @@ std::string shorten_for_terminal(const std::string& line, size_t& shortened, siz
   const size_t before = shortened;
   shorten(json, shortened, min_size);
   return shortened == before ? line : dump_line(json);
-=======
+}
+
 std::optional<Json> status_line(const Json& answer, const std::string& task_id) {
   const Json* task = find_task_in_answer(answer, task_id);
   if (task == nullptr || !task->is_object() || !task->contains("status") ||
@@ -109,7 +109,6 @@ std::optional<Json> result_line(const Json& answer) {
     return std::nullopt;
   }
   return payload;
->>>>>>> issue16-a
 }
 
 std::string line_status(const Json& line) {
