@@ -53,7 +53,7 @@ _optexity_chain() {
           return 0
           ;;
         --format)
-          mapfile -t COMPREPLY < <(compgen -W "lines csv ndjson" -- "$cur")
+          mapfile -t COMPREPLY < <(compgen -W "lines csv tsv ndjson" -- "$cur")
           return 0
           ;;
         --screenshot)
@@ -113,7 +113,7 @@ _optexity_chain() {
           return 0
           ;;
         --format)
-          mapfile -t COMPREPLY < <(compgen -W "lines csv ndjson" -- "$cur")
+          mapfile -t COMPREPLY < <(compgen -W "lines csv tsv ndjson" -- "$cur")
           return 0
           ;;
         --screenshot)

@@ -25,7 +25,7 @@ complete -c optexity-chain -n $run -s h -l help -d 'Print the options of run and
 complete -c optexity-chain -n $run -l endpoint -x -d 'Automation (endpoint_name) to run'
 complete -c optexity-chain -n $run -l emails -r -F -d "File with one email per line ('-' reads stdin)"
 complete -c optexity-chain -n $run -l input -r -F -d "Inputs file: NDJSON, CSV or lines ('-' reads stdin)"
-complete -c optexity-chain -n $run -l format -x -a 'lines csv ndjson' -d 'Format of --input'
+complete -c optexity-chain -n $run -l format -x -a 'lines csv tsv ndjson' -d 'Format of --input'
 complete -c optexity-chain -n $run -l param-name -x -d 'Parameter each line becomes with --format lines'
 complete -c optexity-chain -n $run -l set -x -d 'NAME=VALUE: a constant parameter added to every input'
 complete -c optexity-chain -n $run -l secure-parameters -r -F -d 'JSON file of secure_parameters added to every request'
@@ -104,7 +104,7 @@ complete -c optexity-chain -n $flow -s h -l help -d 'Print the options of flow a
 complete -c optexity-chain -n $flow -l plan -d 'Print each step and its request for the first item; submit nothing'
 complete -c optexity-chain -n $flow -l emails -r -F -d "File with one email per line ('-' reads stdin)"
 complete -c optexity-chain -n $flow -l input -r -F -d "Items file: NDJSON, CSV or lines ('-' reads stdin)"
-complete -c optexity-chain -n $flow -l format -x -a 'lines csv ndjson' -d 'Format of --input'
+complete -c optexity-chain -n $flow -l format -x -a 'lines csv tsv ndjson' -d 'Format of --input'
 complete -c optexity-chain -n $flow -l param-name -x -d 'Parameter each line becomes with --format lines'
 # flow: service
 complete -c optexity-chain -n $flow -l api-url -x -a 'https://api.optexity.com' -d 'Base URL of the service, or a full /inference URL'

@@ -1,6 +1,7 @@
 #include "core/formats.h"
 
 #include "core/error.h"
+#include "core/input_checks.h"
 #include "core/names.h"
 #include "core/text.h"
 
@@ -18,8 +19,6 @@
 namespace core {
 
 namespace {
-
-constexpr std::string_view k_bom = "\xef\xbb\xbf";
 
 // One record as a format sees it: a CSV header, or an input with its parameters or problems.
 struct Record {
@@ -244,6 +243,7 @@ std::optional<Record> parse_ndjson_line(std::string_view line) {
 // doubled quotes and line breaks, so a record can span lines. The first record is the header.
 class CsvParser {
 public:
+  explicit CsvParser(char delimiter = ',') : m_delimiter(delimiter) {}
   std::optional<Record> feed(std::string_view line, size_t line_no);
   std::optional<Record> finish();
 
@@ -254,6 +254,7 @@ private:
   Record check_header();
   Record build_input();
 
+  char m_delimiter;    // ',' (CSV) or '\t' (TSV)
   bool m_open = false; // a record has started and not ended
   bool m_in_quotes = false;
   bool m_field_started = false; // the field has a character or an opening quote
@@ -291,7 +292,7 @@ std::optional<Record> CsvParser::feed(std::string_view line, size_t line_no) {
         m_in_quotes = false;
         m_quote_closed = true;
       }
-    } else if (c == ',') {
+    } else if (c == m_delimiter) {
       end_field();
     } else if (c == '"' && !m_field_started) {
       m_in_quotes = true;
@@ -389,14 +390,15 @@ Record CsvParser::build_input() {
 // Turns the lines of a file or a stream into records of one format.
 class RecordParser {
 public:
-  explicit RecordParser(FormatOptions opts) : m_opts(std::move(opts)) {}
+  explicit RecordParser(FormatOptions opts)
+      : m_opts(std::move(opts)), m_csv(m_opts.format == InputFormat::tsv ? '\t' : ',') {}
 
   const std::string& name() const { return m_opts.name; }
 
   // The record this line completes, if any.
   std::optional<Record> feed(std::string_view line) {
-    if (++m_line == 1 && line.starts_with(k_bom)) {
-      line.remove_prefix(k_bom.size());
+    if (++m_line == 1) {
+      line = without_bom(line);
     }
     std::optional<Record> record;
     switch (m_opts.format) {
@@ -407,6 +409,7 @@ public:
       record = parse_ndjson_line(line);
       break;
     case InputFormat::csv:
+    case InputFormat::tsv:
       return m_csv.feed(line, m_line);
     }
     if (record) {
@@ -438,6 +441,11 @@ public:
     for (;;) {
       std::optional<Record> record;
       if (auto line = m_reader->next_line(stop)) {
+        // The raw text of the record being read (a CSV record may span lines), for an
+        // invalid_input line; a little more than is kept, to know it was cut.
+        if (m_raw.size() <= k_raw_input_bytes) {
+          m_raw.append(m_raw.empty() ? "" : "\n").append(line->substr(0, k_raw_input_bytes + 1));
+        }
         record = m_parser.feed(*line);
       } else if (!m_finished && !stop.stop_requested()) {
         m_finished = true;
@@ -447,7 +455,12 @@ public:
         return std::nullopt;
       }
       if (record) {
+        std::string raw = std::move(m_raw);
+        m_raw.clear();
         if (auto input = to_input(std::move(*record))) {
+          if (!input->error.empty()) {
+            input->raw = raw_excerpt(raw, k_raw_input_bytes, input->raw_cut);
+          }
           return input;
         }
       }
@@ -485,6 +498,7 @@ private:
   RecordParser m_parser;
   bool m_finished = false;
   std::string m_bad_header;
+  std::string m_raw; // the lines of the record being read
 };
 
 } // namespace
@@ -542,6 +556,9 @@ InputFormat choose_format(const std::string& path, std::optional<InputFormat> fo
   if (ext == ".csv") {
     return InputFormat::csv;
   }
+  if (ext == ".tsv" || ext == ".tab") {
+    return InputFormat::tsv;
+  }
   if (ext == ".txt" || ext == ".lines" || ext == ".list") {
     return InputFormat::lines;
   }
@@ -552,20 +569,29 @@ std::vector<Input> read_inputs(std::istream& in, const FormatOptions& opts) {
   RecordParser parser(opts);
   IstreamLineReader reader(in);
   std::vector<Input> inputs;
-  std::vector<std::string> problems;
+  ProblemList problems(opts.name);
   auto take = [&](std::optional<Record> record) {
     if (!record) {
       return;
     }
     std::string at = where(opts.name, record->line);
     for (const auto& problem : record->problems) {
-      problems.push_back(fmt::format("{}: {}", at, problem));
+      problems.add(fmt::format("{}: {}", at, problem));
     }
     if (record->kind == Record::Kind::input && record->problems.empty()) {
       inputs.push_back(Input{std::move(record->params), at, {}, std::move(record->secure)});
     }
   };
+  bool first = true;
   while (auto line = reader.next_line({})) {
+    problems.sample(*line);
+    if (first && opts.format == InputFormat::ndjson && !trim(without_bom(*line)).empty()) {
+      first = false;
+      // A whole file of another JSON shape is one problem, not one a line.
+      if (std::string hint = not_ndjson_hint(*line, opts.name); !hint.empty()) {
+        throw Error(hint);
+      }
+    }
     take(parser.feed(*line));
   }
   take(parser.finish());
@@ -573,7 +599,7 @@ std::vector<Input> read_inputs(std::istream& in, const FormatOptions& opts) {
     throw Error(fmt::format("{}: read error: {}", opts.name, std::strerror(errno)));
   }
   if (!problems.empty()) {
-    throw Error(join(problems, "\n"));
+    throw Error(problems.text());
   }
   return inputs;
 }

@@ -12,7 +12,7 @@
 namespace core {
 
 // How an inputs file is written: one value a line, CSV with a header, or one JSON object a line.
-enum class InputFormat { lines, csv, ndjson };
+enum class InputFormat { lines, csv, tsv, ndjson };
 
 // One choice of --format: its word and what it reads.
 struct InputFormatInfo {
@@ -22,9 +22,10 @@ struct InputFormatInfo {
 };
 
 // Every input format, in the order --help, the man page and the completions list them.
-inline constexpr std::array<InputFormatInfo, 3> k_input_formats = {{
+inline constexpr std::array<InputFormatInfo, 4> k_input_formats = {{
     {InputFormat::lines, "lines", "one value a line, the parameter --param-name names"},
     {InputFormat::csv, "csv", "CSV with a header row of parameter names"},
+    {InputFormat::tsv, "tsv", "tab-separated values with a header row of parameter names"},
     {InputFormat::ndjson, "ndjson", "one JSON object of parameters a line"},
 }};
 
@@ -39,8 +40,8 @@ const char* format_name(InputFormat format);
 std::optional<InputFormat> parse_format_name(const std::string& word);
 
 // The format of `path`: `format` when given, else by extension (case-insensitive): .csv is csv;
-// .ndjson, .jsonl and .json are ndjson; .txt, .lines and .list are lines; stdin ("-") and any
-// other extension are ndjson.
+// .tsv and .tab are tsv; .ndjson, .jsonl and .json are ndjson; .txt, .lines and .list are lines;
+// stdin ("-") and any other extension are ndjson.
 InputFormat choose_format(const std::string& path, std::optional<InputFormat> format);
 
 // How to read one inputs file or stream.
@@ -52,7 +53,10 @@ struct FormatOptions {
 
 // Reads a whole file or stream, checking every record before returning any. Throws core::Error
 // (exit 2) whose what() lists every problem, one a line, as `name:line: what is wrong`, where
-// line is the line a record starts on. A UTF-8 BOM before the first line is ignored.
+// line is the line a record starts on; at most k_problems_shown of them, then "and N more",
+// first saying when the file looks binary; a JSON array or pretty-printed JSON read as NDJSON is
+// one problem with the jq command that converts it. A UTF-8 BOM before the first line is
+// ignored.
 std::vector<Input> read_inputs(std::istream& in, const FormatOptions& opts);
 
 // Opens and reads a file with read_inputs; an unreadable file is a core::Error naming it. An

@@ -1,6 +1,7 @@
 #include "core/inputs.h"
 
 #include "core/error.h"
+#include "core/input_checks.h"
 #include "core/text.h"
 
 #include <fmt/format.h>
@@ -112,17 +113,15 @@ Json email_params(const std::string& email) {
 
 std::vector<Input> read_email_file(std::istream& in, const std::string& name) {
   std::vector<Input> inputs;
-  std::string problems;
+  ProblemList problems(name);
   std::string raw;
   size_t line_no = 0;
   while (std::getline(in, raw)) {
     ++line_no;
-    EmailLine parsed = parse_email_line(raw);
+    problems.sample(raw);
+    EmailLine parsed = parse_email_line(line_no == 1 ? without_bom(raw) : raw);
     if (parsed.kind == EmailLine::Kind::bad) {
-      if (!problems.empty()) {
-        problems += '\n';
-      }
-      problems += fmt::format("{}:{}: {}", name, line_no, parsed.text);
+      problems.add(fmt::format("{}:{}: {}", name, line_no, parsed.text));
     } else if (parsed.kind == EmailLine::Kind::email) {
       inputs.push_back(Input{email_params(parsed.text), fmt::format("{}:{}", name, line_no), {}});
     }
@@ -131,9 +130,24 @@ std::vector<Input> read_email_file(std::istream& in, const std::string& name) {
     throw Error(fmt::format("{}: read error: {}", name, std::strerror(errno)));
   }
   if (!problems.empty()) {
-    throw Error(problems);
+    throw Error(problems.text());
   }
   return inputs;
+}
+
+void add_raw_input(Json& line, const Input& input) {
+  if (input.raw.empty()) {
+    return;
+  }
+  if (input.raw.find("secure_parameters") != std::string::npos) {
+    // Its secrets would reach stdout and the journal: the text is not kept.
+    line["raw_input"] = "(not kept: the line holds secure_parameters)";
+    return;
+  }
+  line["raw_input"] = input.raw;
+  if (input.raw_cut) {
+    line["raw_input_truncated"] = true;
+  }
 }
 
 std::vector<Input> load_email_file(const std::string& path) {
@@ -212,7 +226,7 @@ std::optional<Input> EmailStreamSource::next(std::stop_token stop) {
   while (auto line = m_reader->next_line(stop)) {
     const std::string& raw = *line;
     ++m_line;
-    EmailLine parsed = parse_email_line(raw);
+    EmailLine parsed = parse_email_line(m_line == 1 ? without_bom(raw) : std::string_view(raw));
     std::string where = fmt::format("{}:{}", m_name, m_line);
     if (parsed.kind == EmailLine::Kind::email) {
       return Input{email_params(parsed.text), where, {}};
@@ -222,6 +236,7 @@ std::optional<Input> EmailStreamSource::next(std::stop_token stop) {
       Input bad;
       bad.where = where;
       bad.error = fmt::format("{}: {}", where, parsed.text);
+      bad.raw = raw_excerpt(raw, k_raw_input_bytes, bad.raw_cut);
       return bad;
     }
   }

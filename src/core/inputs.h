@@ -24,7 +24,20 @@ struct Input {
   // input was mapped from (--carry), printed under "from".
   Json passthrough = nullptr;
   Json from = nullptr;
+  // An input that could not be read (`error` set): its raw text, cut to 1 KiB (raw_cut), for
+  // its invalid_input line, so nothing the user gave is lost.
+  std::string raw;
+  bool raw_cut = false;
 };
+
+// How much of a bad input's raw text its invalid_input line keeps.
+inline constexpr size_t k_raw_input_bytes = 1024;
+
+// Adds to an invalid_input line what the user gave: "raw_input" (the text, cut to 1 KiB, bytes
+// that are not UTF-8 as U+FFFD) and "raw_input_truncated": true when cut. Nothing when `input`
+// has no raw text; a text holding "secure_parameters" is not kept (its secrets would reach
+// stdout and the journal). ("input" stays null: its type is the parameters object's or nothing.)
+void add_raw_input(Json& line, const Input& input);
 
 // What is wrong with parameters `params` for unique_parameter_names `unique`: a name with no
 // parameter (the service refuses such a request with 422), "" when nothing is.

@@ -1,6 +1,7 @@
 #include "core/mapping.h"
 
 #include "core/error.h"
+#include "core/input_checks.h"
 
 #include <fmt/format.h>
 
@@ -102,6 +103,7 @@ Input record_to_input(const std::string& line, size_t line_no, const RecordOptio
   Json record = parse_json(line);
   if (record.is_discarded() || !record.is_object()) {
     input.error = fmt::format("{}: not a JSON object", input.where);
+    input.raw = raw_excerpt(line, k_raw_input_bytes, input.raw_cut);
     return input;
   }
   if (opts.carry) {
@@ -118,6 +120,7 @@ Input record_to_input(const std::string& line, size_t line_no, const RecordOptio
   MapResult mapped = apply_map(record, opts.rules);
   if (!mapped.error.empty()) {
     input.error = fmt::format("{}: {}", input.where, mapped.error);
+    input.raw = raw_excerpt(line, k_raw_input_bytes, input.raw_cut);
     return input;
   }
   input.params = std::move(mapped.params);

@@ -113,6 +113,7 @@ public:
                   {"error", m_input.error},
                   {"item", nullptr},
                   {"steps", Json::object()}};
+      core::add_raw_input(json, m_input);
     }
     ItemLine line;
     line.text = core::dump_line(json);

@@ -2,9 +2,12 @@
 
 #include "core/api.h"
 #include "core/error.h"
+#include "core/input_checks.h"
 #include "core/keys.h"
+#include "core/names.h"
 #include "core/output.h"
 #include "core/redact.h"
+#include "core/text.h"
 
 #include <fmt/format.h>
 
@@ -128,6 +131,7 @@ private:
   // input came from.
   void finish(Json& result) const {
     result["input"] = m_input.error.empty() ? m_input.params : Json();
+    core::add_raw_input(result, m_input);
     if (!m_input.from.is_null()) {
       result["from"] = m_input.from;
     }
@@ -149,12 +153,14 @@ void check_unique_names(const core::InputSource& source, const EngineConfig& con
   if (file == nullptr || config.request.unique.empty()) {
     return;
   }
-  std::string problems;
-  size_t count = 0;
+  core::ProblemList problems("--unique");
+  size_t checked = 0;
+  Json first_params; // of the first input missing a name
   for (const core::Input& input : file->inputs()) {
     if (!input.error.empty() || !input.passthrough.is_null()) {
       continue;
     }
+    ++checked;
     Json params = input.params;
     for (const auto& [name, value] : config.set_params.items()) {
       params[name] = value;
@@ -163,15 +169,34 @@ void check_unique_names(const core::InputSource& source, const EngineConfig& con
     if (problem.empty()) {
       continue;
     }
-    if (++count <= 20) {
-      problems += (problems.empty() ? "" : "\n") + input.where + ": " + problem;
+    if (first_params.is_null()) {
+      first_params = params;
     }
+    problems.add(input.where + ": " + problem);
   }
-  if (count > 20) {
-    problems += fmt::format("\n... and {} more", count - 20);
+  if (problems.count() > 1 && problems.count() == checked) {
+    // No input has it: a wrong name (a typo?), said once.
+    std::string name;
+    std::vector<std::string> have;
+    for (const auto& [key, value] : first_params.items()) {
+      have.push_back(key);
+    }
+    for (const std::string& unique : config.request.unique) {
+      if (name.empty() && !first_params.contains(unique)) {
+        name = unique;
+      }
+    }
+    std::string hint = core::closest_name(name, have);
+    throw core::Error(fmt::format("--unique {}: none of the {} inputs has a parameter \"{}\" (they "
+                                  "have: {}){}",
+                                  name,
+                                  checked,
+                                  name,
+                                  have.empty() ? "none" : core::join(have, ", "),
+                                  hint.empty() ? "" : fmt::format("; did you mean {}?", hint)));
   }
   if (!problems.empty()) {
-    throw core::Error(problems);
+    throw core::Error(problems.text());
   }
 }
 

@@ -19,6 +19,7 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <unistd.h>
 
@@ -30,6 +31,20 @@ namespace {
 
 std::chrono::milliseconds seconds_to_ms(double s) {
   return std::chrono::milliseconds(static_cast<long long>(s * 1000));
+}
+
+// A file with no input is said (a wrong file, an export that failed), not run silently.
+std::unique_ptr<core::InputSource> said_if_empty(std::unique_ptr<core::VectorSource> source,
+                                                 const std::string& path) {
+  if (source->inputs().empty()) {
+    std::error_code ec;
+    const bool empty = std::filesystem::file_size(path, ec) == 0 && !ec;
+    core::log_warning(
+        fmt::format("{}: no inputs ({}): nothing to run",
+                    path,
+                    empty ? "the file is empty" : "only blank lines, comments or a header"));
+  }
+  return source;
 }
 
 // Reads every input up front for a file (all problems reported before anything is submitted),
@@ -57,7 +72,7 @@ std::unique_ptr<core::InputSource> load_records(const RunOptions& opts) {
       inputs.push_back(core::record_to_input(line, line_no, ro));
     }
   }
-  return std::make_unique<core::VectorSource>(std::move(inputs));
+  return said_if_empty(std::make_unique<core::VectorSource>(std::move(inputs)), opts.input_path);
 }
 
 } // namespace
@@ -71,7 +86,9 @@ std::unique_ptr<core::InputSource> load_inputs(const RunOptions& opts) {
       return std::make_unique<core::EmailStreamSource>(std::make_unique<core::FdLineReader>(0),
                                                        "<stdin>");
     }
-    return std::make_unique<core::VectorSource>(core::load_email_file(opts.emails_path));
+    return said_if_empty(
+        std::make_unique<core::VectorSource>(core::load_email_file(opts.emails_path)),
+        opts.emails_path);
   }
   core::FormatOptions fo;
   fo.format = core::choose_format(opts.input_path, core::parse_format_name(opts.format));
@@ -80,7 +97,9 @@ std::unique_ptr<core::InputSource> load_inputs(const RunOptions& opts) {
     fo.name = "<stdin>";
     return core::make_stream_source(std::make_unique<core::FdLineReader>(0), fo);
   }
-  return std::make_unique<core::VectorSource>(core::load_inputs_file(opts.input_path, fo));
+  return said_if_empty(
+      std::make_unique<core::VectorSource>(core::load_inputs_file(opts.input_path, fo)),
+      opts.input_path);
 }
 
 namespace {

@@ -254,9 +254,9 @@ done
 expect_bash "run" "ru"
 expect_bash "--emails --emulate" run --em
 expect_bash "--format" run --for
-expect_bash "lines csv ndjson" run --format ""
+expect_bash "lines csv tsv ndjson" run --format ""
 expect_bash "csv" run --format c
-expect_bash "lines csv ndjson" run --format "="             # --format=<TAB>
+expect_bash "lines csv tsv ndjson" run --format "="             # --format=<TAB>
 expect_bash "ndjson" run --format "=" "n"                    # --format=n<TAB>
 expect_bash "success failed killed cancelled timeout submit_failed invalid_input interrupted" \
   run --where-status ""
@@ -348,7 +348,7 @@ else
       expect_zsh "$values" "$sub $opt "
     done
     expect_zsh "--emails --emulate" "run --em"
-    expect_zsh "lines csv ndjson" "run --format "
+    expect_zsh "lines csv tsv ndjson" "run --format "
     expect_zsh "csv" "run --format=c"
     expect_zsh "success failed killed cancelled timeout submit_failed invalid_input interrupted" \
       "run --where-status "
@@ -397,7 +397,7 @@ else
   done
   expect_fish "--emails --emulate" "run --em"
   expect_fish "--format" "run --for"
-  expect_fish "lines csv ndjson" "run --format "
+  expect_fish "lines csv tsv ndjson" "run --format "
   expect_fish "--format=csv" "run --format=c"
   expect_fish "success submit_failed" "run --where-status s"
   expect_fish "--endpoint" "result --e"

@@ -79,7 +79,7 @@ TEST_CASE("formats::parse_format_name knows the three names") {
 }
 
 TEST_CASE("formats::k_input_formats lists every format once, with its word") {
-  CHECK(core::input_format_names() == std::vector<std::string>{"lines", "csv", "ndjson"});
+  CHECK(core::input_format_names() == std::vector<std::string>{"lines", "csv", "tsv", "ndjson"});
   for (const auto& info : core::k_input_formats) {
     CAPTURE(info.name);
     CHECK(core::format_name(info.format) == std::string(info.name));
@@ -90,10 +90,11 @@ TEST_CASE("formats::k_input_formats lists every format once, with its word") {
 
 TEST_CASE("formats::parse_format_name refuses other words and suggests the closest") {
   SUBCASE("a typo") {
-    CHECK_THROWS_WITH_AS(core::parse_format_name("cvs"),
-                         "unknown --format \"cvs\" (expected lines, csv or ndjson); did you mean "
-                         "\"csv\"?",
-                         core::Error);
+    CHECK_THROWS_WITH_AS(
+        core::parse_format_name("cvs"),
+        "unknown --format \"cvs\" (expected lines, csv, tsv or ndjson); did you mean "
+        "\"csv\"?",
+        core::Error);
   }
   SUBCASE("a near name") {
     CHECK_THROWS_WITH_AS(core::parse_format_name("jsonl"),
@@ -102,7 +103,7 @@ TEST_CASE("formats::parse_format_name refuses other words and suggests the close
   }
   SUBCASE("nothing close") {
     CHECK_THROWS_WITH_AS(core::parse_format_name("xml"),
-                         "unknown --format \"xml\" (expected lines, csv or ndjson)",
+                         "unknown --format \"xml\" (expected lines, csv, tsv or ndjson)",
                          core::Error);
   }
 }
@@ -306,8 +307,8 @@ TEST_CASE("formats::read_inputs ndjson names each problem") {
     CHECK(what.size() < 150);
   }
   SUBCASE("not an object") {
-    CHECK(problems(InputFormat::ndjson, "[1,2]\n\"x\"\n") ==
-          "in:1: not a JSON object (got array)\nin:2: not a JSON object (got string)");
+    CHECK(problems(InputFormat::ndjson, "{\"a\":1}\n[1,2]\n\"x\"\n") ==
+          "in:2: not a JSON object (got array)\nin:3: not a JSON object (got string)");
   }
   SUBCASE("null") {
     CHECK(problems(InputFormat::ndjson, R"({"age":null})") ==
