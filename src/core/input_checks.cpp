@@ -98,7 +98,13 @@ void ProblemList::sample(std::string_view line) {
 
 std::string ProblemList::text() const {
   std::vector<std::string> lines;
-  if (binary()) {
+  if (m_sample.starts_with("\xff\xfe") || m_sample.starts_with("\xfe\xff")) {
+    // Excel's "Unicode text", PowerShell's `>`: UTF-16, whose NUL bytes look binary.
+    lines.push_back(fmt::format("{}: UTF-16 text, not UTF-8: convert it with iconv -f UTF-16 -t "
+                                "UTF-8 {} > inputs.txt",
+                                m_name,
+                                m_name));
+  } else if (binary()) {
     lines.push_back(fmt::format("{}: this looks like a binary file, not a text file of inputs "
                                 "(lines, CSV, TSV or NDJSON)",
                                 m_name));

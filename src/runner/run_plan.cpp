@@ -155,7 +155,8 @@ void check_unique_names(const core::InputSource& source, const EngineConfig& con
   }
   core::ProblemList problems("--unique");
   size_t checked = 0;
-  Json first_params; // of the first input missing a name
+  Json first_params;       // of the first input missing a name
+  std::string first_where; // and where it is ("file:line")
   for (const core::Input& input : file->inputs()) {
     if (!input.error.empty() || !input.passthrough.is_null()) {
       continue;
@@ -171,6 +172,7 @@ void check_unique_names(const core::InputSource& source, const EngineConfig& con
     }
     if (first_params.is_null()) {
       first_params = params;
+      first_where = input.where;
     }
     problems.add(input.where + ": " + problem);
   }
@@ -187,8 +189,9 @@ void check_unique_names(const core::InputSource& source, const EngineConfig& con
       }
     }
     std::string hint = core::closest_name(name, have);
-    throw core::Error(fmt::format("--unique {}: none of the {} inputs has a parameter \"{}\" (they "
-                                  "have: {}){}",
+    throw core::Error(fmt::format("{}: --unique {}: none of the {} inputs has a parameter \"{}\" "
+                                  "(they have: {}){}",
+                                  first_where.substr(0, first_where.rfind(':')),
                                   name,
                                   checked,
                                   name,

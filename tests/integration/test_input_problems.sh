@@ -65,8 +65,17 @@ step "--unique with a name no input has: one line, not one per input"
 make_emails 30 u >"$T/u30.txt"
 chain_run unique --endpoint demo --emails "$T/u30.txt" --unique emial
 assert_exit 2 "$RC" "a wrong --unique"
-assert_eq 'optexity-chain: error: --unique emial: none of the 30 inputs has a parameter "emial" (they have: email); did you mean email?' \
+assert_eq "optexity-chain: error: $T/u30.txt: --unique emial: none of the 30 inputs has a parameter \"emial\" (they have: email); did you mean email?" \
   "$(cat "$T/unique.err")" "the one error line"
+
+step "--unique that some inputs lack: each is named by file:line"
+printf '%s\n' '{"email":"a@example.com"}' '{"name":"b"}' '{"email":"c@example.com"}' '{"name":"d"}' \
+  >"$T/mixed.ndjson"
+chain_run unique_some --endpoint demo --input "$T/mixed.ndjson" --unique email
+assert_exit 2 "$RC" "some inputs lack the name"
+assert_eq "optexity-chain: error: $T/mixed.ndjson:2: --unique email: this input has no parameter \"email\" (it has: name)
+optexity-chain: error: $T/mixed.ndjson:4: --unique email: this input has no parameter \"email\" (it has: name)" \
+  "$(cat "$T/unique_some.err")" "one line per input that lacks it"
 
 step "a bad line on stdin: its invalid_input line keeps the text (cut at 1 KiB)"
 {

@@ -101,6 +101,15 @@ TEST_CASE("input_checks::ProblemList: 20 shown, then how many more; binary said 
       "f.txt: this looks like a binary file, not a text file of inputs"));
 }
 
+TEST_CASE("input_checks: UTF-16 (Excel's Unicode text) is named, with its iconv fix") {
+  std::istringstream in(std::string("\xff\xfe"
+                                    "a\0@\0x\0\n\0",
+                                    10));
+  std::string what = error_of([&] { core::read_email_file(in, "u.txt"); });
+  CHECK(what.starts_with("u.txt: UTF-16 text, not UTF-8: convert it with iconv -f UTF-16 -t UTF-8 "
+                         "u.txt > inputs.txt\n"));
+}
+
 TEST_CASE("input_checks: a binary file is one short error, not a line per byte") {
   std::string binary;
   for (int i = 0; i < 200000; ++i) {
