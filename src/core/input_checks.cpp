@@ -10,8 +10,9 @@ namespace {
 
 constexpr size_t k_sample_bytes = 8192;
 
-// The length of the valid UTF-8 sequence starting at `s[i]`, or 0 when none does.
-size_t utf8_sequence(std::string_view s, size_t i) {
+} // namespace
+
+size_t utf8_sequence_length(std::string_view s, size_t i) {
   const auto byte = [&](size_t k) { return static_cast<unsigned char>(s[k]); };
   const unsigned char c = byte(i);
   size_t n = 0;
@@ -46,8 +47,6 @@ size_t utf8_sequence(std::string_view s, size_t i) {
   return n;
 }
 
-} // namespace
-
 std::string_view without_bom(std::string_view first_line) {
   if (first_line.starts_with(k_utf8_bom)) {
     first_line.remove_prefix(k_utf8_bom.size());
@@ -67,7 +66,7 @@ bool looks_binary(std::string_view sample) {
       ++i;
       continue;
     }
-    size_t n = utf8_sequence(sample, i);
+    size_t n = utf8_sequence_length(sample, i);
     if (n == 0) {
       // A sequence cut by the end of the sample is no evidence.
       if (sample.size() - i < 4) {
@@ -122,7 +121,7 @@ std::string raw_excerpt(std::string_view raw, size_t max_bytes, bool& cut) {
   std::string out;
   cut = false;
   for (size_t i = 0; i < raw.size();) {
-    size_t n = utf8_sequence(raw, i);
+    size_t n = utf8_sequence_length(raw, i);
     std::string_view piece = n == 0 ? k_replacement : raw.substr(i, n);
     if (out.size() + piece.size() > max_bytes) {
       cut = true;

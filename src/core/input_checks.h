@@ -13,6 +13,10 @@ namespace core {
 // The UTF-8 byte-order mark Notepad and Excel write first: never part of an input.
 inline constexpr std::string_view k_utf8_bom = "\xef\xbb\xbf";
 
+// The length of the valid UTF-8 sequence starting at `s[i]` (1 to 4), or 0 when none does
+// (overlong forms, surrogates and values past U+10FFFF are not UTF-8).
+size_t utf8_sequence_length(std::string_view s, size_t i);
+
 // `first_line` without a leading byte-order mark.
 std::string_view without_bom(std::string_view first_line);
 
