@@ -18,7 +18,10 @@ bool sleep_for(std::chrono::milliseconds duration, std::stop_token stop) {
 }
 
 std::string utc_now_iso(bool milliseconds) {
-  auto now = std::chrono::system_clock::now();
+  return utc_iso(std::chrono::system_clock::now(), milliseconds);
+}
+
+std::string utc_iso(std::chrono::system_clock::time_point now, bool milliseconds) {
   auto secs = std::chrono::system_clock::to_time_t(now);
   std::tm tm{};
   gmtime_r(&secs, &tm);

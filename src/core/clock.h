@@ -14,4 +14,7 @@ bool sleep_for(std::chrono::milliseconds duration, std::stop_token stop);
 // "2026-11-29T01:02:03.456Z".
 std::string utc_now_iso(bool milliseconds = false);
 
+// `when` as ISO 8601 UTC, likewise.
+std::string utc_iso(std::chrono::system_clock::time_point when, bool milliseconds = true);
+
 } // namespace core
