@@ -7,6 +7,7 @@
 #include "core/formats.h"
 #include "core/log.h"
 #include "core/redact.h"
+#include "core/run_controls.h"
 #include "core/status.h"
 #include "core/text.h"
 #include "core/token.h"
@@ -316,6 +317,45 @@ void add_shared_options(CLI::App* cmd, RunCommandOptions& opts, Command command)
       ->group(results)
       ->type_name("SECONDS");
 
+  auto* operating = "Long runs";
+  cmd->add_option("--halt",
+                  opts.halt,
+                  "Stop submitting after N failures, or once P% of at least 10 finished tasks "
+                  "failed (GNU parallel's spelling): soon,fail=N|P% waits for the tasks in "
+                  "flight, now,fail=N|P% stops waiting; never submitted inputs say skipped")
+      ->group(operating)
+      ->type_name("WHEN,fail=N|P%");
+  cmd->add_option("--limit",
+                  opts.limit,
+                  "Run only the first N inputs (a canary before the whole file); the others are "
+                  "neither submitted nor printed")
+      ->check(number_check(core::NumberRange::whole(1, 1'000'000'000)))
+      ->group(operating)
+      ->type_name("N");
+  cmd->add_option("--rate",
+                  opts.rate,
+                  "At most N submits a second (N/s) or a minute (N/m), evenly spaced, together "
+                  "with --parallel (service quotas)")
+      ->group(operating)
+      ->type_name("N/s|N/m");
+  cmd->add_option("--shard",
+                  opts.shard,
+                  "Run only shard I of N of the inputs (by content, stable when the file is "
+                  "reordered or edited): N machines split one input, none run twice")
+      ->group(operating)
+      ->type_name("I/N");
+  cmd->add_option("--joblog",
+                  r.joblog_path,
+                  "Append a tab-separated line per finished input (seq, source, task id, status, "
+                  "submitted, started, ended, seconds, error) to FILE, header once")
+      ->group(operating)
+      ->type_name("FILE");
+  cmd->add_flag("--tag",
+                r.tag,
+                "Add \"source\": \"file:line\" to each line (joins --unordered output back to "
+                "its inputs)")
+      ->group(operating);
+
   auto* journal = "Journal and resume";
   cmd->add_option("--state",
                   r.state_path,
@@ -468,6 +508,18 @@ void prepare_options(RunCommandOptions& opts) {
     emulator::load_script(r.emulator.script_path); // every problem reported before anything starts
   }
   check_param_name(r.param_name, opts.command);
+  if (!opts.halt.empty()) {
+    r.halt = core::parse_halt(opts.halt);
+  }
+  if (!opts.shard.empty()) {
+    r.shard = core::parse_shard(opts.shard);
+  }
+  if (!opts.rate.empty()) {
+    r.rate = core::parse_rate(opts.rate);
+  }
+  if (opts.limit > 0) {
+    r.limit = static_cast<size_t>(opts.limit);
+  }
   check_journal_flags(r);
   parse_listen(opts.listen, r.listen_host, r.listen_port);
   r.listen_given = opts.listen_option && opts.listen_option->count() > 0;

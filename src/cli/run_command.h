@@ -22,6 +22,10 @@ struct RunCommandOptions {
   std::string callback_basic_file;
   std::string listen = "127.0.0.1:4000";
   std::vector<std::string> set; // --set NAME=VALUE
+  std::string halt;             // --halt, parsed into run.halt
+  std::string shard;            // --shard
+  std::string rate;             // --rate
+  long long limit = 0;          // --limit (0: none)
   bool quiet = false;
   bool verbose = false;
   CLI::Option* listen_option = nullptr;       // to tell an explicit --listen from the default

@@ -1,14 +1,20 @@
 #include "core/run_controls.h"
 
 #include "core/error.h"
+#include "core/files.h"
 #include "core/number_range.h"
 
 #include <fmt/format.h>
 #include <openssl/evp.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
 #include <cmath>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <vector>
 
 namespace core {
@@ -235,6 +241,32 @@ std::string joblog_line(const JoblogEntry& e) {
                      field(e.ended),
                      e.seconds < 0 ? "-" : fmt::format("{:.3f}", e.seconds),
                      field(error));
+}
+
+JobLog::JobLog(const std::string& path) : m_path(path) {
+  m_fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (m_fd < 0) {
+    throw Error(fmt::format("--joblog {}: {}", path, std::strerror(errno)), ExitCode::usage);
+  }
+  struct stat st {};
+  if (::fstat(m_fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0) {
+    if (int err = write_all(m_fd, joblog_header()); err != 0) {
+      ::close(m_fd);
+      throw Error(fmt::format("--joblog {}: {}", path, std::strerror(err)), ExitCode::usage);
+    }
+  }
+}
+
+JobLog::~JobLog() {
+  if (m_fd >= 0) {
+    ::close(m_fd);
+  }
+}
+
+void JobLog::write(const JoblogEntry& entry) {
+  if (int err = write_all(m_fd, joblog_line(entry)); err != 0) {
+    throw Error(fmt::format("--joblog {}: {}", m_path, std::strerror(err)), ExitCode::write_failed);
+  }
 }
 
 } // namespace core

@@ -93,4 +93,19 @@ struct JoblogEntry {
 std::string joblog_header();
 std::string joblog_line(const JoblogEntry& entry);
 
+// The --joblog file: opened for appending (created 0644), the header written when it is empty,
+// then one write(2) per line. Open and write failures are core::Error (exit 2 at open, 74 after).
+class JobLog {
+public:
+  explicit JobLog(const std::string& path);
+  ~JobLog();
+  JobLog(const JobLog&) = delete;
+  JobLog& operator=(const JobLog&) = delete;
+  void write(const JoblogEntry& entry);
+
+private:
+  std::string m_path;
+  int m_fd = -1;
+};
+
 } // namespace core

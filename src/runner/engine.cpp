@@ -55,6 +55,10 @@ struct Engine::Item {
   // or may (a line reprinted from the journal or passed on holds no place while it waits).
   bool holds_place = false;
   bool ran = false; // a job of it ended here other than as a reprint of the journal
+  // For --joblog: its last task's id, its first submit, when the service says it started.
+  std::string task_id;
+  std::optional<std::chrono::system_clock::time_point> submitted_wall;
+  std::optional<core::WallTime> started_at;
 };
 
 // One job of one item: a submit, then a wait on its waiter.
@@ -64,8 +68,11 @@ struct Engine::Task {
   std::shared_ptr<core::Waiter> waiter;
   // Guarded by Engine::m_mutex:
   std::optional<std::string> task_id;
-  bool taken = false;    // a submitter has it (it counts as in flight)
-  bool finished = false; // the coordinator has its result
+  bool taken = false; // a submitter has it (it counts as in flight)
+  bool sent = false;  // its submit may have left (not waiting for its --rate turn)
+  std::optional<std::chrono::system_clock::time_point> sent_wall;
+  std::optional<core::WallTime> started_at; // from a status check
+  bool finished = false;                    // the coordinator has its result
   std::optional<Deadlines::iterator> deadline;
   Clock::time_point submitted{}; // when its submit left (or it was resumed)
   int checks = 0;                // status checks at its deadlines so far
@@ -105,6 +112,9 @@ Engine::Engine(Planner& planner,
       m_service(service), m_paced(service, m_config.status_rate, 10), m_out(m_config.output_fd) {
   m_progress.set_unit(m_planner.unit());
   m_progress.set_label(m_planner.label());
+  if (m_config.rate > 0) {
+    m_rate = std::make_unique<core::RateLimiter>(m_config.rate);
+  }
 }
 
 Engine::~Engine() = default;
@@ -139,6 +149,7 @@ void Engine::interrupt(int signo) {
 
 void Engine::notify_everyone() {
   m_cv.notify_all();
+  m_rate_cv.notify_all();
   m_reader_cv.notify_all();
   m_coord_cv.notify_all();
 }
@@ -151,7 +162,7 @@ void Engine::stop_now() {
 
 // --- reading -------------------------------------------------------------------------------
 
-std::shared_ptr<Engine::Item> Engine::make_item(core::Input input, bool read_now) {
+std::shared_ptr<Engine::Item> Engine::make_item(core::Input input) {
   auto item = std::make_shared<Item>();
   item->input = std::move(input);
   item->index = m_pulled++;
@@ -160,17 +171,50 @@ std::shared_ptr<Engine::Item> Engine::make_item(core::Input input, bool read_now
   if (item->input.error.empty()) {
     item->key = m_keys.next(content);
   }
-  if (read_now && m_config.on_input) {
-    m_config.on_input(item->input);
-  }
   return item;
+}
+
+bool Engine::take(const Item& item) {
+  if (m_config.shard.active()) {
+    // An input that could not be read has no key: its text decides (its line still gets printed
+    // by exactly one shard).
+    const std::string& key =
+        !item.key.empty() ? item.key : (item.input.raw.empty() ? item.input.where : item.input.raw);
+    if (!m_config.shard.holds(key)) {
+      ++m_other_shards;
+      return false;
+    }
+  }
+  if (m_limit_reached) {
+    ++m_left;
+    return false;
+  }
+  ++m_taken;
+  if (m_config.limit && m_taken >= *m_config.limit) {
+    m_limit_reached = true;
+  }
+  if (m_config.on_input) {
+    m_config.on_input(item.input);
+  }
+  return true;
+}
+
+void Engine::read_rest() {
+  // Past --limit: a file's other inputs are counted (for the summary), never run; a stream is
+  // not read on.
+  if (!m_source.streaming()) {
+    while (auto input = m_source.next()) {
+      take(*make_item(std::move(*input)));
+    }
+  }
 }
 
 void Engine::read_loop() {
   const auto parallel = static_cast<size_t>(std::max(1, m_config.parallel));
   // After a refusal, a stream stops being read; a file's inputs each still get their line.
   auto stop_reading = [&] {
-    return m_stop.stop_requested() || m_draining || (m_refusal && m_source.streaming());
+    return m_stop.stop_requested() || m_draining || m_limit_reached ||
+           (m_refusal && m_source.streaming());
   };
   for (;;) {
     {
@@ -181,6 +225,11 @@ void Engine::read_loop() {
         return (m_active < parallel && m_open < parallel + k_waiting_lines) || stop_reading();
       });
       if (stop_reading()) {
+        if (m_limit_reached && !m_stop.stop_requested()) {
+          lock.unlock();
+          read_rest();
+          lock.lock();
+        }
         m_input_done = true;
         m_coord_cv.notify_one();
         return;
@@ -190,12 +239,16 @@ void Engine::read_loop() {
       m_reading = true;
     }
     std::optional<core::Input> input = m_source.next(m_stop.get_token());
-    std::shared_ptr<Item> item = input ? make_item(std::move(*input), true) : nullptr;
+    std::shared_ptr<Item> item = input ? make_item(std::move(*input)) : nullptr;
+    const bool taken = item && take(*item);
     std::lock_guard lock(m_mutex);
     m_reading = false;
-    if (!item) {
+    if (!taken) {
       --m_open;
       --m_active;
+      if (item) {
+        continue; // another shard's (or past --limit: the loop stops above)
+      }
       m_input_done = true;
       m_coord_cv.notify_one();
       return;
@@ -335,8 +388,16 @@ void Engine::process(const std::shared_ptr<Task>& task) {
     fail(*task, core::status::submit_failed, *refusal);
     return;
   }
+  if (m_rate && !wait_for_rate(task)) {
+    return;
+  }
   Json request = task->job.request;
   add_callback_fields(request, m_config, task->job.key);
+  {
+    std::lock_guard lock(m_mutex);
+    task->sent = true;
+    task->sent_wall = std::chrono::system_clock::now();
+  }
   core::crash_point("before_send"); // tests: nothing of this submit journaled yet
   // Intent before send: a submit without a journaled answer is an unknown outcome on a rerun.
   if (!journal([&](core::Journal& j) { j.attempted(task->job.key); })) {
@@ -412,6 +473,33 @@ void Engine::process(const std::shared_ptr<Task>& task) {
        m_stop.stop_requested() && result.http_status == 0 ? core::status::interrupted
                                                           : core::status::submit_failed,
        result.error);
+}
+
+bool Engine::wait_for_rate(const std::shared_ptr<Task>& task) {
+  const auto at = m_rate->reserve(core::RateLimiter::Clock::now());
+  std::unique_lock lock(m_mutex);
+  // Its own condition variable: a wake-up meant for an idle submitter is never taken here.
+  m_rate_cv.wait_until(lock, m_stop.get_token(), at, [&] { return m_draining; });
+  if (!m_stop.stop_requested() && !m_draining) {
+    return true;
+  }
+  // Stopped (a signal, --halt) while waiting for its turn: never sent.
+  const bool halted = m_halt.has_value();
+  const std::string why = halted ? "not submitted: " + *m_halt
+                                 : fmt::format("not submitted ({})",
+                                               m_signal.load() == SIGTERM  ? "SIGTERM"
+                                               : m_signal.load() == SIGHUP ? "SIGHUP"
+                                                                           : "SIGINT");
+  lock.unlock();
+  fail(*task, halted ? core::status::skipped : core::status::interrupted, why);
+  return false;
+}
+
+void Engine::note_started(Task& task, const StatusCheck& check) {
+  if (check.answered && check.state.started_at) {
+    std::lock_guard lock(m_mutex);
+    task.started_at = check.state.started_at;
+  }
 }
 
 std::string Engine::write_failure() const {
@@ -554,6 +642,7 @@ void Engine::check_at_deadline(const std::shared_ptr<Task>& task) {
   }
   StatusCheck check =
       task_id ? check_status(m_service, *task_id, m_stop.get_token()) : StatusCheck{};
+  note_started(*task, check);
   if (m_stop.stop_requested()) {
     return; // a check cut short by a signal proves nothing: the task is interrupted, not late
   }
@@ -726,6 +815,13 @@ void Engine::finish_task(const std::shared_ptr<Task>& task) {
       task->deadline.reset();
     }
     task_id = task->task_id;
+    Item& owner = *task->item;
+    if (task->sent_wall && (!owner.submitted_wall || *task->sent_wall < *owner.submitted_wall)) {
+      owner.submitted_wall = task->sent_wall;
+    }
+    if (task->started_at) {
+      owner.started_at = task->started_at;
+    }
   }
   m_cv.notify_one(); // one submitter may take the freed place
   Item& item = *task->item;
@@ -766,10 +862,16 @@ void Engine::finish_task(const std::shared_ptr<Task>& task) {
   }
   std::erase(item.tasks, task);
   const std::string* journaled = task->journaled ? &*task->journaled : nullptr;
+  if (task_id) {
+    item.task_id = *task_id;
+  }
   if (!journaled) {
     item.ran = true;
     item.plan->finish_result(task->job, result);
     const std::string status = core::line_status(result);
+    if (taken) {
+      count_for_halt(status);
+    }
     if (m_config.journal && taken && status != core::status::skipped) {
       const std::string text = core::dump_line(result);
       if (journal([&](core::Journal& j) {
@@ -843,9 +945,86 @@ void Engine::print_ready() {
   }
 }
 
+void Engine::count_for_halt(const std::string& status) {
+  if (!m_config.halt.active() || status == core::status::skipped ||
+      status == core::status::interrupted) {
+    return; // not ended: neither a success nor a failure of the automation
+  }
+  ++m_tasks_ended;
+  m_tasks_failed += status == core::status::success ? 0 : 1;
+  if (auto reason = m_config.halt.reason(m_tasks_failed, m_tasks_ended)) {
+    halt(*reason);
+  }
+}
+
+void Engine::halt(const std::string& reason) {
+  size_t in_flight = 0;
+  {
+    std::lock_guard lock(m_mutex);
+    if (m_halt || m_draining) {
+      return; // halted already, or a signal stops the run
+    }
+    m_halt = reason;
+    m_draining = true;
+    in_flight = m_in_flight;
+  }
+  const char* unit = m_planner.unit() == std::string("input") ? "task" : m_planner.unit();
+  if (m_config.halt.when == core::HaltPolicy::When::now) {
+    core::log_warning(fmt::format("{}: no new submits, and stopping now: {} {}{} in flight run on "
+                                  "at the service (their lines say interrupted, with their task "
+                                  "ids)",
+                                  reason,
+                                  in_flight,
+                                  unit,
+                                  in_flight == 1 ? "" : "s"));
+    stop_now();
+    return;
+  }
+  core::log_warning(fmt::format("{}: no new submits; waiting for the {} {}{} in flight",
+                                reason,
+                                in_flight,
+                                unit,
+                                in_flight == 1 ? "" : "s"));
+  notify_everyone();
+}
+
+void Engine::write_joblog(const Item& item, const ItemLine& line) {
+  if (!m_config.joblog || m_joblog_failed || line.origin == ItemLine::Origin::journaled) {
+    return; // a line reprinted from the journal is in the job log of the run that ran it
+  }
+  const auto now = std::chrono::system_clock::now();
+  core::JoblogEntry entry;
+  entry.seq = item.index + 1;
+  entry.source = item.input.where;
+  entry.task_id = item.task_id;
+  entry.status = line.status;
+  if (item.submitted_wall) {
+    entry.submitted = core::utc_iso(*item.submitted_wall);
+    entry.seconds = std::chrono::duration<double>(now - *item.submitted_wall).count();
+  }
+  if (item.started_at) {
+    entry.started = core::utc_iso(*item.started_at);
+  }
+  entry.ended = core::utc_iso(now);
+  entry.error = line.error;
+  try {
+    m_config.joblog->write(entry);
+  } catch (const core::Error& e) {
+    m_joblog_failed = true;
+    on_write_failure(e.what());
+  }
+}
+
 void Engine::print(Item& item) {
   ItemLine line = item.plan->line();
   item.printed = true;
+  if (m_config.tag && line.text.size() >= 2 && line.text.front() == '{') {
+    // --tag: "source" first, without parsing the line again (it may hold megabytes).
+    line.text.insert(1,
+                     "\"source\":" + core::dump_line(Json(item.input.where)) +
+                         (line.text[1] == '}' ? "" : ","));
+  }
+  write_joblog(item, line);
   if (!m_stdout_failed) {
     try {
       if (m_config.terminal_output) {
@@ -903,9 +1082,13 @@ void Engine::print(Item& item) {
   m_reader_cv.notify_one();
 }
 
-void Engine::finish_interrupted() {
+std::pair<size_t, size_t> Engine::end_open_items(const std::string& running_status,
+                                                 const std::string& why_running,
+                                                 const std::string& unsent_status,
+                                                 const std::string& why_unsent,
+                                                 bool ran_is_sent) {
   // Nothing already done is lost: every open item is printed with the results it has; the rest
-  // say interrupted (journaled tasks in flight resume on a rerun).
+  // say why they ended (journaled tasks in flight resume on a rerun).
   std::deque<std::shared_ptr<Item>> pulled;
   {
     std::lock_guard lock(m_mutex);
@@ -918,11 +1101,44 @@ void Engine::finish_interrupted() {
     start_item(item);
   }
   if (!m_source.streaming()) {
-    // Every input of a file gets its line, even those never read.
+    // Every input of a file gets its line, even those never read (this shard's, to --limit).
     while (auto input = m_source.next()) {
-      start_item(make_item(std::move(*input), false));
+      auto item = make_item(std::move(*input));
+      if (take(*item)) {
+        start_item(item);
+      }
     }
   }
+  size_t running = 0;
+  size_t unsent = 0;
+  for (auto& item : m_items_open) {
+    if (item->plan->done()) {
+      continue;
+    }
+    bool sent = ran_is_sent && item->ran;
+    {
+      std::lock_guard lock(m_mutex);
+      for (const auto& task : item->tasks) {
+        sent = sent || task->sent;
+      }
+    }
+    ++(sent ? running : unsent);
+    const std::string& status = sent ? running_status : unsent_status;
+    const std::string& why = sent ? why_running : why_unsent;
+    item->plan->abandon(status, why);
+    for (auto tasks = item->tasks; auto& task : tasks) {
+      fail(*task, status, why); // unless it has its result
+      finish_task(task);
+    }
+  }
+  for (auto& item : m_items_open) {
+    print(*item);
+  }
+  m_items_open.clear();
+  return {running, unsent};
+}
+
+void Engine::finish_interrupted() {
   const int signo = m_signal.load();
   // Sent and still running on the service, or never sent: each says which.
   const std::string why_running =
@@ -934,31 +1150,11 @@ void Engine::finish_interrupted() {
                                                           : signo == SIGHUP ? "SIGHUP"
                                                                             : "SIGINT")
                                             : fmt::format("not submitted: {}", write_failure());
-  size_t running = 0;
-  size_t unsent = 0;
-  for (auto& item : m_items_open) {
-    if (item->plan->done()) {
-      continue;
-    }
-    bool sent = item->ran;
-    {
-      std::lock_guard lock(m_mutex);
-      for (const auto& task : item->tasks) {
-        sent = sent || task->taken;
-      }
-    }
-    const std::string& why = sent ? why_running : why_unsent;
-    ++(sent ? running : unsent);
-    item->plan->abandon(core::status::interrupted, why);
-    for (auto tasks = item->tasks; auto& task : tasks) {
-      fail(*task, core::status::interrupted, why); // unless it has its result
-      finish_task(task);
-    }
-  }
-  for (auto& item : m_items_open) {
-    print(*item);
-  }
-  m_items_open.clear();
+  auto [running, unsent] = end_open_items(core::status::interrupted,
+                                          why_running,
+                                          core::status::interrupted,
+                                          why_unsent,
+                                          /*ran_is_sent=*/true);
   if (signo != 0 && running + unsent > 0) {
     // What was left, and how to go on: the tasks sent run on in the service.
     std::string left = fmt::format(
@@ -972,6 +1168,53 @@ void Engine::finish_interrupted() {
                            "running and submits the others"
                          : "--state FILE lets a rerun resume what a stop leaves, and --grace "
                            "SECONDS lets tasks in flight end before a signal stops the run"));
+  }
+}
+
+void Engine::finish_halted() {
+  std::string reason;
+  {
+    std::lock_guard lock(m_mutex);
+    reason = *m_halt;
+  }
+  auto [running, unsent] =
+      end_open_items(core::status::interrupted,
+                     fmt::format("{}: stopped waiting (the task runs on at the service)", reason),
+                     core::status::skipped,
+                     fmt::format("not submitted: {}", reason),
+                     /*ran_is_sent=*/false);
+  std::string left = fmt::format(
+      "{} {}{} skipped (not submitted)", unsent, m_planner.unit(), unsent == 1 ? "" : "s");
+  if (running > 0) {
+    left += fmt::format(", {} still running on the service", running);
+  }
+  core::log_warning(fmt::format("halted ({}): {}; {}",
+                                reason,
+                                left,
+                                m_config.journal
+                                    ? "rerun the same command to submit the skipped ones "
+                                      "(--retry-failed also runs the failed ones again)"
+                                    : "with --state FILE, a rerun submits only what was skipped"));
+}
+
+void Engine::say_what_was_left() {
+  if (m_config.shard.active()) {
+    core::log_info(fmt::format("--shard {}: {} of the {} inputs read are this shard's (the "
+                               "other shards run the other {})",
+                               m_config.shard.text(),
+                               m_taken + m_left,
+                               m_pulled,
+                               m_other_shards));
+  }
+  if (m_limit_reached && m_config.limit) {
+    if (m_source.streaming()) {
+      core::log_info(fmt::format("--limit {}: the rest of stdin was not read", *m_config.limit));
+    } else {
+      core::log_info(fmt::format("--limit {}: {} more input{} left, not run",
+                                 *m_config.limit,
+                                 m_left,
+                                 m_left == 1 ? "" : "s"));
+    }
   }
 }
 
@@ -1023,6 +1266,7 @@ void Engine::watch(std::stop_token stop) {
         task_id = *task->task_id;
       }
       StatusCheck check = check_status(m_paced, task_id, stop);
+      note_started(*task, check);
       if (check.answered && core::is_terminal_status(check.state.status)) {
         ended.emplace_back(task, task_id);
       } else if (ended.empty()) {
@@ -1105,6 +1349,7 @@ void Engine::chase(std::stop_token stop) {
       const bool straggling =
           threshold && at - task->submitted >= *threshold && at >= task->next_chase;
       StatusCheck check = check_status(m_paced, task_id, stop);
+      note_started(*task, check);
       if (check.answered && core::is_terminal_status(check.state.status)) {
         const bool polled = !straggling;
         const std::string why =
@@ -1136,6 +1381,11 @@ void Engine::tick(std::stop_token stop) {
       [this](core::Progress& progress) {
         std::lock_guard lock(m_mutex);
         auto known = m_source.size();
+        if (m_config.shard.active()) {
+          known.reset(); // this shard's part is known once read
+        } else if (known && m_config.limit) {
+          known = std::min(*known, *m_config.limit);
+        }
         // A stream: what was read so far (not the place taken for a line still to come).
         progress.set_total(known.value_or(m_printed + m_open - (m_reading ? 1 : 0)),
                            known.has_value());
@@ -1216,11 +1466,23 @@ int Engine::execute() {
     // From here, late callbacks of what ends unfinished go back to their sender (redelivered to
     // a rerun); those accepted and not matched are kept in the journal.
     close_listening();
+    bool halted = false;
+    {
+      std::lock_guard lock(m_mutex);
+      halted = m_halt.has_value();
+    }
     if (int signo = m_signal.load(); signo != 0 || write_failed) {
       finish_interrupted();
       code = write_failed ? core::to_int(core::ExitCode::write_failed)
                           : core::to_int(core::signal_exit_code(signo));
+    } else if (halted) {
+      finish_halted();
+      std::lock_guard lock(m_mutex);
+      code = m_write_failure ? core::to_int(core::ExitCode::write_failed) : -1;
     } else {
+      code = exit_code();
+    }
+    if (code == -1) {
       code = exit_code();
     }
   } catch (const core::StdoutClosed&) {
@@ -1266,6 +1528,9 @@ int Engine::execute() {
     // An empty pipe looks like success: often the stage before this one failed.
     core::log_warning("no input arrived on stdin: nothing was run (if another command feeds this "
                       "one, did it fail? `set -o pipefail` makes a pipeline report it)");
+  }
+  if (!closed) {
+    say_what_was_left();
   }
   if (m_config.summary && !closed) {
     print_summary(m_progress, m_progress_mutex);

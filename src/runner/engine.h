@@ -76,7 +76,24 @@ private:
   void fail(Task& task, const std::string& status, const std::string& error);
   void on_refused(Task& task, const net::SubmitResult& result);
   void check_at_deadline(const std::shared_ptr<Task>& task);
-  std::shared_ptr<Item> make_item(core::Input input, bool read_now);
+  std::shared_ptr<Item> make_item(core::Input input);
+  bool take(const Item& item);
+  void read_rest();
+  bool wait_for_rate(const std::shared_ptr<Task>& task);
+  void note_started(Task& task, const StatusCheck& check);
+  void count_for_halt(const std::string& status);
+  void halt(const std::string& reason);
+  void finish_halted();
+  // Ends every open item (and every input of a file not read yet) and prints it: those with a
+  // task sent (or, with `ran_is_sent`, with a job ended here) with `running_status`, the others
+  // with `unsent_status`. Returns how many of each.
+  std::pair<size_t, size_t> end_open_items(const std::string& running_status,
+                                           const std::string& why_running,
+                                           const std::string& unsent_status,
+                                           const std::string& why_unsent,
+                                           bool ran_is_sent);
+  void write_joblog(const Item& item, const ItemLine& line);
+  void say_what_was_left();
   void start_item(const std::shared_ptr<Item>& item);
   void schedule(const std::shared_ptr<Item>& item);
   void finish_task(const std::shared_ptr<Task>& task);
@@ -110,6 +127,13 @@ private:
   std::atomic<int> m_signal{0};
   core::InputKeys m_keys; // reader thread only (then the coordinator, once it has stopped)
   size_t m_pulled = 0;    // likewise
+  // --shard and --limit, likewise: inputs this process runs, inputs of other shards, inputs
+  // past the limit (of a file: a stream is not read past it).
+  size_t m_taken = 0;
+  size_t m_other_shards = 0;
+  size_t m_left = 0;
+  bool m_limit_reached = false;
+  std::unique_ptr<core::RateLimiter> m_rate; // --rate
 
   mutable std::mutex m_mutex;
   // On m_mutex, one condition variable per kind of waiter, so a callback wakes the coordinator
@@ -118,6 +142,7 @@ private:
   std::condition_variable_any m_cv;
   std::condition_variable_any m_reader_cv;
   std::condition_variable_any m_coord_cv;
+  std::condition_variable_any m_rate_cv; // submitters waiting for their --rate turn
   // reader -> coordinator
   std::deque<std::shared_ptr<Item>> m_new_items;
   size_t m_open = 0;             // items read and not yet printed
@@ -125,7 +150,9 @@ private:
   bool m_said_shortened = false; // coordinator only
   bool m_reading = false; // the reader waits for the next input (its place counted in m_open)
   bool m_input_done = false;
-  bool m_draining = false; // a signal with --grace: no new submits, tasks in flight may end
+  bool m_draining = false; // a signal with --grace, or --halt: no new submits, tasks in flight
+                           // may end
+  std::optional<std::string> m_halt; // why --halt stopped the run
   std::jthread m_grace_timer;
   // coordinator -> submitters
   std::deque<std::shared_ptr<Task>> m_dispatch;
@@ -148,6 +175,9 @@ private:
   // coordinator only
   std::deque<std::shared_ptr<Item>> m_items_open; // by item index
   bool m_stdout_failed = false;
+  bool m_joblog_failed = false;
+  size_t m_tasks_ended = 0; // tasks that ended here (--halt counts their failures)
+  size_t m_tasks_failed = 0;
   core::LatencyStats m_latency;
 
   std::mutex m_progress_mutex;

@@ -4,9 +4,12 @@
 #include "core/inputs.h"
 #include "core/journal.h"
 #include "core/json.h"
+#include "core/run_controls.h"
 
 #include <chrono>
 #include <functional>
+#include <memory>
+#include <optional>
 #include <stop_token>
 #include <string>
 
@@ -55,6 +58,15 @@ struct EngineConfig {
   // The lines go to a terminal: long base64 values (inline screenshots) are shown as
   // placeholders there; a pipe or a file gets every line as sent.
   bool terminal_output = false;
+  // Operators' controls: stop after failures (--halt), this process's part of the inputs
+  // (--shard), the first N inputs only (--limit), submits a second (--rate, 0: no limit), a TSV
+  // line per finished input (--joblog, open), "source": "file:line" on each line (--tag).
+  core::HaltPolicy halt;
+  core::Shard shard;
+  std::optional<size_t> limit;
+  double rate = 0;
+  std::shared_ptr<core::JobLog> joblog;
+  bool tag = false;
   // Called with each input as it is read, in input order (--record).
   std::function<void(const core::Input&)> on_input;
   // Turns a final result into what is printed (screenshots to files, downloads); may be empty.

@@ -3,6 +3,7 @@
 #include "core/api.h"
 #include "core/json.h"
 #include "core/retry.h"
+#include "core/run_controls.h"
 #include "runner/results.h"
 
 #include <optional>
@@ -66,6 +67,14 @@ struct RunOptions {
   bool unordered = false;
   bool stats = false;
   std::string progress = "auto"; // auto (a live line on a terminal), json, none
+
+  // Operators' controls.
+  core::HaltPolicy halt;       // --halt soon|now,fail=N|P%
+  core::Shard shard;           // --shard I/N
+  std::optional<size_t> limit; // --limit N
+  core::Rate rate;             // --rate N/s|N/m
+  std::string joblog_path;     // --joblog FILE
+  bool tag = false;            // --tag
 
   std::string record_dir; // --record: every exchange, one file per event
 

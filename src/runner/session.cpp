@@ -177,6 +177,14 @@ EngineConfig engine_config(const RunOptions& opts, const Json& secure) {
   c.progress = opts.progress == "json"   ? EngineConfig::ProgressMode::json
                : opts.progress == "none" ? EngineConfig::ProgressMode::none
                                          : EngineConfig::ProgressMode::live;
+  c.halt = opts.halt;
+  c.shard = opts.shard;
+  c.limit = opts.limit;
+  c.rate = opts.rate.per_second;
+  c.tag = opts.tag;
+  if (!opts.joblog_path.empty() && !opts.dry_run) {
+    c.joblog = std::make_shared<core::JobLog>(opts.joblog_path);
+  }
   c.retry_failed = opts.retry_failed;
   // The embedded emulator of an earlier run died with it, and its tasks with it: tasks a
   // journal shows in flight can only be submitted again.
