@@ -71,9 +71,19 @@ int print_requests(const RunOptions& opts,
   core::LineWriter out;
   core::InputKeys keys;
   bool all_valid = true;
+  size_t shown = 0;
   try {
     while (auto input = source.next()) {
+      if (opts.limit && shown >= *opts.limit) {
+        break;
+      }
       if (!input->error.empty()) {
+        // As the run does: an input that could not be read goes to the shard its text names.
+        if (opts.shard.active() &&
+            !opts.shard.holds(input->raw.empty() ? input->where : input->raw)) {
+          continue;
+        }
+        ++shown;
         all_valid = false;
         out.write_line(core::dump_line(
             core::failure_line(core::status::invalid_input, input->error, nullptr)));
@@ -82,6 +92,10 @@ int print_requests(const RunOptions& opts,
       Json body = run_request(config, *input);
       std::string key = keys.next(
           core::content_hash(opts.request.endpoint, body["input_parameters"], input->secure));
+      if (opts.shard.active() && !opts.shard.holds(key)) {
+        continue; // --shard: another process's
+      }
+      ++shown;
       add_callback_fields(body, config, key);
       out.write_line(core::dump_line(describe_request(opts, api, std::move(body))));
     }
