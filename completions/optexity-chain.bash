@@ -44,8 +44,12 @@ _optexity_chain() {
     run)
       case $prev in
         --emails | --input | --secure-parameters | --api-key-file | --callback-key-file | \
-          --callback-basic-file | --tls-cert | --tls-key | --state | --script)
+          --callback-basic-file | --tls-cert | --tls-key | --state | --script | --joblog)
           _optexity_chain_files "$cur" file
+          return 0
+          ;;
+        --halt)
+          mapfile -t COMPREPLY < <(compgen -W "soon,fail=1 soon,fail=10% now,fail=1 never" -- "$cur")
           return 0
           ;;
         --screenshots | --downloads | --record)
@@ -100,12 +104,18 @@ _optexity_chain() {
         --delay-ms --jitter-ms --fail-rate --kill-rate --drop-callback-rate --seed --capacity --max-retries --attempt-fail-rate --stuck-rate --stuck-at --drop-callback-at --screenshot --time-scale"
       flags="-h --help --stats -q --quiet -v --verbose --carry --dry-run --emulate
         --no-preflight --unordered --no-screenshots --retry-failed --resubmit-unfinished"
+      opts+=" --halt --limit --rate --shard --joblog" # long runs
+      flags+=" --tag"
       ;;
     flow)
       case $prev in
         --emails | --input | --api-key-file | --callback-key-file | --callback-basic-file | \
-          --tls-cert | --tls-key | --state | --script)
+          --tls-cert | --tls-key | --state | --script | --joblog)
           _optexity_chain_files "$cur" file
+          return 0
+          ;;
+        --halt)
+          mapfile -t COMPREPLY < <(compgen -W "soon,fail=1 soon,fail=10% now,fail=1 never" -- "$cur")
           return 0
           ;;
         --screenshots | --downloads)
@@ -157,6 +167,8 @@ _optexity_chain() {
         --delay-ms --jitter-ms --fail-rate --kill-rate --drop-callback-rate --seed --capacity --max-retries --attempt-fail-rate --stuck-rate --stuck-at --drop-callback-at --screenshot --time-scale"
       flags="-h --help -q --quiet -v --verbose --plan --emulate --no-preflight --unordered
         --no-screenshots --retry-failed --resubmit-unfinished"
+      opts+=" --halt --limit --rate --shard --joblog" # long runs
+      flags+=" --tag"
       ;;
     emulator)
       case $prev in

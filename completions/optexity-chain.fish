@@ -77,6 +77,13 @@ complete -c optexity-chain -n $run -l straggler-after -x -d 'Floor of the overdu
 complete -c optexity-chain -n $run -l poll -x -d 'Check every task in flight every SECONDS (fallback)'
 complete -c optexity-chain -n $run -l parallel -x -d 'Tasks in flight at once (default 1)'
 complete -c optexity-chain -n $run -l unordered -d 'Print each line as soon as its task ends'
+# run: long runs
+complete -c optexity-chain -n $run -l halt -x -a 'soon,fail=1 soon,fail=10% now,fail=1 never' -d 'Stop submitting after failures (GNU parallel spelling)'
+complete -c optexity-chain -n $run -l limit -x -d 'Run only the first N inputs'
+complete -c optexity-chain -n $run -l rate -x -d 'At most N submits a second (N/s) or minute (N/m)'
+complete -c optexity-chain -n $run -l shard -x -d 'Run only shard I of N of the inputs (I/N)'
+complete -c optexity-chain -n $run -l joblog -r -F -d 'Append a TSV line per finished input to FILE'
+complete -c optexity-chain -n $run -l tag -d 'Add "source": "file:line" to each line'
 # run: results
 complete -c optexity-chain -n $run -l screenshots -x -a '(__fish_complete_directories)' -d 'Write screenshots to DIR'
 complete -c optexity-chain -n $run -l no-screenshots -d 'Remove final_screenshot from the lines'
@@ -149,6 +156,13 @@ complete -c optexity-chain -n $flow -l straggler-after -x -d 'Floor of the overd
 complete -c optexity-chain -n $flow -l poll -x -d 'Check every task in flight every SECONDS (fallback)'
 complete -c optexity-chain -n $flow -l parallel -x -d 'Tasks in flight at once across all items (default 1)'
 complete -c optexity-chain -n $flow -l unordered -d "Print each item's line as soon as its flow ends"
+# flow: long runs
+complete -c optexity-chain -n $flow -l halt -x -a 'soon,fail=1 soon,fail=10% now,fail=1 never' -d 'Stop submitting after failures (GNU parallel spelling)'
+complete -c optexity-chain -n $flow -l limit -x -d 'Run only the first N inputs'
+complete -c optexity-chain -n $flow -l rate -x -d 'At most N submits a second (N/s) or minute (N/m)'
+complete -c optexity-chain -n $flow -l shard -x -d 'Run only shard I of N of the inputs (I/N)'
+complete -c optexity-chain -n $flow -l joblog -r -F -d 'Append a TSV line per finished input to FILE'
+complete -c optexity-chain -n $flow -l tag -d 'Add "source": "file:line" to each line'
 # flow: results
 complete -c optexity-chain -n $flow -l screenshots -x -a '(__fish_complete_directories)' -d 'Write screenshots to DIR'
 complete -c optexity-chain -n $flow -l no-screenshots -d 'Remove final_screenshot from the lines'

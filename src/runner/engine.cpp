@@ -1199,20 +1199,22 @@ void Engine::finish_halted() {
 
 void Engine::say_what_was_left() {
   if (m_config.shard.active()) {
-    core::log_info(fmt::format("--shard {}: {} of the {} inputs read are this shard's (the "
+    core::log_info(fmt::format("--shard {}: {} of the {} {}s read are this shard's (the "
                                "other shards run the other {})",
                                m_config.shard.text(),
                                m_taken + m_left,
                                m_pulled,
+                               m_planner.unit(),
                                m_other_shards));
   }
   if (m_limit_reached && m_config.limit) {
     if (m_source.streaming()) {
       core::log_info(fmt::format("--limit {}: the rest of stdin was not read", *m_config.limit));
     } else {
-      core::log_info(fmt::format("--limit {}: {} more input{} left, not run",
+      core::log_info(fmt::format("--limit {}: {} more {}{} left, not run",
                                  *m_config.limit,
                                  m_left,
+                                 m_planner.unit(),
                                  m_left == 1 ? "" : "s"));
     }
   }

@@ -180,6 +180,17 @@ done <"$T/tag.out"
 chain_run notag --endpoint demo --emails "$T/e10.txt" --limit 1
 assert_eq null "$(jq -r .source "$T/notag.out")" "no source without --tag"
 
+step "a flow takes the same controls: --limit, --tag, --joblog"
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+chain flow flow "$ROOT/examples/flows/claims.json" --input "$ROOT/examples/flows/customers.csv" \
+  --emulate --script "$ROOT/examples/flows/claims.script.json" --limit 2 --tag \
+  --joblog "$T/flow.tsv"
+assert_exit 0 "$RC" "two items of the flow"
+assert_eq "$ROOT/examples/flows/customers.csv:2 $ROOT/examples/flows/customers.csv:3" \
+  "$(jq -r .source "$T/flow.out" | tr '\n' ' ' | sed 's/ $//')" "the first two items, tagged"
+assert_file_contains "$T/flow.err" "--limit 2: 1 more item left, not run" "the summary counts items"
+assert_eq 3 "$(line_count "$T/flow.tsv")" "a header and two lines"
+
 step "a mistaken control is one line and exit 2"
 for args in "--halt soon" "--halt soon,success=3" "--shard 5/4" "--shard 0/4" "--rate 10" \
   "--limit 0"; do
