@@ -12,6 +12,7 @@
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <csignal>
@@ -657,6 +658,145 @@ TEST_CASE("engine: a flow interrupted with jobs still queued prints every item a
   for (const auto& line : lines) {
     CHECK(line["status"] == "interrupted");
   }
+}
+
+// --- operators' controls -----------------------------------------------------------------------
+
+namespace {
+
+size_t count_status(const std::vector<Json>& lines, const std::string& status) {
+  return static_cast<size_t>(std::count_if(
+      lines.begin(), lines.end(), [&](const Json& l) { return l["status"] == status; }));
+}
+
+} // namespace
+
+TEST_CASE("engine: --halt soon,fail=3 submits at most 3 + --parallel, the rest say skipped") {
+  FakeService service;
+  core::Tracker tracker;
+  // Every task fails at once (its callback is buffered until its waiter is bound).
+  service.on_submit = [&](const Json&, size_t n) {
+    std::string id = "t" + std::to_string(n);
+    tracker.deliver(id, callback(id, "failed"));
+    return net::SubmitResult{net::SubmitResult::Kind::accepted, id};
+  };
+  auto config = quiet_config(1);
+  config.parallel = 2;
+  config.halt = core::parse_halt("soon,fail=3");
+  auto r = run_engine(config, emails(20), service, tracker);
+  CHECK(r.code == 1);
+  REQUIRE(r.lines.size() == 20);
+  const size_t submits = service.requests().size();
+  CHECK(submits >= 3);
+  CHECK(submits <= 5);
+  CHECK(count_status(r.lines, "failed") == submits);
+  CHECK(count_status(r.lines, "skipped") == 20 - submits);
+  for (const auto& line : r.lines) {
+    if (line["status"] == "skipped") {
+      CHECK(line["error"] == "not submitted: --halt soon,fail=3: 3 tasks failed");
+      CHECK(line.value("task_id", Json()).is_null());
+      CHECK(line["input"].is_object()); // the input it was
+    }
+  }
+}
+
+TEST_CASE("engine: --halt now stops waiting: tasks in flight are interrupted with their ids") {
+  FakeService service;
+  core::Tracker tracker;
+  // The first task fails at once; the others never end.
+  service.on_submit = [&](const Json&, size_t n) {
+    std::string id = "t" + std::to_string(n);
+    if (n == 0) {
+      tracker.deliver(id, callback(id, "failed"));
+    }
+    return net::SubmitResult{net::SubmitResult::Kind::accepted, id};
+  };
+  auto config = quiet_config(1);
+  config.parallel = 4;
+  config.timeout = 120s; // far beyond the test: only the halt ends the waits
+  config.halt = core::parse_halt("now,fail=1");
+  auto r = run_engine(config, emails(10), service, tracker);
+  CHECK(r.code == 1);
+  REQUIRE(r.lines.size() == 10);
+  const size_t submits = service.requests().size();
+  CHECK(count_status(r.lines, "failed") == 1);
+  CHECK(count_status(r.lines, "interrupted") == submits - 1);
+  CHECK(count_status(r.lines, "skipped") == 10 - submits);
+  for (const auto& line : r.lines) {
+    if (line["status"] == "interrupted") {
+      CHECK(line["task_id"].is_string());
+      CHECK(line["error"].get<std::string>().starts_with("--halt now,fail=1: 1 task failed: "
+                                                         "stopped waiting"));
+    }
+  }
+}
+
+TEST_CASE("engine: a halt ends the wait of submitters for their --rate turn; none is sent") {
+  FakeService service;
+  core::Tracker tracker;
+  service.on_submit = [&](const Json&, size_t n) {
+    std::string id = "t" + std::to_string(n);
+    tracker.deliver(id, callback(id, "failed"));
+    return net::SubmitResult{net::SubmitResult::Kind::accepted, id};
+  };
+  auto config = quiet_config(1);
+  config.parallel = 3;
+  config.rate = 1.0 / 600; // one submit per 10 minutes: only the halt ends the others' wait
+  config.halt = core::parse_halt("soon,fail=1");
+  auto r = run_engine(config, emails(6), service, tracker);
+  CHECK(r.code == 1);
+  CHECK(service.requests().size() == 1);
+  REQUIRE(r.lines.size() == 6);
+  CHECK(count_status(r.lines, "skipped") == 5);
+}
+
+TEST_CASE("engine: --limit runs the first N inputs, the others neither submitted nor printed") {
+  FakeService service;
+  core::Tracker tracker;
+  service.on_submit = [&](const Json&, size_t n) {
+    std::string id = "t" + std::to_string(n);
+    tracker.deliver(id, callback(id));
+    return net::SubmitResult{net::SubmitResult::Kind::accepted, id};
+  };
+  auto config = quiet_config(1);
+  config.parallel = 2;
+  config.limit = 3;
+  auto r = run_engine(config, emails(10), service, tracker);
+  CHECK(r.code == 0);
+  CHECK(service.requests().size() == 3);
+  REQUIRE(r.lines.size() == 3);
+  for (size_t i = 0; i < 3; ++i) {
+    CHECK(r.lines[i]["input"]["email"][0] == "user" + std::to_string(i) + "@x.com");
+  }
+}
+
+TEST_CASE("engine: --shard 1/3..3/3 split the inputs: disjoint, covering, --tag names each") {
+  std::multiset<std::string> seen;
+  for (unsigned shard = 1; shard <= 3; ++shard) {
+    FakeService service;
+    core::Tracker tracker;
+    service.on_submit = [&](const Json&, size_t n) {
+      std::string id = "t" + std::to_string(n);
+      tracker.deliver(id, callback(id));
+      return net::SubmitResult{net::SubmitResult::Kind::accepted, id};
+    };
+    auto config = quiet_config(1);
+    config.parallel = 4;
+    config.shard = core::Shard{shard, 3};
+    config.tag = true;
+    auto r = run_engine(config, emails(30), service, tracker);
+    CHECK(r.code == 0);
+    CHECK(service.requests().size() == r.lines.size());
+    for (const auto& line : r.lines) {
+      const std::string email = line["input"]["email"][0];
+      seen.insert(email);
+      // "source" names the input's line: userK@x.com is in.txt:K+1.
+      const int k = std::stoi(email.substr(4));
+      CHECK(line["source"] == "in.txt:" + std::to_string(k + 1));
+    }
+  }
+  CHECK(seen.size() == 30);
+  CHECK(std::set<std::string>(seen.begin(), seen.end()).size() == 30);
 }
 
 TEST_SUITE_END();
