@@ -193,9 +193,6 @@ bool Engine::take(const Item& item) {
   if (m_config.limit && m_taken >= *m_config.limit) {
     m_limit_reached = true;
   }
-  if (m_config.on_input) {
-    m_config.on_input(item.input);
-  }
   return true;
 }
 
@@ -241,6 +238,9 @@ void Engine::read_loop() {
     std::optional<core::Input> input = m_source.next(m_stop.get_token());
     std::shared_ptr<Item> item = input ? make_item(std::move(*input)) : nullptr;
     const bool taken = item && take(*item);
+    if (taken && m_config.on_input) {
+      m_config.on_input(item->input); // --record: what was read
+    }
     std::lock_guard lock(m_mutex);
     m_reading = false;
     if (!taken) {
