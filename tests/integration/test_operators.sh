@@ -142,6 +142,28 @@ assert_eq 200 "$(jq -r '.input.email[0]' "$T/gnu.out" | sort -u | wc -l)" "each 
 assert_all_status "$T/gnu.out" success "every one succeeded"
 assert_eq 200 "$(accepted_count)" "200 submits"
 
+step "the Kubernetes Indexed Job example runs shard JOB_COMPLETION_INDEX + 1"
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+mkdir -p "$T/k8s/inputs" "$T/k8s/state" "$T/k8s/secrets"
+cp "$T/e200.txt" "$T/k8s/inputs/emails.txt"
+echo "callback-secret-123" >"$T/k8s/secrets/callback-key"
+# The container's script, with its paths under $T and --dry-run: what pod 1 (shard 2/4) sends.
+sed -n '/^            - |$/,/^          env:$/p' "$ROOT/examples/kubernetes/indexed-job.yaml" |
+  sed -e '1d' -e '$d' -e 's/^              //' \
+    -e "s#/inputs/#$T/k8s/inputs/#; s#/secrets/#$T/k8s/secrets/#; s#/state/#$T/k8s/state/#g" \
+    -e "s#exec optexity-chain run#exec \"\$BIN\" run --dry-run#" >"$T/k8s/pod.sh"
+assert_file_contains "$T/k8s/pod.sh" '--shard "$shard/4"' "the example's command was extracted"
+JOB_COMPLETION_INDEX=1 PUBLIC_URL_BASE=https://cb.example.com OPTEXITY_API_KEY=k BIN=$BIN \
+  sh "$T/k8s/pod.sh" >"$T/k8s.out" 2>"$T/k8s.err"
+assert_exit 0 "$?" "the example's command (dry run)"
+jq -r '.body.input_parameters.email[0]' "$T/k8s.out" | sort >"$T/k8s.emails"
+"$BIN" run --endpoint my-automation --emails "$T/e200.txt" --shard 2/4 --dry-run 2>/dev/null |
+  jq -r '.body.input_parameters.email[0]' | sort >"$T/k8s-expected.emails"
+[ -s "$T/k8s.emails" ] || fail "pod 1 sends nothing" "$T/k8s.err"
+assert_eq "$(cat "$T/k8s-expected.emails")" "$(cat "$T/k8s.emails")" "pod 1 runs shard 2/4"
+assert_eq 0 "$(jq -r '.body.task_callback_url | select(startswith("https://cb.example.com/shard-2/receive_callback/") | not)' "$T/k8s.out" | wc -l)" \
+  "its callbacks come to its own URL"
+
 step "--joblog: a header once, a TSV line per input, appended by every run"
 setup_emulator --fail-rate 0.5 --seed 5 --delay-ms 0
 make_emails 10 j >"$T/e10.txt"
@@ -181,7 +203,6 @@ chain_run notag --endpoint demo --emails "$T/e10.txt" --limit 1
 assert_eq null "$(jq -r .source "$T/notag.out")" "no source without --tag"
 
 step "a flow takes the same controls: --limit, --tag, --joblog"
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 chain flow flow "$ROOT/examples/flows/claims.json" --input "$ROOT/examples/flows/customers.csv" \
   --emulate --script "$ROOT/examples/flows/claims.script.json" --limit 2 --tag \
   --joblog "$T/flow.tsv"
