@@ -3,6 +3,7 @@
 #include "cli/emulator_command.h"
 #include "cli/flow_command.h"
 #include "cli/replay_command.h"
+#include "cli/report_command.h"
 #include "cli/run_command.h"
 #include "cli/status_command.h"
 #include "cli/suggest.h"
@@ -57,6 +58,9 @@ int real_main(int argc, char** argv) {
   status_cmd->footer(core::k_status_exit_code_help);
   std::string replay_dir;
   CLI::App* replay_cmd = cli::register_replay_command(app, replay_dir);
+  cli::ReportCommandOptions report_opts;
+  CLI::App* report_cmd = cli::register_report_command(app, report_opts);
+  report_cmd->footer(core::k_report_exit_code_help);
   cli::StatusCommandOptions result_opts;
   CLI::App* result_cmd = cli::register_result_command(app, result_opts);
   result_cmd->footer(core::k_status_exit_code_help);
@@ -88,6 +92,9 @@ int real_main(int argc, char** argv) {
     }
     if (emulator_cmd->parsed()) {
       return cli::run_emulator_command(emulator_opts);
+    }
+    if (report_cmd->parsed()) {
+      return cli::run_report_command(report_opts);
     }
     if (replay_cmd->parsed()) {
       return cli::run_replay_command(replay_dir);

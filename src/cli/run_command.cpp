@@ -350,6 +350,11 @@ void add_shared_options(CLI::App* cmd, RunCommandOptions& opts, Command command)
                   "submitted, started, ended, seconds, error) to FILE, header once")
       ->group(operating)
       ->type_name("FILE");
+  cmd->add_option("--report",
+                  r.report_path,
+                  "At the end, write the HTML run report (as `optexity-chain report`) to FILE")
+      ->group(operating)
+      ->type_name("FILE");
   cmd->add_flag("--tag",
                 r.tag,
                 "Add \"source\": \"file:line\" to each line (joins --unordered output back to "

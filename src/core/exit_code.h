@@ -54,6 +54,13 @@ inline constexpr const char* k_emulator_exit_code_help =
     "  129  hung up (SIGHUP)   130  interrupted by SIGINT   143  terminated by SIGTERM\n"
     "  141  stdout was closed before the URL could be printed\n";
 
+// The exit codes of `report`, for its --help.
+inline constexpr const char* k_report_exit_code_help =
+    "Exit codes:\n"
+    "  0    the report was written (lines that are not JSON are left out, with a warning)\n"
+    "  2    usage error, or an input or the journal cannot be read\n"
+    "  74   the report cannot be written\n";
+
 // The exit codes of `status` and `result`, for their --help.
 inline constexpr const char* k_status_exit_code_help =
     "Exit codes:\n"

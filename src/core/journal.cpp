@@ -298,21 +298,21 @@ void Journal::run_started(const std::string& token,
     }
   }
   append(dump_line(Json{{"type", "run"},
-                        {"time", utc_now_iso()},
+                        {"time", utc_now_iso(true)},
                         {"token", token.empty() ? "" : std::string(k_token_in_file)},
                         {"listen", listen},
                         {"endpoint", endpoint}}));
 }
 
 void Journal::attempted(const std::string& key) {
-  append(dump_line(Json{{"type", "attempt"}, {"time", utc_now_iso()}, {"key", key}}));
+  append(dump_line(Json{{"type", "attempt"}, {"time", utc_now_iso(true)}, {"key", key}}));
 }
 
 void Journal::kept_callback(const std::string& route_key, const std::string& body) {
   // The body as text: it was screened, not parsed, and parsing a stranger's body to write it
   // would cost what the listener avoided.
   append(dump_line(Json{{"type", "callback"},
-                        {"time", utc_now_iso()},
+                        {"time", utc_now_iso(true)},
                         {"route", route_key},
                         {"payload_text", body}}));
 }
@@ -321,7 +321,7 @@ void Journal::submitted(const std::string& key, const std::string& task_id) {
   // Not waited for: lost in a crash, the attempt before it still says the task may exist (its
   // callback is then awaited by content instead of its id); the next sync covers it anyway.
   append(dump_line(
-             Json{{"type", "submit"}, {"time", utc_now_iso()}, {"key", key}, {"task_id", task_id}}),
+             Json{{"type", "submit"}, {"time", utc_now_iso(true)}, {"key", key}, {"task_id", task_id}}),
          Durability::later);
 }
 
@@ -330,7 +330,7 @@ void Journal::finished(const std::string& key,
                        const std::string& line,
                        const std::optional<std::string>& task_id,
                        bool unknown_outcome) {
-  Json record = {{"type", "result"}, {"time", utc_now_iso()}, {"key", key}, {"status", status}};
+  Json record = {{"type", "result"}, {"time", utc_now_iso(true)}, {"key", key}, {"status", status}};
   if (task_id) {
     record["task_id"] = *task_id;
   }

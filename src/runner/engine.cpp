@@ -1025,6 +1025,18 @@ void Engine::print(Item& item) {
                          (line.text[1] == '}' ? "" : ","));
   }
   write_joblog(item, line);
+  if (m_config.report) {
+    auto epoch = [](std::chrono::system_clock::time_point t) {
+      return std::chrono::duration<double>(t.time_since_epoch()).count();
+    };
+    std::optional<double> submitted;
+    std::optional<double> ended;
+    if (item.submitted_wall && line.origin == ItemLine::Origin::ran) {
+      submitted = epoch(*item.submitted_wall);
+      ended = epoch(std::chrono::system_clock::now());
+    }
+    m_config.report->add_line(line.text, item.input.where, submitted, ended);
+  }
   if (!m_stdout_failed) {
     try {
       if (m_config.terminal_output) {

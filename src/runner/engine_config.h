@@ -4,6 +4,7 @@
 #include "core/inputs.h"
 #include "core/journal.h"
 #include "core/json.h"
+#include "core/report.h"
 #include "core/run_controls.h"
 
 #include <chrono>
@@ -67,6 +68,8 @@ struct EngineConfig {
   double rate = 0;
   std::shared_ptr<core::JobLog> joblog;
   bool tag = false;
+  // --report: every printed line goes into it too (with its times), on the printing thread.
+  core::Report* report = nullptr;
   // Called with each input as it is read, in input order (--record).
   std::function<void(const core::Input&)> on_input;
   // Turns a final result into what is printed (screenshots to files, downloads); may be empty.

@@ -8,6 +8,7 @@
 #include "core/url.h"
 #include "runner/engine.h"
 #include "runner/flow_plan.h"
+#include "runner/report_file.h"
 #include "runner/session.h"
 #include "runner/signals.h"
 
@@ -131,12 +132,15 @@ int run_flow(const FlowOptions& opts) {
   set_callback_urls(r, journaled, config);
   core::Tracker tracker;
   Session session(r, config, tracker, journaled, journal.get(), nullptr, "flow:" + flow.name);
+  std::unique_ptr<core::Report> report =
+      report_for_run(r, fmt::format("optexity-chain flow {}", flow.name));
+  config.report = report.get();
   FlowPlanner planner(flow, config);
   Engine engine(planner, config, *items, tracker, session.service());
   SignalWatcher signals([&engine](int signo) { engine.interrupt(signo); });
   int code = engine.execute();
   session.stop();
-  return code;
+  return finish_report(r, report.get(), code);
 }
 
 } // namespace runner

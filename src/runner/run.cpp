@@ -17,6 +17,7 @@
 #include "net/probe.h"
 #include "runner/engine.h"
 #include "runner/recording.h"
+#include "runner/report_file.h"
 #include "runner/run_plan.h"
 #include "runner/session.h"
 #include "runner/signals.h"
@@ -179,12 +180,15 @@ int run(const RunOptions& opts) {
   core::Tracker tracker;
   Session session(
       opts, config, tracker, journaled, journal.get(), recorder.get(), opts.request.endpoint);
+  std::unique_ptr<core::Report> report =
+      report_for_run(opts, fmt::format("optexity-chain run --endpoint {}", opts.request.endpoint));
+  config.report = report.get();
   RunPlanner planner(config);
   Engine engine(planner, config, *source, tracker, session.service());
   SignalWatcher signals([&engine](int signo) { engine.interrupt(signo); });
   int code = engine.execute();
   session.stop();
-  return code;
+  return finish_report(opts, report.get(), code);
 }
 
 } // namespace runner

@@ -75,6 +75,8 @@ struct RunOptions {
   core::Rate rate;             // --rate N/s|N/m
   std::string joblog_path;     // --joblog FILE
   bool tag = false;            // --tag
+  std::string report_path;     // --report FILE: the HTML run report, written at the end
+  bool report_all_screenshots = false;
 
   std::string record_dir; // --record: every exchange, one file per event
 
