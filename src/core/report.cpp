@@ -324,7 +324,7 @@ function apply(){
 var on={};boxes.forEach(function(b){if(b.checked)on[b.value]=1;});
 var e=ep.value,t=q.value.toLowerCase(),n=0;
 rows.forEach(function(r){
-var ok=on[r.getAttribute('data-status')]&&(!e||r.getAttribute('data-endpoints').split('\n').indexOf(e)>=0)&&(!t||r.getAttribute('data-text').indexOf(t)>=0);
+var ok=on[r.getAttribute('data-status')]&&(!e||r.getAttribute('data-endpoints').split('\t').indexOf(e)>=0)&&(!t||r.getAttribute('data-text').indexOf(t)>=0);
 r.hidden=!ok;if(ok)n++;});
 shown.textContent=n+' of '+rows.length+' lines shown';}
 boxes.forEach(function(b){b.addEventListener('change',apply);});
@@ -338,6 +338,14 @@ std::string lower_ascii(std::string text) {
       c = static_cast<char>(c - 'A' + 'a');
     }
   }
+  return text;
+}
+
+// What the search looks in, on one line (the row's tag stays one line of the page's source).
+std::string search_text(const ReportRow& row, const std::string& input) {
+  std::string text = lower_ascii(row.source + " " + input + " " + row.error + " " + row.task_id);
+  std::replace_if(
+      text.begin(), text.end(), [](char c) { return c == '\n' || c == '\r'; }, ' ');
   return text;
 }
 
@@ -549,14 +557,13 @@ std::string Report::html() const {
     const std::string input = row.input.is_null() ? "" : dump_line(row.input);
     std::string endpoint_list;
     for (const std::string& e : row.endpoints) {
-      endpoint_list += (endpoint_list.empty() ? "" : "\n") + e;
+      endpoint_list += (endpoint_list.empty() ? "" : "\t") + e;
     }
-    out += fmt::format(
-        "<tr class=row data-status=\"{}\" data-endpoints=\"{}\" data-text=\"{}\"{}>",
-        html_escape(row.status),
-        html_escape(endpoint_list),
-        html_escape(lower_ascii(row.source + "\n" + input + "\n" + row.error + "\n" + row.task_id)),
-        ok ? " hidden" : "");
+    out += fmt::format("<tr class=row data-status=\"{}\" data-endpoints=\"{}\" data-text=\"{}\"{}>",
+                       html_escape(row.status),
+                       html_escape(endpoint_list),
+                       html_escape(search_text(row, input)),
+                       ok ? " hidden" : "");
     out += fmt::format("<td>{}</td><td>{}</td><td class=\"status {}\">{}</td><td class=err>{}",
                        row.seq,
                        html_escape(row.source),
