@@ -317,18 +317,42 @@ img.shot{width:160px;height:auto;border:1px solid var(--line);cursor:zoom-in;bac
 
 constexpr const char* k_script = R"(
 (function(){
-var rows=Array.prototype.slice.call(document.querySelectorAll('#rows tbody tr'));
+var tbody=document.querySelector('#rows tbody');
+var later=JSON.parse(document.getElementById('later-rows').textContent);
+var rows=Array.prototype.slice.call(tbody.rows);
 var boxes=Array.prototype.slice.call(document.querySelectorAll('#filters input[name=status]'));
 var ep=document.getElementById('endpoint'),q=document.getElementById('search'),shown=document.getElementById('shown');
+var total=rows.length+later.length;
+function el(tag,text,cls){var e=document.createElement(tag);if(text)e.textContent=text;if(cls)e.className=cls;return e;}
+function td(child,cls){var c=el('td',null,cls);if(child!==null)c.appendChild(typeof child==='object'?child:document.createTextNode(String(child)));return c;}
+function build(d){
+var tr=el('tr',null,'row');tr.setAttribute('data-status',d[2]);tr.setAttribute('data-endpoints',d[7]);tr.setAttribute('data-text',d[8]);
+tr.appendChild(td(d[0]));tr.appendChild(td(d[1]));tr.appendChild(td(d[2],'status success'));
+var err=td(d[3],'err');if(d[9].length){var ul=el('ul',null,'steps');d[9].forEach(function(s){ul.appendChild(el('li',s));});err.appendChild(ul);}tr.appendChild(err);
+tr.appendChild(td(el('code',d[4])));var task=td(el('code',d[5]));if(d[6]){task.appendChild(el('br'));task.appendChild(el('small',d[6]));}tr.appendChild(task);
+var shot=td(null);
+if(d[10]==='png'){var box=el('input',null,'zoom');box.type='checkbox';box.id='shot'+d[0];var label=el('label');label.htmlFor=box.id;var img=el('img',null,'shot');img.loading='lazy';img.alt='final screenshot, line '+d[0];img.src='data:image/png;base64,'+d[11];label.appendChild(img);shot.appendChild(box);shot.appendChild(label);}
+else if(d[10]==='url'){var a=el('a');a.href=d[11];a.target='_blank';a.rel='noopener noreferrer';var i2=el('img',null,'shot');i2.loading='lazy';i2.alt='final screenshot (download URL)';i2.src=d[11];a.appendChild(i2);shot.appendChild(a);shot.appendChild(el('span','download URL: expires','expires'));}
+tr.appendChild(shot);return tr;}
+function bring(){
+if(!later.length)return;
+var all=rows.concat(later.map(build));later=[];
+all.sort(function(a,b){return a.cells[0].textContent-b.cells[0].textContent;});
+all.forEach(function(r){tbody.appendChild(r);});rows=all;}
 function apply(){
 var on={};boxes.forEach(function(b){if(b.checked)on[b.value]=1;});
+if(on.success)bring();
 var e=ep.value,t=q.value.toLowerCase(),n=0;
 rows.forEach(function(r){
 var ok=on[r.getAttribute('data-status')]&&(!e||r.getAttribute('data-endpoints').split('\t').indexOf(e)>=0)&&(!t||r.getAttribute('data-text').indexOf(t)>=0);
-r.hidden=!ok;if(ok)n++;});
-shown.textContent=n+' of '+rows.length+' lines shown';}
+if(r.hidden===!!ok)r.hidden=!ok;if(ok)n++;});
+shown.textContent=n+' of '+total+' lines shown';}
+var m=/status=([^&]*)/.exec(location.hash);
+if(m){var want=decodeURIComponent(m[1]).split(',');boxes.forEach(function(b){b.checked=want.indexOf(b.value)>=0;});}
 boxes.forEach(function(b){b.addEventListener('change',apply);});
 ep.addEventListener('change',apply);q.addEventListener('input',apply);apply();
+document.body.offsetHeight;
+document.documentElement.setAttribute('data-ready-ms',Math.round(performance.now()));
 })();
 )";
 
@@ -552,6 +576,9 @@ std::string Report::html() const {
 
   out += "<table id=rows><thead><tr><th>#</th><th>Source</th><th>Status</th><th>Error</th>"
          "<th>Inputs</th><th>Task</th><th>Final screenshot</th></tr></thead><tbody>\n";
+  // Successes, hidden until asked for, are data for the script, not rows: 9,000 rows the
+  // browser would parse and keep for nothing would double the time a big report takes to open.
+  Json later = Json::array();
   for (const ReportRow& row : rows) {
     const bool ok = row.status == k_success;
     const std::string input = row.input.is_null() ? "" : dump_line(row.input);
@@ -559,34 +586,56 @@ std::string Report::html() const {
     for (const std::string& e : row.endpoints) {
       endpoint_list += (endpoint_list.empty() ? "" : "\t") + e;
     }
-    out += fmt::format("<tr class=row data-status=\"{}\" data-endpoints=\"{}\" data-text=\"{}\"{}>",
+    std::vector<std::string> steps;
+    for (const ReportStep& step : row.steps) {
+      steps.push_back(fmt::format("{} ({}) {}{}",
+                                  step.id,
+                                  step.endpoint,
+                                  step.status,
+                                  step.error.empty() ? "" : ": " + step.error));
+    }
+    const std::string duration =
+        row.submitted && row.ended ? format_duration(*row.ended - *row.submitted) : "";
+    if (ok) {
+      // [seq, source, status, error, input, task id, duration, endpoints, search text, steps,
+      //  screenshot kind ("png" or "url"), its data]; the script makes text nodes of them.
+      later.push_back(Json::array({row.seq,
+                                   row.source,
+                                   row.status,
+                                   row.error,
+                                   input,
+                                   row.task_id,
+                                   duration,
+                                   endpoint_list,
+                                   search_text(row, input),
+                                   steps,
+                                   row.shot == ReportRow::Shot::inline_png ? "png"
+                                   : row.shot == ReportRow::Shot::url      ? "url"
+                                                                           : "",
+                                   row.shot_data}));
+      continue;
+    }
+    out += fmt::format("<tr class=row data-status=\"{}\" data-endpoints=\"{}\" data-text=\"{}\">",
                        html_escape(row.status),
                        html_escape(endpoint_list),
-                       html_escape(search_text(row, input)),
-                       ok ? " hidden" : "");
-    out += fmt::format("<td>{}</td><td>{}</td><td class=\"status {}\">{}</td><td class=err>{}",
+                       html_escape(search_text(row, input)));
+    out += fmt::format("<td>{}</td><td>{}</td><td class=\"status bad\">{}</td><td class=err>{}",
                        row.seq,
                        html_escape(row.source),
-                       ok ? "success" : "bad",
                        html_escape(row.status),
                        html_escape(row.error));
-    if (!row.steps.empty()) {
+    if (!steps.empty()) {
       out += "<ul class=steps>";
-      for (const ReportStep& step : row.steps) {
-        out += fmt::format("<li><b>{}</b> ({}) {}{}</li>",
-                           html_escape(step.id),
-                           html_escape(step.endpoint),
-                           html_escape(step.status),
-                           step.error.empty() ? "" : ": " + html_escape(step.error));
+      for (const std::string& step : steps) {
+        out += "<li>" + html_escape(step) + "</li>";
       }
       out += "</ul>";
     }
     out += fmt::format("</td><td><code>{}</code></td><td><code>{}</code>",
                        html_escape(input),
                        html_escape(row.task_id));
-    if (row.submitted && row.ended) {
-      out += fmt::format("<br><small>{}</small>",
-                         html_escape(format_duration(*row.ended - *row.submitted)));
+    if (!duration.empty()) {
+      out += fmt::format("<br><small>{}</small>", html_escape(duration));
     }
     out += "</td><td>";
     if (row.shot == ReportRow::Shot::inline_png) {
@@ -603,6 +652,16 @@ std::string Report::html() const {
     }
     out += "</td></tr>\n";
   }
+  out += "</tbody></table>\n<script type=\"application/json\" id=later-rows>";
+  // '<' as \u003c: no "</script>" or "<!--" in a value can end the data early.
+  for (char c : dump_line(later)) {
+    if (c == '<') {
+      out += "\\u003c";
+    } else {
+      out += c;
+    }
+  }
+  out += "</script>\n";
   out += "</tbody></table>\n<script>";
   out += k_script;
   out += "</script></body></html>\n";

@@ -65,6 +65,12 @@ if [[ -n $CHROMIUM ]]; then
   for email in $(jq -r 'select(.status != "success") | .input.email[0]' "$T/run.out"); do
     assert_file_contains "$T/report.dom" "{&quot;email&quot;:[&quot;$email&quot;]}" "the row of $email"
   done
+  # Successes come in when asked for (the box, or #status= in the URL), in line order.
+  timeout 60 "$CHROMIUM" --headless --no-sandbox --disable-gpu --dump-dom \
+    "file://$T/report.html#status=success,failed" >"$T/all.dom" 2>/dev/null
+  assert_file_contains "$T/all.dom" "<span id=\"shown\">40 of 40 lines shown</span>" "every line"
+  assert_eq "$(seq 1 40)" "$(grep -o '<tr class="row"[^>]*><td>[0-9]*' "$T/all.dom" | grep -o '[0-9]*$')" \
+    "rows in line order"
   timeout 60 "$CHROMIUM" --headless --no-sandbox --disable-gpu --hide-scrollbars \
     --window-size=1280,900 --screenshot="$T/report.png" "file://$T/report.html" >/dev/null 2>&1
   [[ $(head -c 8 "$T/report.png" | od -An -tx1 | tr -d ' \n') == 89504e470d0a1a0a ]] ||
@@ -77,7 +83,7 @@ cat >"$T/evil.jsonl" <<'JSON'
 JSON
 chain evil report "$T/evil.jsonl" -o "$T/evil.html"
 assert_exit 0 "$RC" "the report"
-assert_eq 1 "$(grep -o '<script' "$T/evil.html" | wc -l)" "one script: the report's own"
+assert_eq 2 "$(grep -o '<script' "$T/evil.html" | wc -l)" "two scripts: the report's data and filter"
 assert_file_not_contains "$T/evil.html" "<img src=x" "no markup from the payload"
 assert_file_not_contains "$T/evil.html" "<svg onload" "no markup from the input"
 assert_file_contains "$T/evil.html" "&lt;script&gt;document.title=&#39;pwned&#39;&lt;/script&gt;" \

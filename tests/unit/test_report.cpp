@@ -43,8 +43,10 @@ TEST_CASE("report: counts by status, a row per line, successes hidden until aske
         std::string::npos);
   CHECK(html.find("id=\"count-failed\" data-status=\"failed\">failed<b>1</b>") !=
         std::string::npos);
-  CHECK(occurrences(html, "<tr class=row") == 3);
-  CHECK(occurrences(html, " hidden>") == 1); // the success
+  CHECK(occurrences(html, "<tr class=row") == 2); // the success is data for the filter script
+  CHECK(html.find(
+            "<script type=\"application/json\" id=later-rows>[[1,\"out.jsonl:1\",\"success\"") !=
+        std::string::npos);
   CHECK(html.find("element not found") != std::string::npos);
   CHECK(html.find("src=\"data:image/png;base64," + k_png + "\"") != std::string::npos);
   CHECK(html.find("out.jsonl:3") != std::string::npos);
@@ -67,6 +69,14 @@ TEST_CASE("report: every value is escaped: a payload's <script> is text") {
   CHECK(html.find("<b>'") == std::string::npos);
   CHECK(html.find("<i>t</i>") == std::string::npos);
   CHECK(core::html_escape("<a href='x'>&\"") == "&lt;a href=&#39;x&#39;&gt;&amp;&quot;");
+  // A success's values are data for the script: no "</script>" in them ends it early.
+  core::Report success;
+  success.add_line(R"J({"status":"success","error":"</script><script>alert(1)</script><!--"})J",
+                   "o:1");
+  std::string data = success.html();
+  CHECK(occurrences(data, "<script") == 2); // the data block and the filter script
+  CHECK(occurrences(data, "</script>") == 2);
+  CHECK(data.find("\\u003c/script>\\u003cscript>alert(1)") != std::string::npos);
 }
 
 TEST_CASE("report: a screenshot that is not base64 is never written into the page") {
@@ -157,7 +167,7 @@ TEST_CASE("report: a flow item's steps, its failing step's screenshot, unreadabl
   CHECK(row.endpoints.size() == 2);
   CHECK(row.shot == core::ReportRow::Shot::inline_png);
   std::string html = report.html();
-  CHECK(html.find("<b>claim[0]</b> (file-claim) failed: no such order") != std::string::npos);
+  CHECK(html.find("<li>claim[0] (file-claim) failed: no such order</li>") != std::string::npos);
   CHECK(html.find("<option>file-claim</option>") != std::string::npos);
   CHECK(html.find("1 unreadable line") != std::string::npos);
   CHECK(html.find("{&quot;email&quot;:[&quot;a@x&quot;]}") != std::string::npos);
