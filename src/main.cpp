@@ -1,5 +1,6 @@
 // optexity-chain: chain Optexity browser automations with callbacks instead of polling.
 // main only wires subcommands to code; each subcommand lives in src/cli/.
+#include "cli/completion_command.h"
 #include "cli/emulator_command.h"
 #include "cli/flow_command.h"
 #include "cli/replay_command.h"
@@ -30,7 +31,7 @@ int real_main(int argc, char** argv) {
                "JSON line per input",
                "optexity-chain"};
   app.set_version_flag(
-      "--version",
+      "-V,--version",
       fmt::format("optexity-chain {} (CLI11 {}, nlohmann/json {}.{}.{}, fmt {}.{}.{}, {})",
                   OPTEXITY_VERSION,
                   CLI11_VERSION,
@@ -58,6 +59,8 @@ int real_main(int argc, char** argv) {
   status_cmd->footer(core::k_status_exit_code_help);
   std::string replay_dir;
   CLI::App* replay_cmd = cli::register_replay_command(app, replay_dir);
+  std::string completion_shell;
+  CLI::App* completion_cmd = cli::register_completion_command(app, completion_shell);
   cli::ReportCommandOptions report_opts;
   CLI::App* report_cmd = cli::register_report_command(app, report_opts);
   report_cmd->footer(core::k_report_exit_code_help);
@@ -92,6 +95,9 @@ int real_main(int argc, char** argv) {
     }
     if (emulator_cmd->parsed()) {
       return cli::run_emulator_command(emulator_opts);
+    }
+    if (completion_cmd->parsed()) {
+      return cli::run_completion_command(completion_shell);
     }
     if (report_cmd->parsed()) {
       return cli::run_report_command(report_opts);

@@ -48,7 +48,7 @@ constexpr long long k_max_int = std::numeric_limits<int>::max();
 CLI::App* register_run_command(CLI::App& app, RunCommandOptions& opts) {
   CLI::App* cmd = app.add_subcommand(
       "run", "Submit one automation per input and print each result as one JSON line");
-  cmd->add_option("--endpoint", opts.run.request.endpoint, "Automation (endpoint_name) to run")
+  cmd->add_option("-e,--endpoint", opts.run.request.endpoint, "Automation (endpoint_name) to run")
       ->required()
       ->group("Inputs")
       ->type_name("NAME");
@@ -67,7 +67,7 @@ void add_shared_options(CLI::App* cmd, RunCommandOptions& opts, Command command)
                                  "each becomes {\"email\": [value]}")
                      ->group(inputs)
                      ->type_name("FILE|-");
-  auto* input = cmd->add_option("--input",
+  auto* input = cmd->add_option("-i,--input",
                                 r.input_path,
                                 "Inputs file ('-' reads stdin): NDJSON (one object of parameters "
                                 "a line), CSV with a header row, or lines (see --format)")
@@ -281,7 +281,7 @@ void add_shared_options(CLI::App* cmd, RunCommandOptions& opts, Command command)
       ->check(number_check(core::NumberRange::positive()))
       ->group(waiting)
       ->type_name("SECONDS");
-  cmd->add_option("--parallel", r.parallel, "Tasks in flight at once")
+  cmd->add_option("-j,--parallel", r.parallel, "Tasks in flight at once")
       ->check(number_check(core::NumberRange::whole(1, 100000)))
       ->capture_default_str()
       ->group(waiting)

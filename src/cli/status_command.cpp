@@ -4,6 +4,7 @@
 #include "cli/number_option.h"
 #include "core/error.h"
 #include "core/exit_code.h"
+#include "core/journal.h"
 #include "core/log.h"
 #include "core/output.h"
 #include "core/retry.h"
@@ -12,15 +13,22 @@
 
 #include <fmt/format.h>
 
+#include <iostream>
 #include <optional>
+#include <unistd.h>
 
 namespace cli {
 
 namespace {
 
 void add_service_options(CLI::App* cmd, StatusCommandOptions& opts) {
-  cmd->add_option("TASK_ID", opts.task_id, "The task id (from a timeout or interrupted line)")
-      ->required();
+  cmd->add_option("TASK_ID",
+                  opts.task_ids,
+                  "Task ids (from timeout or interrupted lines); none or -: one a line on stdin")
+      ->type_name("TASK_ID...");
+  cmd->add_option("--state", opts.state_path, "Every task of this run journal, in submit order")
+      ->check(CLI::ExistingFile)
+      ->type_name("FILE");
   cmd->add_option("--api-url", opts.api_url, "Base URL of the service (its status API)")
       ->envname("OPTEXITY_API_URL")
       ->capture_default_str();
@@ -67,11 +75,70 @@ CLI::App* register_result_command(CLI::App& app, StatusCommandOptions& opts) {
   CLI::App* cmd = app.add_subcommand(
       "result", "Print a finished task's callback payload (POST /api/v1/get_callback_data)");
   add_service_options(cmd, opts);
-  cmd->add_option("--endpoint", opts.endpoint, "The task's automation (endpoint_name)")->required();
+  cmd->add_option("-e,--endpoint",
+                  opts.endpoint,
+                  "The tasks' automation (endpoint_name); with --state, the journal's run's")
+      ->type_name("NAME");
   return cmd;
 }
 
+namespace {
+
+std::string trimmed(std::string text) {
+  while (!text.empty() && (text.back() == '\r' || text.back() == ' ' || text.back() == '\t')) {
+    text.pop_back();
+  }
+  size_t start = text.find_first_not_of(" \t");
+  return start == std::string::npos ? "" : text.substr(start);
+}
+
+// The task ids to ask about, in order: the arguments (a "-" reads stdin there), every task of
+// --state, or stdin when neither is given.
+std::vector<std::string> task_ids_of(StatusCommandOptions& opts, bool want_result) {
+  std::vector<std::string> ids;
+  auto read_stdin = [&] {
+    for (std::string line; std::getline(std::cin, line);) {
+      if (std::string id = trimmed(line); !id.empty()) {
+        ids.push_back(id);
+      }
+    }
+  };
+  for (const std::string& id : opts.task_ids) {
+    if (id == "-") {
+      read_stdin();
+    } else {
+      ids.push_back(id);
+    }
+  }
+  if (!opts.state_path.empty()) {
+    core::JournalState journal = core::load_journal(opts.state_path);
+    if (want_result && opts.endpoint.empty() && !journal.endpoint.empty() &&
+        !journal.endpoint.starts_with("flow:")) {
+      opts.endpoint = journal.endpoint; // a run's journal names its endpoint
+    }
+    ids.insert(ids.end(), journal.task_ids.begin(), journal.task_ids.end());
+    if (journal.task_ids.empty()) {
+      core::log_warning(
+          fmt::format("--state {}: no task was submitted in this journal", opts.state_path));
+    }
+  }
+  if (opts.task_ids.empty() && opts.state_path.empty()) {
+    if (::isatty(0) == 1) {
+      throw core::Error("give a TASK_ID, several, - to read them from stdin, or --state FILE");
+    }
+    read_stdin();
+  }
+  if (want_result && opts.endpoint.empty()) {
+    throw core::Error("result needs --endpoint NAME (the tasks' automation; a flow's journal "
+                      "does not name one)");
+  }
+  return ids;
+}
+
+} // namespace
+
 int run_status_command(StatusCommandOptions& opts, bool want_result) {
+  const std::vector<std::string> ids = task_ids_of(opts, want_result);
   net::ClientOptions co;
   co.api = core::resolve_api_url(opts.api_url);
   co.api_key = resolve_api_key(opts.api_key, opts.api_key_file);
@@ -83,25 +150,37 @@ int run_status_command(StatusCommandOptions& opts, bool want_result) {
   co.read_timeout = co.connect_timeout;
   co.log = [](const std::string& line) { core::log_debug(line); };
   net::Client client(co);
-  net::StatusReply reply = want_result ? client.callback_data(opts.task_id, opts.endpoint)
-                                       : client.task_status(opts.task_id);
-  check_reply(reply, co.api, opts.task_id);
-  std::optional<core::Json> line =
-      want_result ? core::result_line(reply.body) : core::status_line(reply.body, opts.task_id);
-  if (!line) {
-    // get_callback_data answers {"data": null} while the task runs.
-    throw core::Error(want_result ? fmt::format("task {} has not finished yet: no result to show "
-                                                "(try `status`)",
-                                                opts.task_id)
-                                  : fmt::format("task {}: the service's answer names no task "
-                                                "status: {}",
-                                                opts.task_id,
-                                                core::dump_line(reply.body).substr(0, 200)),
-                      core::ExitCode::task_failed);
-  }
   core::LineWriter out;
-  out.write_line(core::dump_line(*line));
-  return 0;
+  int code = 0;
+  for (const std::string& task_id : ids) {
+    try {
+      net::StatusReply reply =
+          want_result ? client.callback_data(task_id, opts.endpoint) : client.task_status(task_id);
+      check_reply(reply, co.api, task_id);
+      std::optional<core::Json> line =
+          want_result ? core::result_line(reply.body) : core::status_line(reply.body, task_id);
+      if (!line) {
+        // get_callback_data answers {"data": null} while the task runs.
+        throw core::Error(want_result
+                              ? fmt::format("task {} has not finished yet: no result to show "
+                                            "(try `status`)",
+                                            task_id)
+                              : fmt::format("task {}: the service's answer names no task "
+                                            "status: {}",
+                                            task_id,
+                                            core::dump_line(reply.body).substr(0, 200)),
+                          core::ExitCode::task_failed);
+      }
+      out.write_line(core::dump_line(*line));
+    } catch (const core::Error& e) {
+      if (e.code() != core::ExitCode::task_failed || ids.size() == 1) {
+        throw; // a refused key or no service: every other task would say the same
+      }
+      core::log_error(e.what()); // this task's problem: the others are still asked about
+      code = core::to_int(core::ExitCode::task_failed);
+    }
+  }
+  return code;
 }
 
 } // namespace cli

@@ -19,6 +19,7 @@
 #include <fstream>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <unordered_set>
 
 namespace core {
 
@@ -85,6 +86,7 @@ JournalState read_journal(std::istream& in, const std::string& name) {
       if (state.token.empty()) {
         state.token = string_field(record, "token").value_or("");
         state.listen = string_field(record, "listen").value_or("");
+        state.endpoint = string_field(record, "endpoint").value_or("");
       }
       continue;
     }
@@ -99,6 +101,9 @@ JournalState read_journal(std::istream& in, const std::string& name) {
       continue;
     }
     if (auto task_id = string_field(record, "task_id")) {
+      if (*type == "submit") {
+        state.task_ids.push_back(*task_id); // duplicates dropped at the end
+      }
       entry.task_id = task_id;
     }
     if (*type == "result") {
@@ -115,6 +120,8 @@ JournalState read_journal(std::istream& in, const std::string& name) {
       throw Error(fmt::format("{}:{}: unknown journal record type \"{}\"", name, line_no, shown));
     }
   }
+  std::unordered_set<std::string> seen;
+  std::erase_if(state.task_ids, [&](const std::string& id) { return !seen.insert(id).second; });
   return state;
 }
 
@@ -320,8 +327,8 @@ void Journal::kept_callback(const std::string& route_key, const std::string& bod
 void Journal::submitted(const std::string& key, const std::string& task_id) {
   // Not waited for: lost in a crash, the attempt before it still says the task may exist (its
   // callback is then awaited by content instead of its id); the next sync covers it anyway.
-  append(dump_line(
-             Json{{"type", "submit"}, {"time", utc_now_iso(true)}, {"key", key}, {"task_id", task_id}}),
+  append(dump_line(Json{
+             {"type", "submit"}, {"time", utc_now_iso(true)}, {"key", key}, {"task_id", task_id}}),
          Durability::later);
 }
 

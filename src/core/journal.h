@@ -30,6 +30,8 @@ struct JournalState {
   std::string token;
   std::string listen;
   std::unordered_map<std::string, JournalEntry> entries;
+  std::string endpoint;              // what the first run record names ("flow:NAME" for a flow)
+  std::vector<std::string> task_ids; // every task id submitted, first submit first, once each
   size_t records = 0;
   bool cut_short = false; // the last record was cut mid-line (kill -9 while writing): ignored
   // Callbacks an earlier run answered but could not match before it stopped (route key,
