@@ -3,6 +3,7 @@
 #include "cli/completion_command.h"
 #include "cli/emulator_command.h"
 #include "cli/flow_command.h"
+#include "cli/login_command.h"
 #include "cli/replay_command.h"
 #include "cli/report_command.h"
 #include "cli/run_command.h"
@@ -59,6 +60,12 @@ int real_main(int argc, char** argv) {
   status_cmd->footer(core::k_status_exit_code_help);
   std::string replay_dir;
   CLI::App* replay_cmd = cli::register_replay_command(app, replay_dir);
+  cli::LoginCommandOptions login_opts;
+  CLI::App* login_cmd = cli::register_login_command(app, login_opts);
+  login_cmd->footer(core::k_login_exit_code_help);
+  cli::LoginCommandOptions logout_opts;
+  CLI::App* logout_cmd = cli::register_logout_command(app, logout_opts);
+  logout_cmd->footer(core::k_login_exit_code_help);
   std::string completion_shell;
   CLI::App* completion_cmd = cli::register_completion_command(app, completion_shell);
   cli::ReportCommandOptions report_opts;
@@ -95,6 +102,12 @@ int real_main(int argc, char** argv) {
     }
     if (emulator_cmd->parsed()) {
       return cli::run_emulator_command(emulator_opts);
+    }
+    if (login_cmd->parsed()) {
+      return cli::run_login_command(login_opts);
+    }
+    if (logout_cmd->parsed()) {
+      return cli::run_logout_command(logout_opts);
     }
     if (completion_cmd->parsed()) {
       return cli::run_completion_command(completion_shell);

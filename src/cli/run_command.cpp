@@ -145,6 +145,12 @@ void add_shared_options(CLI::App* cmd, RunCommandOptions& opts, Command command)
                   "API key, sent as x-api-key (visible in ps: prefer --api-key-file or "
                   "OPTEXITY_API_KEY)")
       ->group(service);
+  cmd->add_option("--profile",
+                  opts.profile,
+                  "The key `optexity-chain login --profile NAME` stored (when no --api-key, "
+                  "--api-key-file or OPTEXITY_API_KEY; default: $OPTEXITY_PROFILE, else default)")
+      ->group(service)
+      ->type_name("NAME");
   cmd->add_option("--api-key-file", opts.api_key_file, "File holding the API key")
       ->check(CLI::ExistingFile)
       ->group(service);
@@ -480,7 +486,7 @@ void prepare_options(RunCommandOptions& opts) {
   // --progress json: stderr is JSON lines only, progress objects and log lines alike.
   core::set_stderr_json(r.progress == "json");
   r.preflight = !opts.no_preflight;
-  r.api_key = resolve_api_key(r.api_key, opts.api_key_file);
+  r.api_key = resolve_api_key(r.api_key, opts.api_key_file, opts.profile);
   r.callback_key = resolve_secret(
       r.callback_key, opts.callback_key_file, "OPTEXITY_CALLBACK_KEY", "--callback-key-file");
   if (!opts.callback_basic_file.empty()) {

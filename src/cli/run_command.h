@@ -16,6 +16,7 @@ enum class Command { run, flow };
 struct RunCommandOptions {
   runner::RunOptions run;
   std::string api_key_file;
+  std::string profile; // --profile: a key stored by `login`
   std::string callback_key_file;
   std::string color = "auto";
   bool no_preflight = false;

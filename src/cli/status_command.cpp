@@ -35,6 +35,8 @@ void add_service_options(CLI::App* cmd, StatusCommandOptions& opts) {
   cmd->add_option("--api-key", opts.api_key, "API key (visible in ps: prefer the file or env)");
   cmd->add_option("--api-key-file", opts.api_key_file, "File holding the API key")
       ->check(CLI::ExistingFile);
+  cmd->add_option("--profile", opts.profile, "The key `login --profile NAME` stored")
+      ->type_name("NAME");
   cmd->add_option("--timeout", opts.timeout_seconds, "Connect and read timeout in seconds")
       ->check(number_check(core::NumberRange::positive()))
       ->capture_default_str();
@@ -141,7 +143,7 @@ int run_status_command(StatusCommandOptions& opts, bool want_result) {
   const std::vector<std::string> ids = task_ids_of(opts, want_result);
   net::ClientOptions co;
   co.api = core::resolve_api_url(opts.api_url);
-  co.api_key = resolve_api_key(opts.api_key, opts.api_key_file);
+  co.api_key = resolve_api_key(opts.api_key, opts.api_key_file, opts.profile);
   if (std::string problem = core::missing_api_key(opts.api_url, co.api_key); !problem.empty()) {
     throw core::Error(problem, core::ExitCode::refused);
   }

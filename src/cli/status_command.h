@@ -15,6 +15,7 @@ struct StatusCommandOptions {
   std::string api_url = "https://api.optexity.com";
   std::string api_key;
   std::string api_key_file;
+  std::string profile;
   double timeout_seconds = 30;
 };
 

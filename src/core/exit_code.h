@@ -64,9 +64,18 @@ inline constexpr const char* k_report_exit_code_help =
 // The exit codes of `status` and `result`, for their --help.
 inline constexpr const char* k_status_exit_code_help =
     "Exit codes:\n"
-    "  0    the task's line was printed\n"
-    "  1    the service does not know the task, or has no result for it yet\n"
+    "  0    every task's line was printed\n"
+    "  1    the service does not know a task, or has no result for it yet (the others printed)\n"
     "  2    usage error\n"
     "  3    the service refused the request (bad API key) or cannot be reached\n";
+
+// The exit codes of `login` and `logout`, for their --help.
+inline constexpr const char* k_login_exit_code_help =
+    "Exit codes:\n"
+    "  0    stored (login) or removed (logout)\n"
+    "  1    logout: the profile was not stored\n"
+    "  2    usage error, no key given, or a credentials file that cannot be read\n"
+    "  3    login: the service says the key is not valid (nothing stored)\n"
+    "  74   the credentials file cannot be written\n";
 
 } // namespace core

@@ -127,7 +127,8 @@ std::string missing_api_key(const std::string& api_url, const std::string& api_k
   }
   // The service answers every request without one with 422: said once, before any request.
   return fmt::format(
-      "no API key for {}: give --api-key-file FILE, set OPTEXITY_API_KEY, or --api-key KEY",
+      "no API key for {}: give --api-key-file FILE, set OPTEXITY_API_KEY, run `optexity-chain "
+      "login` once, or --api-key KEY",
       api_url);
 }
 

@@ -4,6 +4,7 @@
 #include "core/error.h"
 #include "core/files.h"
 #include "core/json.h"
+#include "core/token.h"
 #include "core/url.h"
 #include "net/http_server.h"
 
@@ -634,6 +635,22 @@ struct Emulator::Impl {
     m_server.post("/api/v1/inference", submit);
     m_server.post("/inference", submit);
     add_status_routes(m_server, m_tasks, m_options.api_key, line_log(), m_context.png);
+    // login: the key in the body (a JSON string) is valid when no --api-key is set, or it is it.
+    m_server.post(
+        "/api/v1/validate_api_key", [this](const net::HttpRequest& req, net::HttpResponse& res) {
+          core::Json key = core::parse_json(req.body());
+          if (!key.is_string()) {
+            reply_json(res, 422, {{"detail", "the body must be the key as a JSON string"}});
+            return;
+          }
+          const bool valid = m_options.api_key.empty() ||
+                             core::constant_time_equal(key.get<std::string>(), m_options.api_key);
+          log("validate_api_key -> {}", valid ? "valid" : "not valid");
+          reply_json(
+              res,
+              200,
+              {{"valid", valid}, {"message", valid ? "API key is valid" : "Invalid API key"}});
+        });
     m_server.get("/api/v1/health", [](const net::HttpRequest&, net::HttpResponse& res) {
       reply_json(res, 200, {{"status", "healthy"}});
     });

@@ -230,7 +230,7 @@ SubmitResult Client::submit(const core::Json& request, std::stop_token stop) {
         text += "; outcome unknown: the task may exist, resubmitting may run it twice";
       }
       result = {core::is_run_refusal(status, res->body) ? SubmitResult::Kind::refused
-                                             : SubmitResult::Kind::failed,
+                                                        : SubmitResult::Kind::failed,
                 {},
                 text,
                 status,
@@ -317,6 +317,23 @@ StatusReply Client::callback_data(const std::string& task_id, const std::string&
                     task_id,
                     res ? std::to_string(res->status) : httplib::to_string(res.error())));
   return read_status_reply(res, "get_callback_data");
+}
+
+StatusReply Client::validate_api_key(const std::string& key) {
+  Impl& d = *m_impl;
+  if (!d.opts.api.status_base) {
+    return {false, 0, nullptr, "no API to ask at a full /inference URL"};
+  }
+  auto http = d.make_http(*d.opts.api.status_base);
+  std::string path = d.opts.api.status_base->path + "/api/v1/validate_api_key";
+  auto res = d.cancellable(*http, [&] {
+    return http->Post(path, core::dump_line(core::Json(key)), "application/json");
+  });
+  d.log(fmt::format("POST {}{}: {}",
+                    d.opts.api.status_base->origin(),
+                    path,
+                    res ? std::to_string(res->status) : httplib::to_string(res.error())));
+  return read_status_reply(res, "validate_api_key");
 }
 
 void Client::cancel_all() {

@@ -47,6 +47,9 @@ public:
   // POST /api/v1/get_callback_data {task_id, endpoint_name}: the payload a callback carries.
   StatusReply callback_data(const std::string& task_id, const std::string& endpoint) override;
 
+  // POST /api/v1/validate_api_key with the key as a JSON string: {"valid", "message"} (login).
+  StatusReply validate_api_key(const std::string& key);
+
   // Aborts every request in progress (their sockets are shut down); used on interrupt.
   void cancel_all() override;
 

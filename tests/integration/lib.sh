@@ -33,6 +33,11 @@ else
   T_IS_TEMP=1
 fi
 export T
+# Keys stored by `optexity-chain login` on this machine never reach a test, nor a test's the
+# user's: every test has its own (empty) configuration directory, and no key or profile from
+# the environment.
+export XDG_CONFIG_HOME=$T/config
+unset OPTEXITY_API_KEY OPTEXITY_PROFILE
 
 # Nothing reads the terminal or CTest's stdin by accident: a test redirects stdin explicitly.
 exec </dev/null
