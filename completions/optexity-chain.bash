@@ -20,11 +20,11 @@ _optexity_chain() {
     prev=${words[cword - 2]}
   fi
 
-  local commands="run flow emulator status result replay"
+  local commands="run flow emulator status result report login logout completion replay"
   local command="" i
   for ((i = 1; i < cword; i++)); do
     case ${words[i]} in
-      run | flow | emulator | status | result | replay)
+      run | flow | emulator | status | result | report | login | logout | completion | replay)
         command=${words[i]}
         break
         ;;
@@ -35,7 +35,7 @@ _optexity_chain() {
   case $command in
     "")
       if [[ $cur == -* ]]; then
-        mapfile -t COMPREPLY < <(compgen -W "-h --help --version" -- "$cur")
+        mapfile -t COMPREPLY < <(compgen -W "-h --help -V --version" -- "$cur")
       else
         mapfile -t COMPREPLY < <(compgen -W "$commands" -- "$cur")
       fi
@@ -44,7 +44,7 @@ _optexity_chain() {
     run)
       case $prev in
         --emails | --input | --secure-parameters | --api-key-file | --callback-key-file | \
-          --callback-basic-file | --tls-cert | --tls-key | --state | --script | --joblog)
+          --callback-basic-file | --tls-cert | --tls-key | --state | --script | --joblog | --report | -i)
           _optexity_chain_files "$cur" file
           return 0
           ;;
@@ -104,13 +104,13 @@ _optexity_chain() {
         --delay-ms --jitter-ms --fail-rate --kill-rate --drop-callback-rate --seed --capacity --max-retries --attempt-fail-rate --stuck-rate --stuck-at --drop-callback-at --screenshot --time-scale"
       flags="-h --help --stats -q --quiet -v --verbose --carry --dry-run --emulate
         --no-preflight --unordered --no-screenshots --retry-failed --resubmit-unfinished"
-      opts+=" --halt --limit --rate --shard --joblog" # long runs
+      opts+=" --halt --limit --rate --shard --joblog --report --profile -e -i -j" # long runs
       flags+=" --tag"
       ;;
     flow)
       case $prev in
         --emails | --input | --api-key-file | --callback-key-file | --callback-basic-file | \
-          --tls-cert | --tls-key | --state | --script | --joblog)
+          --tls-cert | --tls-key | --state | --script | --joblog | --report | -i)
           _optexity_chain_files "$cur" file
           return 0
           ;;
@@ -167,7 +167,7 @@ _optexity_chain() {
         --delay-ms --jitter-ms --fail-rate --kill-rate --drop-callback-rate --seed --capacity --max-retries --attempt-fail-rate --stuck-rate --stuck-at --drop-callback-at --screenshot --time-scale"
       flags="-h --help -q --quiet -v --verbose --plan --emulate --no-preflight --unordered
         --no-screenshots --retry-failed --resubmit-unfinished"
-      opts+=" --halt --limit --rate --shard --joblog" # long runs
+      opts+=" --halt --limit --rate --shard --joblog --report --profile -i -j" # long runs
       flags+=" --tag"
       ;;
     emulator)
@@ -204,7 +204,7 @@ _optexity_chain() {
       ;;
     status | result)
       case $prev in
-        --api-key-file)
+        --api-key-file | --state)
           _optexity_chain_files "$cur" file
           return 0
           ;;
@@ -212,12 +212,54 @@ _optexity_chain() {
           mapfile -t COMPREPLY < <(compgen -W "https://api.optexity.com" -- "$cur")
           return 0
           ;;
-        --api-key | --timeout | --endpoint)
+        --api-key | --timeout | --endpoint | -e | --profile)
           return 0
           ;;
       esac
-      opts="--api-url --api-key --api-key-file --timeout"
-      [[ $command == result ]] && opts+=" --endpoint"
+      opts="--api-url --api-key --api-key-file --profile --state --timeout"
+      [[ $command == result ]] && opts+=" -e --endpoint"
+      flags="-h --help"
+      ;;
+    report)
+      case $prev in
+        -o | --output | --state)
+          _optexity_chain_files "$cur" file
+          return 0
+          ;;
+        --screenshots)
+          _optexity_chain_files "$cur" dir
+          return 0
+          ;;
+        --title)
+          return 0
+          ;;
+      esac
+      if [[ $cur != -* ]]; then
+        _optexity_chain_files "$cur" file # FILE: lines a run printed
+        return 0
+      fi
+      opts="-o --output --state --screenshots --title"
+      flags="-h --help --all-screenshots -q --quiet"
+      ;;
+    login | logout)
+      case $prev in
+        --profile)
+          return 0
+          ;;
+        --api-url)
+          mapfile -t COMPREPLY < <(compgen -W "https://api.optexity.com" -- "$cur")
+          return 0
+          ;;
+      esac
+      opts="--profile"
+      [[ $command == login ]] && opts+=" --api-url" && flags="--no-verify"
+      flags+=" -h --help -q --quiet"
+      ;;
+    completion)
+      if [[ $cur != -* ]]; then
+        mapfile -t COMPREPLY < <(compgen -W "bash zsh fish" -- "$cur")
+        return 0
+      fi
       flags="-h --help"
       ;;
   esac

@@ -3,7 +3,7 @@
 # ~/.config/fish/completions/. tests/integration/test_docs.sh checks it offers every option of
 # every `--help`.
 
-set -l commands run flow emulator status result replay
+set -l commands run flow emulator status result report login logout completion replay
 set -l statuses success failed killed cancelled timeout submit_failed invalid_input interrupted
 
 # No file names unless an option (or flow's FILE) asks for one (status and result take a task id).
@@ -11,20 +11,24 @@ complete -c optexity-chain -f
 
 # The program
 complete -c optexity-chain -n "not __fish_seen_subcommand_from $commands" -s h -l help -d 'Print help and exit'
-complete -c optexity-chain -n "not __fish_seen_subcommand_from $commands" -l version -d 'Print the version and exit'
+complete -c optexity-chain -n "not __fish_seen_subcommand_from $commands" -s V -l version -d 'Print the version and exit'
 complete -c optexity-chain -n "not __fish_seen_subcommand_from $commands" -a run -d 'Submit one automation per input, print each result as a JSON line'
 complete -c optexity-chain -n "not __fish_seen_subcommand_from $commands" -a flow -d 'Run a multi-step flow file for each item, one JSON line per item'
 complete -c optexity-chain -n "not __fish_seen_subcommand_from $commands" -a emulator -d 'Run a fake Optexity service that POSTs callbacks'
 complete -c optexity-chain -n "not __fish_seen_subcommand_from $commands" -a status -d "Print a task's status"
 complete -c optexity-chain -n "not __fish_seen_subcommand_from $commands" -a result -d "Print a finished task's callback payload"
+complete -c optexity-chain -n "not __fish_seen_subcommand_from $commands" -a report -d "Write the HTML report of a run's lines"
+complete -c optexity-chain -n "not __fish_seen_subcommand_from $commands" -a login -d 'Store an API key for later runs'
+complete -c optexity-chain -n "not __fish_seen_subcommand_from $commands" -a logout -d 'Remove a stored API key'
+complete -c optexity-chain -n "not __fish_seen_subcommand_from $commands" -a completion -d 'Print the completion script for a shell'
 complete -c optexity-chain -n "not __fish_seen_subcommand_from $commands" -a replay -d 'Print what a recorded run printed, offline'
 
 # run: inputs
 set -l run "__fish_seen_subcommand_from run"
 complete -c optexity-chain -n $run -s h -l help -d 'Print the options of run and exit'
-complete -c optexity-chain -n $run -l endpoint -x -d 'Automation (endpoint_name) to run'
+complete -c optexity-chain -n $run -s e -l endpoint -x -d 'Automation (endpoint_name) to run'
 complete -c optexity-chain -n $run -l emails -r -F -d "File with one email per line ('-' reads stdin)"
-complete -c optexity-chain -n $run -l input -r -F -d "Inputs file: NDJSON, CSV or lines ('-' reads stdin)"
+complete -c optexity-chain -n $run -s i -l input -r -F -d "Inputs file: NDJSON, CSV or lines ('-' reads stdin)"
 complete -c optexity-chain -n $run -l format -x -a 'lines csv tsv ndjson' -d 'Format of --input'
 complete -c optexity-chain -n $run -l param-name -x -d 'Parameter each line becomes with --format lines'
 complete -c optexity-chain -n $run -l set -x -d 'NAME=VALUE: a constant parameter added to every input'
@@ -38,6 +42,7 @@ complete -c optexity-chain -n $run -l unique -x -d 'A unique_parameter_names ent
 complete -c optexity-chain -n $run -l api-url -x -a 'https://api.optexity.com' -d 'Base URL of the service, or a full /inference URL'
 complete -c optexity-chain -n $run -l api-key -x -d 'API key (visible in ps: prefer the file or env)'
 complete -c optexity-chain -n $run -l api-key-file -r -F -d 'File holding the API key'
+complete -c optexity-chain -n $run -l profile -x -d 'The key `optexity-chain login --profile NAME` stored'
 complete -c optexity-chain -n $run -l priority -x -d 'Request priority (lower runs first)'
 complete -c optexity-chain -n $run -l max-timeout-minutes -x -d 'Per-attempt limit the service applies'
 complete -c optexity-chain -n $run -l retries -x -d 'Extra submit attempts where no task can exist (default 3)'
@@ -75,7 +80,7 @@ complete -c optexity-chain -n $run -l attempts -x -d 'Attempts the service may m
 complete -c optexity-chain -n $run -l max-wait -x -d 'Seconds to wait for a task in all, queue included (default 86400)'
 complete -c optexity-chain -n $run -l straggler-after -x -d 'Floor of the overdue-callback status check (default 60)'
 complete -c optexity-chain -n $run -l poll -x -d 'Check every task in flight every SECONDS (fallback)'
-complete -c optexity-chain -n $run -l parallel -x -d 'Tasks in flight at once (default 1)'
+complete -c optexity-chain -n $run -s j -l parallel -x -d 'Tasks in flight at once (default 1)'
 complete -c optexity-chain -n $run -l unordered -d 'Print each line as soon as its task ends'
 # run: long runs
 complete -c optexity-chain -n $run -l halt -x -a 'soon,fail=1 soon,fail=10% now,fail=1 never' -d 'Stop submitting after failures (GNU parallel spelling)'
@@ -84,6 +89,7 @@ complete -c optexity-chain -n $run -l rate -x -d 'At most N submits a second (N/
 complete -c optexity-chain -n $run -l shard -x -d 'Run only shard I of N of the inputs (I/N)'
 complete -c optexity-chain -n $run -l joblog -r -F -d 'Append a TSV line per finished input to FILE'
 complete -c optexity-chain -n $run -l tag -d 'Add "source": "file:line" to each line'
+complete -c optexity-chain -n $run -l report -r -F -d 'Write the HTML run report to FILE at the end'
 # run: results
 complete -c optexity-chain -n $run -l screenshots -x -a '(__fish_complete_directories)' -d 'Write screenshots to DIR'
 complete -c optexity-chain -n $run -l no-screenshots -d 'Remove final_screenshot from the lines'
@@ -110,13 +116,14 @@ complete -c optexity-chain -n $flow -s h -l help -d 'Print the options of flow a
 # flow: inputs
 complete -c optexity-chain -n $flow -l plan -d 'Print each step and its request for the first item; submit nothing'
 complete -c optexity-chain -n $flow -l emails -r -F -d "File with one email per line ('-' reads stdin)"
-complete -c optexity-chain -n $flow -l input -r -F -d "Items file: NDJSON, CSV or lines ('-' reads stdin)"
+complete -c optexity-chain -n $flow -s i -l input -r -F -d "Items file: NDJSON, CSV or lines ('-' reads stdin)"
 complete -c optexity-chain -n $flow -l format -x -a 'lines csv tsv ndjson' -d 'Format of --input'
 complete -c optexity-chain -n $flow -l param-name -x -d 'Parameter each line becomes with --format lines'
 # flow: service
 complete -c optexity-chain -n $flow -l api-url -x -a 'https://api.optexity.com' -d 'Base URL of the service, or a full /inference URL'
 complete -c optexity-chain -n $flow -l api-key -x -d 'API key (visible in ps: prefer the file or env)'
 complete -c optexity-chain -n $flow -l api-key-file -r -F -d 'File holding the API key'
+complete -c optexity-chain -n $flow -l profile -x -d 'The key `optexity-chain login --profile NAME` stored'
 complete -c optexity-chain -n $flow -l priority -x -d 'Request priority of steps without their own'
 complete -c optexity-chain -n $flow -l max-timeout-minutes -x -d 'Per-attempt limit the service applies'
 complete -c optexity-chain -n $flow -l retries -x -d 'Extra submit attempts where no task can exist (default 3)'
@@ -154,7 +161,7 @@ complete -c optexity-chain -n $flow -l attempts -x -d 'Attempts the service may 
 complete -c optexity-chain -n $flow -l max-wait -x -d 'Seconds to wait for a task in all, queue included (default 86400)'
 complete -c optexity-chain -n $flow -l straggler-after -x -d 'Floor of the overdue-callback status check (default 60)'
 complete -c optexity-chain -n $flow -l poll -x -d 'Check every task in flight every SECONDS (fallback)'
-complete -c optexity-chain -n $flow -l parallel -x -d 'Tasks in flight at once across all items (default 1)'
+complete -c optexity-chain -n $flow -s j -l parallel -x -d 'Tasks in flight at once across all items (default 1)'
 complete -c optexity-chain -n $flow -l unordered -d "Print each item's line as soon as its flow ends"
 # flow: long runs
 complete -c optexity-chain -n $flow -l halt -x -a 'soon,fail=1 soon,fail=10% now,fail=1 never' -d 'Stop submitting after failures (GNU parallel spelling)'
@@ -163,6 +170,7 @@ complete -c optexity-chain -n $flow -l rate -x -d 'At most N submits a second (N
 complete -c optexity-chain -n $flow -l shard -x -d 'Run only shard I of N of the inputs (I/N)'
 complete -c optexity-chain -n $flow -l joblog -r -F -d 'Append a TSV line per finished input to FILE'
 complete -c optexity-chain -n $flow -l tag -d 'Add "source": "file:line" to each line'
+complete -c optexity-chain -n $flow -l report -r -F -d 'Write the HTML run report to FILE at the end'
 # flow: results
 complete -c optexity-chain -n $flow -l screenshots -x -a '(__fish_complete_directories)' -d 'Write screenshots to DIR'
 complete -c optexity-chain -n $flow -l no-screenshots -d 'Remove final_screenshot from the lines'
@@ -219,9 +227,31 @@ complete -c optexity-chain -n $lookup -s h -l help -d 'Print the options and exi
 complete -c optexity-chain -n $lookup -l api-url -x -a 'https://api.optexity.com' -d 'Base URL of the service'
 complete -c optexity-chain -n $lookup -l api-key -x -d 'API key (visible in ps: prefer the file or env)'
 complete -c optexity-chain -n $lookup -l api-key-file -r -F -d 'File holding the API key'
+complete -c optexity-chain -n $lookup -l profile -x -d 'The key `optexity-chain login --profile NAME` stored'
 complete -c optexity-chain -n $lookup -l timeout -x -d 'Connect and read timeout in seconds (default 30)'
-complete -c optexity-chain -n "__fish_seen_subcommand_from result" -l endpoint -x -d "The task's automation (endpoint_name)"
+complete -c optexity-chain -n "__fish_seen_subcommand_from result" -s e -l endpoint -x -d "The tasks' automation (endpoint_name)"
+complete -c optexity-chain -n $lookup -l state -r -F -d 'Every task of this run journal'
 
+# report
+set -l report "__fish_seen_subcommand_from report"
+complete -c optexity-chain -n $report -s h -l help -d 'Print the options of report and exit'
+complete -c optexity-chain -n $report -F -d 'Lines a run printed'
+complete -c optexity-chain -n $report -s o -l output -r -F -d 'The HTML file to write (- for stdout)'
+complete -c optexity-chain -n $report -l state -r -F -d "The run's journal: durations and timeline"
+complete -c optexity-chain -n $report -l screenshots -x -a '(__fish_complete_directories)' -d 'Where the run wrote screenshots'
+complete -c optexity-chain -n $report -l all-screenshots -d 'Keep the screenshots of successes too'
+complete -c optexity-chain -n $report -l title -x -d "The report's title"
+complete -c optexity-chain -n $report -s q -l quiet -d 'Only errors on stderr'
+# login, logout
+set -l login "__fish_seen_subcommand_from login logout"
+complete -c optexity-chain -n $login -s h -l help -d 'Print the options and exit'
+complete -c optexity-chain -n $login -l profile -x -d "The profile's name"
+complete -c optexity-chain -n $login -s q -l quiet -d 'Only errors on stderr'
+complete -c optexity-chain -n "__fish_seen_subcommand_from login" -l api-url -x -a 'https://api.optexity.com' -d 'Where the key is checked'
+complete -c optexity-chain -n "__fish_seen_subcommand_from login" -l no-verify -d 'Store the key without asking the service'
+# completion
+complete -c optexity-chain -n "__fish_seen_subcommand_from completion" -s h -l help -d 'Print the options of completion and exit'
+complete -c optexity-chain -n "__fish_seen_subcommand_from completion" -x -a 'bash zsh fish'
 # replay
 complete -c optexity-chain -n "__fish_seen_subcommand_from replay" -s h -l help -d 'Print the options of replay and exit'
 complete -c optexity-chain -n "__fish_seen_subcommand_from replay" -x -a '(__fish_complete_directories)'

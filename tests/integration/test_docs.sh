@@ -100,8 +100,8 @@ for sub in "${SUBCOMMANDS[@]}"; do
   done < <(help_choices "$T/help_$sub.out")
   # A --help whose option lines are no longer recognised must not make this test vacuous.
   n=$(long_only <<<"${OPTIONS[$sub]}" | wc -l)
-  # replay has only --help and its DIR.
-  if ((n < 2)) && [[ $sub != replay ]]; then
+  # replay has only --help and its DIR, completion its SHELL.
+  if ((n < 2)) && [[ $sub != replay && $sub != completion ]]; then
     fail "$sub --help: only $n long options parsed" "$T/help_$sub.out"
   fi
 done
@@ -409,3 +409,11 @@ else
   expect_fish "emails.txt" "flow --emails em"
   expect_fish "emails.txt" "flow --script em"
 fi
+
+step "completion SHELL prints the completion files themselves (one source)"
+for pair in "bash:$BASH_COMP" "zsh:$ZSH_COMP" "fish:$FISH_COMP"; do
+  chain "completion_${pair%%:*}" completion "${pair%%:*}"
+  assert_exit 0 "$RC" "completion ${pair%%:*}"
+  cmp -s "${pair#*:}" "$T/completion_${pair%%:*}.out" ||
+    fail "completion ${pair%%:*} differs from ${pair#*:}: rebuild (CMake embeds completions/)"
+done
