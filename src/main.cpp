@@ -58,6 +58,12 @@ int real_main(int argc, char** argv) {
   cli::StatusCommandOptions status_opts;
   CLI::App* status_cmd = cli::register_status_command(app, status_opts);
   status_cmd->footer(core::k_status_exit_code_help);
+  cli::StatusCommandOptions result_opts;
+  CLI::App* result_cmd = cli::register_result_command(app, result_opts);
+  result_cmd->footer(core::k_status_exit_code_help);
+  cli::ReportCommandOptions report_opts;
+  CLI::App* report_cmd = cli::register_report_command(app, report_opts);
+  report_cmd->footer(core::k_report_exit_code_help);
   std::string replay_dir;
   CLI::App* replay_cmd = cli::register_replay_command(app, replay_dir);
   cli::LoginCommandOptions login_opts;
@@ -68,12 +74,6 @@ int real_main(int argc, char** argv) {
   logout_cmd->footer(core::k_login_exit_code_help);
   std::string completion_shell;
   CLI::App* completion_cmd = cli::register_completion_command(app, completion_shell);
-  cli::ReportCommandOptions report_opts;
-  CLI::App* report_cmd = cli::register_report_command(app, report_opts);
-  report_cmd->footer(core::k_report_exit_code_help);
-  cli::StatusCommandOptions result_opts;
-  CLI::App* result_cmd = cli::register_result_command(app, result_opts);
-  result_cmd->footer(core::k_status_exit_code_help);
 
   // `help CMD` is `CMD --help`. CLI11 parses a vector in reverse order.
   std::vector<std::string> args = cli::rewrite_help(app, {argv + 1, argv + argc});

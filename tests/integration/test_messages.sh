@@ -76,7 +76,7 @@ done
 step "a misspelt command or option: the suggestion, and nothing else (item 12)"
 expect_error typo_cmd "$E unknown command 'rn': did you mean 'run'?" rn
 expect_error typo_cmd_args "$E unknown command 'emulatr': did you mean 'emulator'?" emulatr --port 0
-expect_error unknown_cmd "$E unknown command 'frobnicate' (commands: run, flow, emulator, status, replay and result)" frobnicate
+expect_error unknown_cmd "$E unknown command 'frobnicate' (commands: run, flow, emulator, status, result, report, replay, login, logout and completion)" frobnicate
 expect_error typo_opt "$E unknown option --paralel: did you mean --parallel?" "${RUN[@]}" --paralel 5
 expect_error typo_opt_eq "$E unknown option --paralel: did you mean --parallel?" "${RUN[@]}" --paralel=5
 expect_error typo_version "$E unknown option --verison: did you mean --version?" --verison
@@ -84,7 +84,7 @@ expect_error typo_required "$E unknown option --endpiont: did you mean --endpoin
   run --endpiont demo --emails "$T/in.txt" --emulate
 expect_error unknown_opt "$E unknown option --no-such-option (see optexity-chain run --help)" \
   "${RUN[@]}" --no-such-option
-expect_error no_cmd "$E a command is required: run, flow, emulator, status, replay or result (see optexity-chain --help)"
+expect_error no_cmd "$E a command is required: run, flow, emulator, status, result, report, replay, login, logout or completion (see optexity-chain --help)"
 # Two mistakes: two lines, the suggestion first.
 chain two run --emails "$T/in.txt" --paralel 5
 assert_exit 2 "$RC" "two mistakes"

@@ -213,7 +213,7 @@ timeout -k 5 "$CMD_TIMEOUT" env -u OPTEXITY_API_KEY "$BIN" run --api-url https:/
 assert_exit 3 "$RC" "a run with no key for a remote service"
 assert_empty_file "$T/nokey_cloud.out" "stdout"
 assert_file_contains "$T/nokey_cloud.err" \
-  "no API key for https://api.example.invalid: give --api-key-file FILE, set OPTEXITY_API_KEY, run `optexity-chain login` once, or --api-key KEY" \
+  'no API key for https://api.example.invalid: give --api-key-file FILE, set OPTEXITY_API_KEY, run `optexity-chain login` once, or --api-key KEY' \
   "the one error"
 assert_eq 1 "$(grep -c . "$T/nokey_cloud.err")" "stderr lines"
 RC=0

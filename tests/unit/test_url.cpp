@@ -67,7 +67,7 @@ TEST_CASE("needs_api_key: the service's API off this machine") {
 TEST_CASE("url::missing_api_key: the message, or nothing") {
   CHECK(core::missing_api_key("https://api.example.invalid", "") ==
         "no API key for https://api.example.invalid: give --api-key-file FILE, set "
-        "OPTEXITY_API_KEY, or --api-key KEY");
+        "OPTEXITY_API_KEY, run `optexity-chain login` once, or --api-key KEY");
   CHECK(core::missing_api_key("https://api.example.invalid", "k").empty());
   CHECK(core::missing_api_key("http://127.0.0.1:9", "").empty());
   CHECK(core::missing_api_key("http://[::1]:9", "").empty());
