@@ -181,6 +181,22 @@ constexpr int k_pad_l = 44;
 constexpr int k_pad_b = 26;
 constexpr int k_pad_t = 10;
 
+// The x axis (0 to `x_max` seconds) and the y axis's top value, closing the chart.
+std::string axes(double plot_h, double x_max, size_t y_top) {
+  return fmt::format("<line class=axis x1=\"{0}\" y1=\"{1}\" x2=\"{2}\" y2=\"{1}\"/>"
+                     "<text x=\"{0}\" y=\"{3}\">0</text><text x=\"{2}\" y=\"{3}\" "
+                     "text-anchor=end>{4}</text><text x=\"{5}\" y=\"{6}\" "
+                     "text-anchor=end>{7}</text></svg>",
+                     k_pad_l,
+                     k_pad_t + plot_h,
+                     k_chart_w - 8,
+                     k_chart_h - 8,
+                     html_escape(format_duration(x_max)),
+                     k_pad_l - 6,
+                     k_pad_t + 10,
+                     y_top);
+}
+
 std::string histogram_svg(const std::vector<double>& durations) {
   if (durations.empty()) {
     return "<p class=none>No durations: give the run's journal (--state FILE).</p>";
@@ -212,21 +228,7 @@ std::string histogram_svg(const std::vector<double>& durations) {
                        counts[i],
                        counts[i] == 1 ? "" : "s");
   }
-  svg += fmt::format("<line class=axis x1=\"{0}\" y1=\"{1}\" x2=\"{2}\" y2=\"{1}\"/>",
-                     k_pad_l,
-                     k_pad_t + plot_h,
-                     k_chart_w - 8);
-  svg += fmt::format("<text x=\"{}\" y=\"{}\">0</text><text x=\"{}\" y=\"{}\" "
-                     "text-anchor=end>{}</text><text x=\"{}\" y=\"{}\" text-anchor=end>{}</text>",
-                     k_pad_l,
-                     k_chart_h - 8,
-                     k_chart_w - 8,
-                     k_chart_h - 8,
-                     html_escape(format_duration(max)),
-                     k_pad_l - 6,
-                     k_pad_t + 10,
-                     top);
-  return svg + "</svg>";
+  return svg + axes(plot_h, max, top);
 }
 
 std::string timeline_svg(const std::vector<std::pair<double, double>>& spans) {
@@ -268,21 +270,7 @@ std::string timeline_svg(const std::vector<std::pair<double, double>>& spans) {
                   k_chart_w,
                   k_chart_h);
   svg += fmt::format("<path class=flight d=\"{}\"/>", path);
-  svg += fmt::format("<line class=axis x1=\"{0}\" y1=\"{1}\" x2=\"{2}\" y2=\"{1}\"/>",
-                     k_pad_l,
-                     k_pad_t + plot_h,
-                     k_chart_w - 8);
-  svg += fmt::format("<text x=\"{}\" y=\"{}\">0</text><text x=\"{}\" y=\"{}\" "
-                     "text-anchor=end>{}</text><text x=\"{}\" y=\"{}\" text-anchor=end>{}</text>",
-                     k_pad_l,
-                     k_chart_h - 8,
-                     k_chart_w - 8,
-                     k_chart_h - 8,
-                     html_escape(format_duration(span)),
-                     k_pad_l - 6,
-                     k_pad_t + 10,
-                     peak);
-  return svg + "</svg>";
+  return svg + axes(plot_h, span, static_cast<size_t>(peak));
 }
 
 constexpr const char* k_style = R"(

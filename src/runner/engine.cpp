@@ -980,11 +980,13 @@ void Engine::halt(const std::string& reason) {
     stop_now();
     return;
   }
-  core::log_warning(fmt::format("{}: no new submits; waiting for the {} {}{} in flight",
-                                reason,
-                                in_flight,
-                                unit,
-                                in_flight == 1 ? "" : "s"));
+  core::log_warning(in_flight == 0
+                        ? fmt::format("{}: no new submits", reason)
+                        : fmt::format("{}: no new submits; waiting for the {} {}{} in flight",
+                                      reason,
+                                      in_flight,
+                                      unit,
+                                      in_flight == 1 ? "" : "s"));
   notify_everyone();
 }
 

@@ -21,7 +21,7 @@ assert_eq "$skipped" "$(jq -r 'select(.error == "not submitted: --halt soon,fail
   "the skipped lines name the halt"
 assert_eq 0 "$(jq -r 'select(.status == "skipped" and .task_id != null) | 1' "$T/halt.out" | wc -l)" \
   "a skipped line has no task"
-assert_file_contains "$T/halt.err" "warning: --halt soon,fail=5: 5 tasks failed: no new submits; waiting for the" \
+assert_file_contains "$T/halt.err" "warning: --halt soon,fail=5: 5 tasks failed: no new submits" \
   "the halt is said when it happens"
 assert_file_contains "$T/halt.err" "$skipped inputs skipped (not submitted); rerun the same command" \
   "and what was left, at the end"

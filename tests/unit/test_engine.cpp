@@ -664,6 +664,16 @@ TEST_CASE("engine: a flow interrupted with jobs still queued prints every item a
 
 namespace {
 
+// Every task the service accepts ends at once with `status` (its callback is buffered until its
+// waiter is bound).
+void ends_at_once(FakeService& service, core::Tracker& tracker, const std::string& status) {
+  service.on_submit = [&tracker, status](const Json&, size_t n) {
+    std::string id = "t" + std::to_string(n);
+    tracker.deliver(id, callback(id, status));
+    return net::SubmitResult{net::SubmitResult::Kind::accepted, id};
+  };
+}
+
 size_t count_status(const std::vector<Json>& lines, const std::string& status) {
   return static_cast<size_t>(std::count_if(
       lines.begin(), lines.end(), [&](const Json& l) { return l["status"] == status; }));
@@ -674,12 +684,7 @@ size_t count_status(const std::vector<Json>& lines, const std::string& status) {
 TEST_CASE("engine: --halt soon,fail=3 submits at most 3 + --parallel, the rest say skipped") {
   FakeService service;
   core::Tracker tracker;
-  // Every task fails at once (its callback is buffered until its waiter is bound).
-  service.on_submit = [&](const Json&, size_t n) {
-    std::string id = "t" + std::to_string(n);
-    tracker.deliver(id, callback(id, "failed"));
-    return net::SubmitResult{net::SubmitResult::Kind::accepted, id};
-  };
+  ends_at_once(service, tracker, "failed");
   auto config = quiet_config(1);
   config.parallel = 2;
   config.halt = core::parse_halt("soon,fail=3");
@@ -734,11 +739,7 @@ TEST_CASE("engine: --halt now stops waiting: tasks in flight are interrupted wit
 TEST_CASE("engine: a halt ends the wait of submitters for their --rate turn; none is sent") {
   FakeService service;
   core::Tracker tracker;
-  service.on_submit = [&](const Json&, size_t n) {
-    std::string id = "t" + std::to_string(n);
-    tracker.deliver(id, callback(id, "failed"));
-    return net::SubmitResult{net::SubmitResult::Kind::accepted, id};
-  };
+  ends_at_once(service, tracker, "failed");
   auto config = quiet_config(1);
   config.parallel = 3;
   config.rate = 1.0 / 600; // one submit per 10 minutes: only the halt ends the others' wait
@@ -753,11 +754,7 @@ TEST_CASE("engine: a halt ends the wait of submitters for their --rate turn; non
 TEST_CASE("engine: --limit runs the first N inputs, the others neither submitted nor printed") {
   FakeService service;
   core::Tracker tracker;
-  service.on_submit = [&](const Json&, size_t n) {
-    std::string id = "t" + std::to_string(n);
-    tracker.deliver(id, callback(id));
-    return net::SubmitResult{net::SubmitResult::Kind::accepted, id};
-  };
+  ends_at_once(service, tracker, "success");
   auto config = quiet_config(1);
   config.parallel = 2;
   config.limit = 3;
@@ -775,11 +772,7 @@ TEST_CASE("engine: --shard 1/3..3/3 split the inputs: disjoint, covering, --tag 
   for (unsigned shard = 1; shard <= 3; ++shard) {
     FakeService service;
     core::Tracker tracker;
-    service.on_submit = [&](const Json&, size_t n) {
-      std::string id = "t" + std::to_string(n);
-      tracker.deliver(id, callback(id));
-      return net::SubmitResult{net::SubmitResult::Kind::accepted, id};
-    };
+    ends_at_once(service, tracker, "success");
     auto config = quiet_config(1);
     config.parallel = 4;
     config.shard = core::Shard{shard, 3};
