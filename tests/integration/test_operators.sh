@@ -59,10 +59,13 @@ interrupted=$(jq -r 'select(.status == "interrupted") | .task_id' "$T/now.out")
 for id in $interrupted; do
   assert_file_contains "$EMU_LOG" " -> 202 task $id" "an interrupted line's task id is the service's"
 done
-assert_eq "$(accepted_count)" "$(jq -r 'select(.task_id != null) | 1' "$T/now.out" | wc -l)" \
-  "every task submitted has its id on its line"
-assert_eq $((40 - $(accepted_count))) "$(jq -r 'select(.status == "skipped") | 1' "$T/now.out" | wc -l)" \
-  "the others are skipped"
+# A submit the halt cut short may have been accepted without its answer read: it says
+# interrupted (not skipped). So: no skipped line for a task the service accepted.
+skipped=$(jq -r 'select(.status == "skipped") | 1' "$T/now.out" | wc -l)
+((skipped >= 1 && skipped <= 40 - $(accepted_count))) ||
+  fail "$skipped skipped lines, $(accepted_count) tasks accepted" "$T/now.out" "$EMU_LOG"
+assert_eq 0 "$(jq -r 'select(.status == "skipped" and .task_id != null) | 1' "$T/now.out" | wc -l)" \
+  "a skipped line has no task"
 assert_file_contains "$T/now.err" "still running on the service" "the end says what runs on"
 
 step "a halt releases the submitters waiting for their --rate turn at once"
