@@ -54,8 +54,10 @@ start_bg now "$BIN" run --api-url "$EMU_URL" --listen "$LISTEN" --endpoint demo 
 wait_exit "$BG_PID" 60 "the run halted now"
 assert_exit 1 "$RC" "a halted run"
 assert_line_count "$T/now.out" 40 "every input has its line"
-interrupted=$(jq -r 'select(.status == "interrupted") | .task_id' "$T/now.out")
-[ -n "$interrupted" ] || fail "no task in flight was interrupted" "$T/now.out" "$EMU_LOG"
+[ "$(jq -r 'select(.status == "interrupted") | 1' "$T/now.out" | wc -l)" -ge 1 ] ||
+  fail "no task in flight was interrupted" "$T/now.out" "$EMU_LOG"
+# (A submit the halt cut short has no task id to show: its answer was never read.)
+interrupted=$(jq -r 'select(.status == "interrupted" and .task_id != null) | .task_id' "$T/now.out")
 for id in $interrupted; do
   assert_file_contains "$EMU_LOG" " -> 202 task $id" "an interrupted line's task id is the service's"
 done
