@@ -82,6 +82,9 @@ int write_report(const ReportCommandOptions& options) {
   const std::string html = report.html();
   if (options.output == "-") {
     if (int err = core::write_all(1, html); err != 0) {
+      if (err == EPIPE) {
+        return core::to_int(core::ExitCode::stdout_closed); // `| head`: quietly, as run does
+      }
       throw core::Error(fmt::format("report: stdout: {}", std::strerror(err)),
                         core::ExitCode::write_failed);
     }
